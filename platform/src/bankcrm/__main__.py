@@ -1,0 +1,3 @@
+from bankcrm.cli import main
+
+main()

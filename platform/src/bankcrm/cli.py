@@ -1,0 +1,226 @@
+"""The ``bankcrm`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from bankcrm.context import Scope, bind_scope
+
+T = TypeVar("T")
+
+
+def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        return await coro_factory()
+
+    return asyncio.run(main())
+
+
+def system_scope(branch_ids: frozenset[int], purpose: str) -> Scope:
+    return Scope(actor=f"system:{purpose}", branch_ids=branch_ids, is_superuser=True)
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True, envvar="BANKCRM_LOG_LEVEL")
+def main(log_level: str) -> None:
+    """bankcrm: CRM platform for commercial banks."""
+    from bankcrm.observability import configure_logging
+
+    configure_logging(log_level)
+
+
+@main.command()
+def migrate() -> None:
+    """Run every plugin's migrations as the owner, then apply row-level security."""
+    from bankcrm.runtime import boot
+
+    async def go() -> None:
+        kernel = await boot(migrate=True, connect=True)
+        await kernel.disconnect()
+        click.echo(f"migrated: kernel + {', '.join(kernel.registry.order) or 'no plugins'}")
+
+    run(go)
+
+
+@main.command()
+def plugins() -> None:
+    """List installed plugins: version, status and reason, hooks."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bankcrm.runtime import load_registry
+    from bankcrm.settings import get_settings
+
+    registry = load_registry(get_settings())
+    table = Table("name", "version", "status", "requires", "hooks / reason")
+    for record in registry.records.values():
+        detail = record.reason or ", ".join(sorted(record.hooks))
+        table.add_row(record.name, record.version, record.status, ", ".join(record.requires),
+                      detail)
+    Console().print(table)
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (BANKCRM_HOST).")
+@click.option("--port", default=None, type=int, help="Listen port (BANKCRM_PORT).")
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Run a background worker in this process tree.")
+def serve(host: str | None, port: int | None, worker: bool) -> None:
+    """Migrate, then serve the API and admin UI (with a worker)."""
+    from bankcrm.server import serve_forever
+
+    serve_forever(host=host, port=port, with_worker=worker, seed_demo=False)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--customers", default=1000, show_default=True, help="Demo customers to create.")
+def demo(host: str | None, port: int | None, customers: int) -> None:
+    """Everything at once: embedded PostgreSQL, migrations, demo data, API, admin, worker."""
+    from bankcrm.server import serve_forever
+
+    serve_forever(host=host, port=port, with_worker=True, seed_demo=True, demo_scale=customers)
+
+
+@main.command()
+@click.option("--threads", default=4, show_default=True)
+def worker(threads: int) -> None:
+    """Run background workers (and the scheduler and outbox relay) without the web app."""
+    from bankcrm.jobs import run_worker_process
+
+    sys.exit(run_worker_process(threads=threads))
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 if any row was changed or deleted."""
+    import asyncpg
+
+    from bankcrm import audit as audit_module
+    from bankcrm.runtime import boot
+
+    async def go() -> audit_module.VerifyResult:
+        kernel = await boot(connect=False)
+        owner = await asyncpg.connect(kernel.owner_url)
+        try:
+            return await audit_module.verify(owner)
+        finally:
+            await owner.close()
+
+    result = run(go)
+    if result.ok:
+        click.echo(f"audit chain intact: {result.rows} rows")
+        return
+    for problem in result.problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    sys.exit(1)
+
+
+@main.group("api-client")
+def api_client() -> None:
+    """API clients for external systems (bearer tokens bound to a branch)."""
+
+
+async def _with_kernel(fn: Callable[[Any], Awaitable[T]]) -> T:
+    from bankcrm import branches
+    from bankcrm.runtime import boot
+
+    kernel = await boot(connect=True)
+    try:
+        tree = await branches.snapshot()
+        with bind_scope(system_scope(frozenset(tree.nodes), "cli")):
+            return await fn(tree)
+    finally:
+        await kernel.disconnect()
+
+
+@api_client.command("create")
+@click.argument("name")
+@click.option("--branch", "branch_code", required=True, help="Branch code, e.g. BJ.")
+@click.option("--permission", "permissions", multiple=True, required=True)
+def api_client_create(name: str, branch_code: str, permissions: tuple[str, ...]) -> None:
+    """Create a client; prints its token once."""
+    from bankcrm import audit as audit_module
+    from bankcrm import auth, db
+
+    async def go(tree: Any) -> auth.IssuedToken:
+        if branch_code not in tree.by_code:
+            raise click.BadParameter(f"no branch with code {branch_code!r}", param_hint="--branch")
+        branch_id = tree.by_code[branch_code]
+        async with db.transaction():
+            issued = await auth.create_api_client(name, branch_id, list(permissions), "system:cli")
+            await audit_module.record(audit_module.Action.CREATE, "bankcrm.api_client",
+                                      issued.client_id, branch_id=branch_id,
+                                      after={"name": name, "permissions": list(permissions)})
+        return issued
+
+    issued = run(lambda: _with_kernel(go))
+    click.echo(json.dumps({"id": issued.client_id, "token": issued.token}))
+
+
+@api_client.command("rotate")
+@click.argument("client_id", type=int)
+def api_client_rotate(client_id: int) -> None:
+    """Issue a new token; the old one stops working at once."""
+    from bankcrm import auth
+
+    issued = run(lambda: _with_kernel(lambda _: auth.rotate_api_client(client_id)))
+    if issued is None:
+        raise click.ClickException(f"client {client_id} does not exist or is revoked")
+    click.echo(json.dumps({"id": issued.client_id, "token": issued.token}))
+
+
+@api_client.command("revoke")
+@click.argument("client_id", type=int)
+def api_client_revoke(client_id: int) -> None:
+    from bankcrm import auth
+
+    if not run(lambda: _with_kernel(lambda _: auth.revoke_api_client(client_id))):
+        raise click.ClickException(f"client {client_id} does not exist or is already revoked")
+    click.echo(f"revoked client {client_id}")
+
+
+@api_client.command("list")
+def api_client_list() -> None:
+    from bankcrm import db
+
+    async def go(_: Any) -> list[Any]:
+        return await db.fetch(
+            "SELECT id, name, branch, permissions, created_at, revoked_at"
+            " FROM bankcrm_api_client ORDER BY id"
+        )
+
+    for row in run(lambda: _with_kernel(go)):
+        state = "revoked" if row["revoked_at"] else "active"
+        click.echo(f"{row['id']}\t{row['name']}\tbranch={row['branch']}\t{state}\t"
+                   f"{','.join(row['permissions'])}")
+
+
+def _add_plugin_commands() -> None:
+    # Plugins add their own command groups; a broken plugin must not break the CLI.
+    if os.environ.get("BANKCRM_CLI_NO_PLUGINS"):
+        return
+    try:
+        from bankcrm.runtime import load_registry
+        from bankcrm.settings import get_settings
+
+        registry = load_registry(get_settings())
+        registry.call_each("register_cli", group=main)
+    except Exception as exc:  # pragma: no cover - reported, not fatal
+        click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
+
+
+_add_plugin_commands()

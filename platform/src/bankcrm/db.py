@@ -1,0 +1,183 @@
+"""One data-access layer: the scoped Piccolo engine, connection URLs and roles.
+
+The application never connects as the owner or a superuser: it connects as
+``settings.app_role``, which owns nothing and cannot bypass row-level security. Every
+connection the engine hands out (pool checkout or a fresh connection) first receives the
+bound :class:`~bankcrm.context.Scope` as two session settings that the RLS policies read;
+asyncpg's ``RESET ALL`` on release clears them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+
+from bankcrm.context import current_scope, scope_setting
+
+log = logging.getLogger(__name__)
+
+SCOPE_SQL = (
+    "SELECT set_config('bankcrm.branch_ids', $1, false), set_config('bankcrm.actor', $2, false)"
+)
+
+
+class UnsafeDatabaseRole(RuntimeError):
+    """The application connection could bypass row-level security."""
+
+
+async def apply_scope(connection: asyncpg.Connection) -> None:
+    branch_ids, actor = scope_setting(current_scope())
+    await connection.execute(SCOPE_SQL, branch_ids, actor)
+
+
+class ScopedPostgresEngine(PostgresEngine):
+    """A Piccolo engine that applies the current scope to every connection it returns."""
+
+    async def start_connection_pool(self, **kwargs: Any) -> None:
+        kwargs.setdefault("setup", apply_scope)
+        await super().start_connection_pool(**kwargs)
+
+    async def get_new_connection(self) -> asyncpg.Connection:
+        # Piccolo opens unpooled connections for batch reads (e.g. admin CSV export):
+        # they must carry the scope too, or they would see nothing / everything.
+        connection = await super().get_new_connection()
+        await apply_scope(connection)
+        return connection
+
+    def configure(self, dsn: str) -> None:
+        self.config = {"dsn": dsn}
+
+    async def check_version(self) -> None:
+        """Skipped: Piccolo would connect at import time; the kernel checks at boot."""
+
+
+def with_user(url: str, user: str, password: str | None = None) -> str:
+    """``url`` with its user (and password) replaced, host/database/query kept."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    credentials = quote(user, safe="")
+    if password:
+        credentials += ":" + quote(password, safe="")
+    return urlunsplit((parts.scheme, f"{credentials}@{host}", parts.path, parts.query, ""))
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
+
+
+def database_name(url: str) -> str:
+    return unquote(urlsplit(url).path.lstrip("/")) or "postgres"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def ensure_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(with_database(admin_url, "postgres"))
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await connection.execute(f"CREATE DATABASE {quote_ident(name)} ENCODING 'UTF8'")
+    finally:
+        await connection.close()
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(with_database(admin_url, "postgres"))
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+    finally:
+        await connection.close()
+
+
+async def ensure_app_role(owner: asyncpg.Connection, role: str, password: str | None) -> None:
+    """Create the login role the application uses; it must not bypass RLS."""
+    exists = await owner.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+    if not exists:
+        await owner.execute(
+            f"CREATE ROLE {quote_ident(role)} LOGIN NOSUPERUSER NOBYPASSRLS "
+            "NOCREATEDB NOCREATEROLE NOINHERIT"
+        )
+    if password:
+        await owner.execute(f"ALTER ROLE {quote_ident(role)} PASSWORD {_literal(password)}")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+async def assert_safe_app_connection(connection: asyncpg.Connection) -> None:
+    """Refuse to run on a connection that would ignore row-level security."""
+    row = await connection.fetchrow(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    if row is None or row["rolsuper"] or row["rolbypassrls"]:
+        user = await connection.fetchval("SELECT current_user")
+        raise UnsafeDatabaseRole(
+            f"the application connects as {user!r}, which is a superuser or has BYPASSRLS; "
+            "row-level security would not apply. Connect as the application role."
+        )
+    owned = await connection.fetchval(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = current_user"
+    )
+    if owned:
+        raise UnsafeDatabaseRole(
+            "the application role owns tables; owners can alter policies. Use a non-owner role."
+        )
+
+
+@contextlib.asynccontextmanager
+async def transaction() -> AsyncIterator[PostgresTransaction]:
+    """The unit of work: writes, their audit rows and outbox messages commit together."""
+    from bankcrm.piccolo_conf import DB
+
+    async with DB.transaction() as txn:
+        yield txn
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Run raw SQL in the current transaction or on a scoped pool connection."""
+    from bankcrm.piccolo_conf import DB
+
+    txn = DB.current_transaction.get()
+    if txn is not None:
+        return list(await txn.connection.fetch(sql, *args))
+    if DB.pool is None:
+        raise RuntimeError("the database pool is not running")
+    async with DB.pool.acquire() as connection:
+        return list(await connection.fetch(sql, *args))
+
+
+async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
+    rows = await fetch(sql, *args)
+    return rows[0] if rows else None
+
+
+async def fetchval(sql: str, *args: Any) -> Any:
+    row = await fetchrow(sql, *args)
+    return None if row is None else row[0]
+
+
+async def execute_many(sql: str, args: Sequence[Sequence[Any]]) -> None:
+    from bankcrm.piccolo_conf import DB
+
+    txn = DB.current_transaction.get()
+    if txn is not None:
+        await txn.connection.executemany(sql, args)
+        return
+    async with transaction() as outer:
+        await outer.connection.executemany(sql, args)
+
+
+def jsonb(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)

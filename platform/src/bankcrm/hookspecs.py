@@ -1,0 +1,185 @@
+"""Every kernel hook, with its contract.
+
+Plugins implement these with ``@hookimpl`` from :mod:`bankcrm.plugin_api`. Verb prefixes
+carry meaning: ``register_*`` collects at boot, ``resolve_*`` returns the first non-None
+answer, ``on_*`` notifies after commit, ``*_wrapper`` wraps. Arguments are only ever
+added, never renamed or removed; an implementation may accept any subset of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from litestar.connection import ASGIConnection
+
+    from bankcrm.context import Scope
+    from bankcrm.plugin_api import (
+        AdminScreen,
+        DemoContext,
+        EventSpec,
+        MenuItem,
+        MetricSpec,
+        PermissionSpec,
+        ScheduleSpec,
+    )
+
+hookspec = pluggy.HookspecMarker("bankcrm")
+
+
+# --- boot time: called once, plugins in dependency order ---------------------------------
+
+
+@hookspec
+def register_routes() -> Sequence[Any]:
+    """Litestar route handlers or controllers of this plugin.
+
+    Called once at boot. The kernel mounts them under ``/api/v1/<plugin name>`` behind the
+    central guards (authenticated actor, permission named in the handler's ``opt``
+    ``permission`` key, plugin enabled for the actor's branch), so a handler never checks
+    these itself. Return an empty list if the plugin has no routes.
+    """
+
+
+@hookspec
+def register_admin() -> Sequence[AdminScreen]:
+    """Admin screens: tables (with Chinese and English labels) and forms for piccolo-admin.
+
+    Called once at boot. The kernel builds the admin app from all screens; each screen is
+    shown only to users with its ``permission`` and only for branches where the plugin is
+    enabled, and row-level security applies to every admin query.
+    """
+
+
+@hookspec
+def register_actors() -> Sequence[Any]:
+    """dramatiq actors of this plugin (created with :func:`bankcrm.jobs.actor`).
+
+    Called once at boot, after the broker is configured. Actor and queue names must start
+    with ``<plugin>.``. Actors must be idempotent: dramatiq delivers at least once.
+    """
+
+
+@hookspec
+def register_schedules() -> Sequence[ScheduleSpec]:
+    """Periodic work: which actor runs how often. Called once at boot.
+
+    The kernel's scheduler enqueues each due tick once, however many schedulers run.
+    """
+
+
+@hookspec
+def register_permissions() -> Sequence[PermissionSpec]:
+    """Permissions this plugin declares, named ``<plugin>.<object>.<verb>``. Boot time.
+
+    A permission not declared by some plugin cannot be granted to a role.
+    """
+
+
+@hookspec
+def register_access_rules() -> Sequence[Any]:
+    """Finer access rules (for example portfolio-only access) compiled by the kernel.
+
+    Boot time. Reserved for the access-rule compiler; return an empty list for now.
+    """
+
+
+@hookspec
+def register_settings() -> type | None:
+    """A msgspec Struct type describing this plugin's per-branch settings, or None.
+
+    Boot time. Settings are stored in the plugin's enablement row for each branch and
+    validated against this type when changed.
+    """
+
+
+@hookspec
+def register_events() -> Sequence[EventSpec]:
+    """Domain events this plugin emits (name ``<plugin>.<event>``). Boot time."""
+
+
+@hookspec
+def register_cli(group: click.Group) -> None:
+    """Add commands to the ``bankcrm`` CLI; add a subgroup named after the plugin."""
+
+
+@hookspec
+def register_metrics() -> Sequence[MetricSpec]:
+    """KPIs this plugin contributes to reporting. Boot time."""
+
+
+@hookspec
+def add_hookspecs(pm: pluggy.PluginManager) -> None:
+    """Publish this plugin's own extension points with ``pm.add_hookspecs(module)``.
+
+    Called once when the plugin is registered, before any other hook of any plugin.
+    """
+
+
+@hookspec
+def startup(app: Any) -> Awaitable[None] | None:
+    """Called once when the web app or worker starts, after the database is ready.
+
+    May return an awaitable, which the kernel awaits.
+    """
+
+
+@hookspec
+def shutdown(app: Any) -> Awaitable[None] | None:
+    """Called once when the web app or worker stops. May return an awaitable."""
+
+
+@hookspec
+def seed_demo_data(demo: DemoContext) -> Awaitable[None] | None:
+    """Write this plugin's demo data (``bankcrm demo``), plugins in dependency order.
+
+    Called once on a freshly migrated database with a system scope over all branches;
+    ``demo`` carries the branches and users already created. May return an awaitable.
+    """
+
+
+# --- run time ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def resolve_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Awaitable[Scope | None] | None:
+    """Identify the caller of an HTTP request (e.g. single sign-on).
+
+    Called for each request before the kernel's own session and bearer-token checks; the
+    first implementation that returns an awaitable resolving to a Scope wins. Return None
+    to let the next implementation (and finally the kernel) decide.
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_branch_scope(scope: Scope) -> frozenset[int] | None:
+    """Override the branch ids an actor may see (first non-None wins).
+
+    Called after the kernel computed ``scope.branch_ids`` from memberships; may only narrow
+    them (the kernel intersects the answer with the computed set).
+    """
+
+
+@hookspec
+def permission_check(scope: Scope, permission: str, resource: Any) -> bool | None:
+    """Veto a permission. Return False to deny, None to abstain; True grants nothing extra.
+
+    Called by :func:`bankcrm.auth.permissions.check` after the role check passed.
+    """
+
+
+@hookspec
+def on_event(name: str, payload: dict[str, Any], scope: Scope) -> None:
+    """A domain event, delivered after the transaction that emitted it committed.
+
+    Runs in a job with the emitting actor's scope; exceptions are retried by the worker.
+    """
+
+
+@hookspec
+def menu_items(scope: Scope) -> Sequence[MenuItem]:
+    """Navigation entries for the actor (only plugins enabled for the actor are asked)."""

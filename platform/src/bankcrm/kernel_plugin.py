@@ -1,0 +1,42 @@
+"""The kernel's own hook implementations (registered as plugin ``bankcrm``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from litestar.connection import ASGIConnection
+
+from bankcrm import auth
+from bankcrm.context import Scope
+from bankcrm.plugin_api import PermissionSpec, hookimpl
+
+KERNEL_PERMISSIONS = [
+    PermissionSpec("bankcrm.branch.manage", "管理机构", "Manage branches"),
+    PermissionSpec("bankcrm.plugin.manage", "启用或停用模块", "Enable or disable modules"),
+    PermissionSpec("bankcrm.api_client.manage", "管理接口客户端", "Manage API clients"),
+    PermissionSpec("bankcrm.audit.read", "查看审计日志", "Read the audit trail"),
+    PermissionSpec("bankcrm.user.manage", "管理用户", "Manage users and memberships"),
+]
+
+
+@hookimpl
+def register_permissions() -> Sequence[PermissionSpec]:
+    return KERNEL_PERMISSIONS
+
+
+@hookimpl(trylast=True)
+async def resolve_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Scope | None:
+    request_id = connection.scope.get("state", {}).get("request_id")
+    authorization = connection.headers.get("authorization", "")
+    if authorization:
+        kind, _, token = authorization.partition(" ")
+        if kind.lower() == "bearer" and token:
+            return await auth.scope_for_token(token.strip(), request_id)
+        return None
+    session = connection.cookies.get("id")
+    if session:
+        user_id = await auth.user_for_session(session)
+        if user_id is not None:
+            return await auth.scope_for_user(user_id, request_id)
+    return None

@@ -1,0 +1,18 @@
+"""The kernel's Piccolo app: its tables and migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from bankcrm.tables import KERNEL_TABLES
+
+APP_CONFIG = AppConfig(
+    app_name="bankcrm",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=KERNEL_TABLES,
+    migration_dependencies=[
+        "piccolo.apps.user.piccolo_app",
+        "piccolo_api.session_auth.piccolo_app",
+    ],
+    commands=[],
+)

@@ -1,0 +1,106 @@
+"""The public surface for plugin authors: import from here, not from kernel internals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from piccolo.table import Table
+
+hookimpl = pluggy.HookimplMarker("bankcrm")
+
+
+@dataclass(frozen=True)
+class PluginManifest:
+    """What the kernel needs to know about a plugin before importing the rest of it.
+
+    ``name`` is the canonical name: entry-point name, Piccolo app name, URL prefix
+    ``/api/v1/<name>``, table prefix ``<name>_``, permission namespace and queue prefix.
+    """
+
+    name: str
+    version: str
+    title: str
+    title_en: str
+    requires: tuple[str, ...] = ()
+    kernel_api: str = ">=1,<2"
+    piccolo_app: str | None = None
+    """Dotted path of the module holding ``APP_CONFIG``, if the plugin has tables."""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PermissionSpec:
+    name: str
+    title: str
+    title_en: str
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class AdminScreen:
+    """One table in the admin UI.
+
+    ``columns`` maps column names to their labels (both languages); piccolo-admin takes
+    titles from column names, the kernel rewrites them from these labels.
+    """
+
+    table: type[Table]
+    title: Label
+    permission: str
+    columns: dict[str, Label] = field(default_factory=dict)
+    visible_columns: tuple[str, ...] = ()
+    visible_filters: tuple[str, ...] = ()
+    read_only_columns: tuple[str, ...] = ()
+    masked_columns: tuple[str, ...] = ()
+    menu_group: Label | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    actor_name: str
+    every_seconds: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    title: str
+    title_en: str
+    unit: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    title_en: str
+    href: str
+    permission: str | None = None
+
+
+@dataclass
+class DemoContext:
+    """Handed to ``seed_demo_data``: what the kernel already created, keyed by code."""
+
+    branches: dict[str, int]
+    users: dict[str, int]
+    scale: int = 1000
+    seed: int = 20261124
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,134 @@
+"""``bankcrm serve`` / ``bankcrm demo``: one process tree with everything in it.
+
+This process owns the embedded PostgreSQL server (when no external URL is configured),
+runs the web app under uvicorn on its event loop, and supervises one worker child process
+(``bankcrm worker``). The worker is a separate process because asyncpg pools belong to
+one event loop and a crashing job must not take the web server down; it connects to the
+server this process owns through the exported ``BANKCRM_DATABASE_URL`` and never stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+import uvicorn
+
+from bankcrm.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+WORKER_STOP_SECONDS = 20
+
+
+class WorkerSupervisor:
+    """Starts ``bankcrm worker`` and restarts it if it dies (with back-off)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stopping = False
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "bankcrm", "worker"], env=dict(os.environ)
+        )
+
+    async def watch(self) -> None:
+        while not self.stopping:
+            await asyncio.sleep(1)
+            if self.process is not None and self.process.poll() is not None and not self.stopping:
+                self.restarts += 1
+                delay = min(30, 2**min(self.restarts, 5))
+                log.error("worker exited; restarting",
+                          extra={"code": self.process.returncode, "delay_s": delay})
+                await asyncio.sleep(delay)
+                if not self.stopping:
+                    self.start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(WORKER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            log.warning("worker did not stop in time; killing it")
+            self.process.kill()
+            self.process.wait()
+
+
+def _banner(url: str, seeded: bool) -> str:
+    from bankcrm.demo import DEMO_PASSWORD, USERS
+
+    lines = [
+        "",
+        "bankcrm is running",
+        f"  API:     {url}/api/v1   (OpenAPI: {url}/schema)",
+        f"  Admin:   {url}/admin/",
+        f"  Health:  {url}/readyz   Metrics: {url}/metrics",
+    ]
+    if seeded:
+        lines.append(f"  Demo logins (password {DEMO_PASSWORD}):")
+        lines.extend(f"    {username:<18} {role} @ {branch}" for username, role, branch, _ in USERS)
+    lines.append("  Stop with Ctrl+C.")
+    return "\n".join(lines)
+
+
+async def _serve(
+    host: str, port: int, with_worker: bool, seed_demo: bool, demo_scale: int
+) -> None:
+    from bankcrm import demo
+    from bankcrm.runtime import boot
+    from bankcrm.webapp import create_app
+
+    kernel = await boot(migrate=True, connect=True)
+    supervisor = WorkerSupervisor() if with_worker else None
+    try:
+        seeded = False
+        if seed_demo:
+            seeded = await demo.seed(kernel, scale=demo_scale) is not None
+            if not seeded:
+                log.info("demo data already present; not seeding again")
+        app = create_app(kernel)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, access_log=False,
+            reset_contextvars=True, lifespan="on", proxy_headers=False,
+        )
+        server = uvicorn.Server(config)
+        watcher = None
+        if supervisor is not None:
+            supervisor.start()
+            watcher = asyncio.create_task(supervisor.watch())
+        print(_banner(f"http://{host}:{port}", seed_demo), flush=True)  # noqa: T201
+        await server.serve()
+        if watcher is not None:
+            supervisor.stopping = True  # type: ignore[union-attr]
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+    finally:
+        if supervisor is not None:
+            await asyncio.to_thread(supervisor.stop)
+        await kernel.disconnect()
+        kernel.stop_embedded()
+
+
+def serve_forever(
+    *,
+    host: str | None,
+    port: int | None,
+    with_worker: bool,
+    seed_demo: bool,
+    demo_scale: int = 1000,
+) -> None:
+    settings = get_settings()
+    asyncio.run(
+        _serve(host or settings.host, port or settings.port, with_worker, seed_demo, demo_scale)
+    )

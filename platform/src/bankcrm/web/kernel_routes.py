@@ -1,0 +1,365 @@
+"""The kernel's own REST API: login and sessions, branches and enablement, plugins,
+API clients and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, Router, delete, get, post, put
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from bankcrm import audit, auth, branches, db
+from bankcrm.context import require_scope
+from bankcrm.web.guards import require_actor, require_permission
+from bankcrm.web.pagination import Page, check_limit, decode_cursor, encode_cursor
+from bankcrm.web.problems import FieldError, Problem, invalid, not_found
+
+SESSION_COOKIE = "id"  # the name piccolo-admin reads: one session for API and admin
+
+
+class LoginBody(msgspec.Struct):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=150)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    otp: Annotated[str, msgspec.Meta(max_length=10)] | None = None
+
+
+class LoginAnswer(msgspec.Struct):
+    user_id: int
+    username: str
+    expires_at: datetime
+
+
+def _client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@post("/auth/login", opt={"public": True}, status_code=200, tags=["auth"])
+async def login(request: Request[Any, Any, Any], data: LoginBody) -> Response[LoginAnswer]:
+    """Log in with username, password and (if enrolled) a TOTP code; sets the session."""
+    from bankcrm.webapp import current_kernel
+
+    try:
+        result = await auth.login(data.username, data.password, data.otp, _client_ip(request))
+    except auth.AuthError as exc:
+        raise Problem(exc.status, str(exc), code=exc.code) from exc
+    response = Response(LoginAnswer(result.user_id, data.username, result.expires_at))
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.session_token,
+        httponly=True,
+        samesite="lax",
+        secure=current_kernel().settings.production,
+        path="/",
+        expires=int((result.expires_at - datetime.now(result.expires_at.tzinfo)).total_seconds()),
+    )
+    return response
+
+
+@post("/auth/logout", opt={"permission": "authenticated"}, status_code=204, tags=["auth"])
+async def logout(request: Request[Any, Any, Any]) -> Response[None]:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await auth.logout(token)
+    response: Response[None] = Response(None, status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+class Me(msgspec.Struct):
+    actor: str
+    username: str
+    branch_ids: list[int]
+    permissions: list[str]
+    superuser: bool
+
+
+@get("/auth/me", opt={"permission": "authenticated"}, tags=["auth"])
+async def me() -> Me:
+    scope = require_scope()
+    return Me(scope.actor, scope.username, sorted(scope.branch_ids), sorted(scope.permissions),
+              scope.is_superuser)
+
+
+class PasswordBody(msgspec.Struct):
+    current: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    new: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+@post("/auth/password", opt={"permission": "authenticated"}, status_code=204, tags=["auth"])
+async def change_password(data: PasswordBody) -> None:
+    scope = require_scope()
+    if scope.user_id is None:
+        raise Problem(403, "API clients have no password", code="forbidden")
+    problems = await auth.change_password(scope.user_id, data.current, data.new)
+    if problems:
+        raise Problem(422, "password " + "; ".join(problems),
+                      [FieldError("body.new", p) for p in problems], "password_policy")
+
+
+class MfaEnrolment(msgspec.Struct):
+    provisioning_uri: str
+
+
+@post("/auth/mfa/enrol", opt={"permission": "authenticated"}, status_code=200, tags=["auth"])
+async def mfa_enrol() -> MfaEnrolment:
+    """Start TOTP enrolment; confirm with a code to activate it."""
+    scope = require_scope()
+    if scope.user_id is None:
+        raise Problem(403, "API clients cannot enrol MFA", code="forbidden")
+    return MfaEnrolment(await auth.start_mfa_enrolment(scope.user_id, scope.username))
+
+
+class MfaConfirm(msgspec.Struct):
+    code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
+
+
+@post("/auth/mfa/confirm", opt={"permission": "authenticated"}, status_code=204, tags=["auth"])
+async def mfa_confirm(data: MfaConfirm) -> None:
+    scope = require_scope()
+    if scope.user_id is None or not await auth.confirm_mfa(scope.user_id, data.code):
+        raise invalid("body.code", "the code does not match; check the device clock")
+
+
+# --- plugins and branches -----------------------------------------------------------------
+
+
+@get("/plugins", opt={"permission": "authenticated"}, tags=["plugins"])
+async def list_plugins() -> list[dict[str, Any]]:
+    """Installed plugins: version, status (active / disabled / error with reason), hooks."""
+    from bankcrm.webapp import current_kernel
+
+    tree = await branches.snapshot()
+    scope = require_scope()
+    answer = []
+    for record in current_kernel().registry.records.values():
+        item = record.as_dict()
+        item["enabled_branch_ids"] = sorted(tree.enabled_branches(record.name) & scope.branch_ids)
+        answer.append(item)
+    return answer
+
+
+class BranchOut(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    parent_id: int | None
+    level: int
+    enabled_plugins: list[str]
+
+
+@get("/branches", opt={"permission": "authenticated"}, tags=["branches"])
+async def list_branches() -> list[BranchOut]:
+    """The branches in your scope, with the plugins enabled for each."""
+    from bankcrm.webapp import current_kernel
+
+    tree = await branches.snapshot()
+    scope = require_scope()
+    plugins = current_kernel().registry.order
+    return [
+        BranchOut(n.id, n.code, n.name, n.name_en, n.parent_id, n.level,
+                  [p for p in plugins if tree.plugin_enabled(n.id, p)])
+        for n in sorted(tree.nodes.values(), key=lambda n: n.path)
+        if n.id in scope.branch_ids
+    ]
+
+
+class BranchIn(msgspec.Struct):
+    code: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    parent_id: int
+    name_en: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+@post("/branches", opt={"permission": "bankcrm.branch.manage"}, tags=["branches"])
+async def create_branch(data: BranchIn) -> BranchOut:
+    scope = require_scope()
+    if data.parent_id not in scope.branch_ids:
+        raise invalid("body.parent_id", "the parent branch is outside your scope")
+    try:
+        async with db.transaction():
+            node = await branches.create_branch(data.code, data.name, data.name_en, data.parent_id)
+            await audit.record(audit.Action.CREATE, "bankcrm.branch", node.id,
+                               branch_id=data.parent_id, after=msgspec.to_builtins(data))
+    except branches.BranchError as exc:
+        raise invalid(f"body.{exc.field}", str(exc)) from exc
+    return BranchOut(node.id, node.code, node.name, node.name_en, node.parent_id, node.level, [])
+
+
+class EnablementIn(msgspec.Struct):
+    enabled: bool
+
+
+@put("/branches/{branch_id:int}/plugins/{plugin:str}",
+     opt={"permission": "bankcrm.plugin.manage"}, tags=["branches"])
+async def set_enablement(branch_id: FromPath[int], plugin: FromPath[str], data: EnablementIn) -> dict[str, Any]:
+    """Enable or disable a plugin for a branch and its sub-branches."""
+    from bankcrm.webapp import current_kernel
+
+    scope = require_scope()
+    if branch_id not in scope.branch_ids:
+        raise not_found(f"branch {branch_id}")
+    requires = {r.name: r.requires for r in current_kernel().registry.active()}
+    try:
+        async with db.transaction():
+            await branches.set_plugin_enabled(
+                branch_id, plugin, data.enabled, requires=requires, changed_by=scope.actor
+            )
+            await audit.record(audit.Action.UPDATE, "bankcrm.plugin_enablement",
+                               f"{branch_id}:{plugin}", branch_id=branch_id,
+                               after={"enabled": data.enabled})
+    except branches.EnablementError as exc:
+        raise Problem(409, str(exc), [FieldError("path.plugin", str(exc))], "enablement") from exc
+    return {"branch_id": branch_id, "plugin": plugin, "enabled": data.enabled}
+
+
+# --- API clients --------------------------------------------------------------------------
+
+
+class ApiClientIn(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    branch_id: int
+    permissions: list[Annotated[str, msgspec.Meta(max_length=128)]]
+    expires_at: datetime | None = None
+
+
+class ApiClientOut(msgspec.Struct):
+    id: int
+    name: str
+    branch_id: int
+    permissions: list[str]
+    created_at: datetime
+    rotated_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    token: str | None = None
+    """Only in the answer to create and rotate: store it, it is not shown again."""
+
+
+def _client_out(row: Any, token: str | None = None) -> ApiClientOut:
+    return ApiClientOut(row["id"], row["name"], row["branch"], list(row["permissions"]),
+                        row["created_at"], row["rotated_at"], row["expires_at"],
+                        row["revoked_at"], token)
+
+
+async def _client_in_scope(client_id: int) -> Any:
+    row = await db.fetchrow("SELECT * FROM bankcrm_api_client WHERE id = $1", client_id)
+    if row is None or row["branch"] not in require_scope().branch_ids:
+        raise not_found(f"API client {client_id}")
+    return row
+
+
+@get("/api-clients", opt={"permission": "bankcrm.api_client.manage"}, tags=["api-clients"])
+async def list_api_clients() -> list[ApiClientOut]:
+    scope = require_scope()
+    rows = await db.fetch(
+        "SELECT * FROM bankcrm_api_client WHERE branch = ANY($1::bigint[]) ORDER BY id",
+        sorted(scope.branch_ids),
+    )
+    return [_client_out(r) for r in rows]
+
+
+@post("/api-clients", opt={"permission": "bankcrm.api_client.manage"}, tags=["api-clients"])
+async def create_api_client(data: ApiClientIn) -> ApiClientOut:
+    """Create a client bound to a branch; it can never hold more than its creator."""
+    scope = require_scope()
+    if data.branch_id not in scope.branch_ids:
+        raise invalid("body.branch_id", "the branch is outside your scope")
+    extra = [p for p in data.permissions if not scope.has(p)]
+    if extra:
+        raise invalid("body.permissions", f"you cannot grant what you lack: {', '.join(extra)}")
+    async with db.transaction():
+        issued = await auth.create_api_client(
+            data.name, data.branch_id, sorted(set(data.permissions)), scope.actor, data.expires_at
+        )
+        await audit.record(audit.Action.CREATE, "bankcrm.api_client", issued.client_id,
+                           branch_id=data.branch_id,
+                           after={"name": data.name, "permissions": data.permissions})
+    row = await _client_in_scope(issued.client_id)
+    return _client_out(row, issued.token)
+
+
+@post("/api-clients/{client_id:int}/rotate", opt={"permission": "bankcrm.api_client.manage"},
+      tags=["api-clients"], status_code=200)
+async def rotate_api_client(client_id: FromPath[int]) -> ApiClientOut:
+    row = await _client_in_scope(client_id)
+    async with db.transaction():
+        issued = await auth.rotate_api_client(client_id)
+        if issued is None:
+            raise Problem(409, "the client is revoked; create a new one", code="revoked")
+        await audit.record(audit.Action.UPDATE, "bankcrm.api_client", client_id,
+                           branch_id=row["branch"], after={"rotated": True})
+    return _client_out(await _client_in_scope(client_id), issued.token)
+
+
+@delete("/api-clients/{client_id:int}", opt={"permission": "bankcrm.api_client.manage"},
+        tags=["api-clients"], status_code=204)
+async def revoke_api_client(client_id: FromPath[int]) -> None:
+    row = await _client_in_scope(client_id)
+    async with db.transaction():
+        await auth.revoke_api_client(client_id)
+        await audit.record(audit.Action.DELETE, "bankcrm.api_client", client_id,
+                           branch_id=row["branch"], after={"revoked": True})
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+class AuditEntry(msgspec.Struct):
+    id: int
+    at: datetime
+    branch_id: int | None
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: Any
+    after: Any
+    reason: str
+    request_id: str
+
+
+@get("/audit", opt={"permission": "bankcrm.audit.read"}, tags=["audit"])
+async def list_audit(
+    entity: Annotated[str | None, QueryParameter(max_length=128)] = None,
+    entity_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    actor: Annotated[str | None, QueryParameter(max_length=128)] = None,
+    action: Annotated[str | None, QueryParameter(max_length=32)] = None,
+    limit: FromQuery[int] = 50,
+    cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+) -> Page[AuditEntry]:
+    """The audit trail of your branches, newest first (row-level security applies)."""
+    check_limit(limit)
+    after = decode_cursor(cursor, 1)
+    rows = await db.fetch(
+        "SELECT id, at, branch_id, actor, action, entity, entity_id, before, after, reason,"
+        " request_id FROM bankcrm_audit WHERE ($1::text IS NULL OR entity = $1)"
+        " AND ($2::text IS NULL OR entity_id = $2) AND ($3::text IS NULL OR actor = $3)"
+        " AND ($4::text IS NULL OR action = $4) AND ($5::bigint IS NULL OR id < $5)"
+        " ORDER BY id DESC LIMIT $6",
+        entity, entity_id, actor, action, after[0] if after else None, limit + 1,
+    )
+    items = [
+        AuditEntry(r["id"], r["at"], r["branch_id"], r["actor"], r["action"], r["entity"],
+                   r["entity_id"], msgspec.json.decode(r["before"]) if r["before"] else None,
+                   msgspec.json.decode(r["after"]) if r["after"] else None, r["reason"],
+                   r["request_id"])
+        for r in rows[:limit]
+    ]
+    next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
+    return Page(items, next_cursor)
+
+
+def kernel_router() -> Router:
+    return Router(
+        path="/api/v1",
+        route_handlers=[
+            login, logout, me, change_password, mfa_enrol, mfa_confirm,
+            list_plugins, list_branches, create_branch, set_enablement,
+            list_api_clients, create_api_client, rotate_api_client, revoke_api_client,
+            list_audit,
+        ],
+        guards=[require_actor, require_permission],
+    )

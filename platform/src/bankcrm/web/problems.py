@@ -1,0 +1,156 @@
+"""One error shape for every failure: RFC 9457 problem details with field-level errors.
+
+``{"type", "title", "status", "detail", "instance", "request_id", "errors": [{"field",
+"message"}]}`` served as ``application/problem+json``. Database refusals are mapped here
+too: a row-level-security refusal is a 403 (or 404 when the row is simply invisible),
+constraint violations are 409/422, and nothing a client sends may produce a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from bankcrm.context import current_scope
+
+log = logging.getLogger("bankcrm.web")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass
+class Problem(Exception):
+    """Raise from handlers and services for a 4xx with a precise explanation."""
+
+    status: int
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    code: str = ""
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, f"{what} does not exist or is not visible to you", code="not_found")
+
+
+def invalid(field_name: str, message: str) -> Problem:
+    return Problem(422, f"{field_name}: {message}", [FieldError(field_name, message)], "invalid")
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    code: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    scope = current_scope()
+    body: dict[str, Any] = {
+        "type": f"https://bankcrm.dev/problems/{code}" if code else "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request.scope.get("state", {}).get("request_id")
+        or (scope.request_id if scope else ""),
+        "errors": [e.as_dict() for e in errors or []],
+    }
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldError]:
+    errors = []
+    extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
+    for item in extra:
+        if isinstance(item, dict):
+            source = item.get("source") or "body"
+            key = item.get("key") or ""
+            location = f"{source}.{key}" if key else str(source)
+            errors.append(FieldError(location, str(item.get("message", "invalid value"))))
+    return errors
+
+
+def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[dict[str, Any]]:
+    return problem_response(request, exc.status, exc.detail, exc.errors, exc.code)
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        detail = exc.detail
+        if errors:
+            detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return problem_response(request, 400, detail, errors, "validation")
+    status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    return problem_response(request, status, exc.detail, code="", headers=exc.headers)
+
+
+_DB_ERRORS: list[tuple[type[Exception], int, str, str]] = [
+    (asyncpg.InsufficientPrivilegeError, 403, "forbidden", "that branch is outside your scope"),
+    (asyncpg.UniqueViolationError, 409, "conflict", "a record with the same key already exists"),
+    (asyncpg.ForeignKeyViolationError, 409, "reference", "a referenced record is missing or "
+     "other records still refer to this one"),
+    (asyncpg.CheckViolationError, 422, "invalid", "a value is outside the allowed range"),
+    (asyncpg.NotNullViolationError, 422, "invalid", "a required value is missing"),
+    (asyncpg.DataError, 400, "invalid", "a value has the wrong format"),
+]
+
+
+def handle_database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    for error_type, status, code, detail in _DB_ERRORS:
+        if isinstance(exc, error_type):
+            column = getattr(exc, "column_name", None) or getattr(exc, "constraint_name", None)
+            errors = [FieldError(str(column), detail)] if column else []
+            return problem_response(request, status, detail, errors, code)
+    return handle_unexpected(request, exc)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+    return problem_response(
+        request, 500, "an unexpected error occurred; quote the request id to support", code=""
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    Problem: handle_problem,
+    HTTPException: handle_http,
+    asyncpg.PostgresError: handle_database,
+    Exception: handle_unexpected,
+}
+
+__all__ = ["MediaType", "Problem", "FieldError", "EXCEPTION_HANDLERS", "invalid", "not_found"]

@@ -1,0 +1,126 @@
+"""The Litestar application, assembled from the kernel and every plugin's routes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, Router, get
+from litestar.config.app import AppConfig
+from litestar.connection import ASGIConnection
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from bankcrm import __version__, branches, db
+from bankcrm.context import Scope
+from bankcrm.observability import HttpMetrics
+from bankcrm.runtime import Kernel
+from bankcrm.web.guards import CENTRAL_GUARDS
+from bankcrm.web.kernel_routes import kernel_router
+from bankcrm.web.problems import EXCEPTION_HANDLERS, problem_response
+from bankcrm.web.scope_middleware import ScopeMiddleware
+
+log = logging.getLogger(__name__)
+
+_KERNEL: Kernel | None = None
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+"""Default body limit; upload routes raise their own (``request_max_body_size``)."""
+
+
+def current_kernel() -> Kernel:
+    if _KERNEL is None:
+        raise RuntimeError("the web app is not running")
+    return _KERNEL
+
+
+async def resolve_scope(
+    kernel: Kernel, connection: ASGIConnection[Any, Any, Any, Any], request_id: str
+) -> Scope | None:
+    path = connection.scope.get("path", "")
+    if not (path.startswith("/api/") or path.startswith("/admin")):
+        return None
+    scope: Scope | None = await kernel.registry.call_first("resolve_actor", connection=connection)
+    if scope is None:
+        return None
+    narrowed = await kernel.registry.call_first("resolve_branch_scope", scope=scope)
+    if narrowed is not None:
+        scope = scope.narrowed(frozenset(narrowed))
+    return scope
+
+
+@get("/healthz", opt={"public": True}, include_in_schema=False, media_type=MediaType.JSON)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", opt={"public": True}, include_in_schema=False, media_type=MediaType.JSON)
+async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    try:
+        await db.fetchval("SELECT 1")
+        await branches.snapshot()
+    except Exception as exc:
+        log.warning("not ready", exc_info=exc)
+        return problem_response(request, 503, f"database unavailable: {type(exc).__name__}")
+    return Response({"status": "ready", "version": __version__})
+
+
+def plugin_routers(kernel: Kernel) -> list[Router]:
+    routers = []
+    for name, handlers in kernel.registry.call_each("register_routes"):
+        if name == "bankcrm" or not handlers:
+            continue
+        routers.append(
+            Router(
+                path=f"/api/v1/{name}",
+                route_handlers=list(handlers),
+                guards=list(CENTRAL_GUARDS),
+                opt={"plugin": name},
+                tags=[name],
+            )
+        )
+    return routers
+
+
+def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
+    global _KERNEL
+    _KERNEL = kernel
+    metrics = HttpMetrics()
+
+    @get("/metrics", opt={"public": True}, include_in_schema=False, media_type=MediaType.TEXT)
+    async def prometheus_metrics() -> Response[bytes]:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def resolver(connection: ASGIConnection[Any, Any, Any, Any], request_id: str) -> Any:
+        return await resolve_scope(kernel, connection, request_id)
+
+    handlers: list[Any] = [healthz, readyz, prometheus_metrics, kernel_router()]
+    handlers.extend(plugin_routers(kernel))
+    if with_admin:
+        from bankcrm.admin import admin_handlers
+
+        handlers.extend(admin_handlers(kernel))
+
+    async def on_startup(app: Litestar) -> None:
+        await kernel.registry.call_all("startup", app=app)
+
+    async def on_shutdown(app: Litestar) -> None:
+        await kernel.registry.call_all("shutdown", app=app)
+
+    config = AppConfig(
+        route_handlers=handlers,
+        middleware=[ScopeMiddleware(resolver, metrics)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="bankcrm",
+            version=__version__,
+            description="Bank CRM platform: kernel and plugin REST API.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        debug=False,
+        request_max_body_size=MAX_BODY_BYTES,
+    )
+    return Litestar.from_config(config)

@@ -1,0 +1,1 @@
+"""bankcrm plugin SDK: the pytest plugin, test helpers, plugin template and checks."""
