@@ -6,8 +6,12 @@ and reloaded when changed here or when older than ``CACHE_SECONDS`` (other proce
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
 
 from bankcrm import db
 
@@ -32,6 +36,7 @@ class TreeSnapshot:
     by_code: dict[str, int]
     enablement: dict[tuple[int, str], bool]
     """Explicit rows only; the effective value is inherited from the nearest ancestor."""
+    settings: dict[tuple[int, str], dict[str, Any]]
 
     def subtree(self, branch_id: int) -> frozenset[int]:
         root = self.nodes.get(branch_id)
@@ -55,6 +60,14 @@ class TreeSnapshot:
 
     def enabled_branches(self, plugin: str) -> frozenset[int]:
         return frozenset(b for b in self.nodes if self.plugin_enabled(b, plugin))
+
+    def raw_settings(self, branch_id: int, plugin: str) -> dict[str, Any]:
+        """The nearest ancestor-or-self's stored settings for ``plugin`` ({} if none)."""
+        for candidate in self.ancestors(branch_id):
+            stored = self.settings.get((candidate, plugin))
+            if stored:
+                return stored
+        return {}
 
 
 _snapshot: TreeSnapshot | None = None
@@ -80,11 +93,14 @@ async def snapshot() -> TreeSnapshot:
         )
         for r in rows
     }
-    flags = await db.fetch("SELECT branch, plugin, enabled FROM bankcrm_plugin_enablement")
+    flags = await db.fetch(
+        "SELECT branch, plugin, enabled, settings FROM bankcrm_plugin_enablement"
+    )
     _snapshot = TreeSnapshot(
         nodes=nodes,
         by_code={n.code: n.id for n in nodes.values()},
         enablement={(r["branch"], r["plugin"]): r["enabled"] for r in flags},
+        settings={(r["branch"], r["plugin"]): json.loads(r["settings"] or "{}") for r in flags},
     )
     _loaded_at = time.monotonic()
     return _snapshot
@@ -161,13 +177,38 @@ async def set_plugin_enabled(
             raise EnablementError(
                 f"{', '.join(dependents)} depend(s) on {plugin!r} here; disable them first"
             )
+    await _upsert(branch_id, plugin, enabled, tree.raw_settings(branch_id, plugin), changed_by)
+
+
+async def _upsert(
+    branch_id: int, plugin: str, enabled: bool, settings: dict[str, Any], changed_by: str
+) -> None:
     await db.fetch(
         "DELETE FROM bankcrm_plugin_enablement WHERE branch = $1 AND plugin = $2",
         branch_id, plugin,
     )
     await db.fetch(
         "INSERT INTO bankcrm_plugin_enablement (branch, plugin, enabled, settings, changed_by,"
-        " changed_at) VALUES ($1, $2, $3, '{}'::jsonb, $4, now())",
-        branch_id, plugin, enabled, changed_by,
+        " changed_at) VALUES ($1, $2, $3, $4::jsonb, $5, now())",
+        branch_id, plugin, enabled, db.jsonb(settings), changed_by,
     )
     invalidate()
+
+
+S = TypeVar("S")
+
+
+async def plugin_settings(plugin: str, branch_id: int, settings_type: type[S]) -> S:
+    """The effective settings of ``plugin`` for a branch (inherited; defaults if unset)."""
+    tree = await snapshot()
+    return msgspec.convert(tree.raw_settings(branch_id, plugin), settings_type)
+
+
+async def store_plugin_settings(
+    branch_id: int, plugin: str, settings: dict[str, Any], changed_by: str
+) -> None:
+    """Store validated settings for a branch (caller validated and holds a transaction)."""
+    tree = await snapshot()
+    if branch_id not in tree.nodes:
+        raise EnablementError(f"branch {branch_id} does not exist")
+    await _upsert(branch_id, plugin, tree.plugin_enabled(branch_id, plugin), settings, changed_by)

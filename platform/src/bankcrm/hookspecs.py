@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         AdminScreen,
         DemoContext,
         EventSpec,
-        MenuItem,
         MetricSpec,
         PermissionSpec,
         ScheduleSpec,
@@ -81,19 +80,13 @@ def register_permissions() -> Sequence[PermissionSpec]:
 
 
 @hookspec
-def register_access_rules() -> Sequence[Any]:
-    """Finer access rules (for example portfolio-only access) compiled by the kernel.
-
-    Boot time. Reserved for the access-rule compiler; return an empty list for now.
-    """
-
-
-@hookspec
 def register_settings() -> type | None:
-    """A msgspec Struct type describing this plugin's per-branch settings, or None.
+    """A msgspec Struct type (all fields with defaults) for per-branch settings, or None.
 
-    Boot time. Settings are stored in the plugin's enablement row for each branch and
-    validated against this type when changed.
+    Boot time. Settings are stored with the plugin's enablement for a branch, inherited by
+    sub-branches, validated against this type when changed through
+    ``PUT /api/v1/branches/{id}/plugins/{plugin}/settings``, and read by the plugin with
+    :func:`bankcrm.branches.plugin_settings`.
     """
 
 
@@ -109,7 +102,11 @@ def register_cli(group: click.Group) -> None:
 
 @hookspec
 def register_metrics() -> Sequence[MetricSpec]:
-    """KPIs this plugin contributes to reporting. Boot time."""
+    """KPIs this plugin contributes (reporting and ``GET /api/v1/kpis``). Boot time.
+
+    Each ``MetricSpec.compute`` is awaited with the caller's scope bound, so row-level
+    security limits every figure to the caller's branches.
+    """
 
 
 @hookspec
@@ -168,7 +165,8 @@ def resolve_branch_scope(scope: Scope) -> frozenset[int] | None:
 def permission_check(scope: Scope, permission: str, resource: Any) -> bool | None:
     """Veto a permission. Return False to deny, None to abstain; True grants nothing extra.
 
-    Called by :func:`bankcrm.auth.permissions.check` after the role check passed.
+    Called by the central permission guard (:mod:`bankcrm.web.guards`) after the actor's
+    roles granted the permission; any False denies the request with 403.
     """
 
 
@@ -180,6 +178,3 @@ def on_event(name: str, payload: dict[str, Any], scope: Scope) -> None:
     """
 
 
-@hookspec
-def menu_items(scope: Scope) -> Sequence[MenuItem]:
-    """Navigation entries for the actor (only plugins enabled for the actor are asked)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -85,14 +87,8 @@ class MetricSpec:
     title_en: str
     unit: str = ""
     description: str = ""
-
-
-@dataclass(frozen=True)
-class MenuItem:
-    title: str
-    title_en: str
-    href: str
-    permission: str | None = None
+    compute: Callable[[], Awaitable[float | int | Decimal]] | None = None
+    """Awaited with the caller's scope bound; None for KPIs computed by reporting jobs."""
 
 
 @dataclass

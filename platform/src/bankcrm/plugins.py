@@ -249,6 +249,27 @@ def _resolve_dependencies(records: dict[str, PluginRecord]) -> list[str]:
         return _resolve_dependencies(records)
 
 
+def _unknown_hooks(pm: pluggy.PluginManager, module: Any) -> list[str]:
+    unknown = []
+    for attribute in dir(module):
+        if getattr(getattr(module, attribute, None), "bankcrm_impl", None) is None:
+            continue
+        caller = getattr(pm.hook, attribute, None)
+        if caller is None or not caller.has_spec():
+            unknown.append(attribute)
+    return unknown
+
+
+def _plugin_manager(records: dict[str, PluginRecord], order: list[str]) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("bankcrm")
+    pm.add_hookspecs(hookspecs)
+    for name in order:
+        add = getattr(records[name].module, "add_hookspecs", None)
+        if callable(add):
+            add(pm)
+    return pm
+
+
 def build_registry(
     candidates: Iterable[PluginCandidate], kernel_plugin: Any | None = None
 ) -> PluginRegistry:
@@ -259,27 +280,27 @@ def build_registry(
             records[candidate.name].reason = "two distributions provide this plugin name"
             continue
         records[candidate.name] = _load(candidate)
-    order = _resolve_dependencies(records)
-
-    pm = pluggy.PluginManager("bankcrm")
-    pm.add_hookspecs(hookspecs)
+    while True:
+        order = _resolve_dependencies(records)
+        pm = _plugin_manager(records, order)
+        # A misspelt hook would never be called: refuse the plugin instead of ignoring it.
+        rejected = False
+        for name in order:
+            unknown = _unknown_hooks(pm, records[name].module)
+            if unknown:
+                records[name].status = PluginStatus.ERROR
+                records[name].reason = "implements unknown hook(s): " + ", ".join(unknown)
+                rejected = True
+        if not rejected:
+            break
     if kernel_plugin is not None:
         pm.register(kernel_plugin, name=KERNEL_PLUGIN_NAME)
     for name in order:
-        add = getattr(records[name].module, "add_hookspecs", None)
-        if callable(add):
-            add(pm)
+        pm.register(records[name].module, name=name)
+    pm.check_pending()
     for name in order:
         record = records[name]
-        try:
-            pm.register(record.module, name=name)
-        except Exception as exc:
-            record.status = PluginStatus.ERROR
-            record.reason = f"registration failed: {exc}"
-    pm.check_pending()
-    for name, record in records.items():
-        if record.status == PluginStatus.ACTIVE:
-            record.hooks = [caller.name for caller in pm.get_hookcallers(record.module) or []]
+        record.hooks = [caller.name for caller in pm.get_hookcallers(record.module) or []]
     ordered = {name: records[name] for name in order}
     ordered.update({n: r for n, r in records.items() if n not in ordered})
     return PluginRegistry(pm, ordered)

@@ -38,9 +38,17 @@ from bankcrm_sdk.world import World, build_world, truncate_all
 TEST_SECRET = "bankcrm-test-secret-key-not-for-production"
 
 
+TEST_PBKDF2_ITERATIONS = 1_000
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    from piccolo.apps.user.tables import BaseUser
+
     os.environ.setdefault("BANKCRM_SECRET_KEY", TEST_SECRET)
     get_settings.cache_clear()
+    # Production hashing (600,000 PBKDF2 rounds) costs ~0.3 s per password on this class of
+    # machine; every test creates seven users. Tests check the login logic, not the cost.
+    BaseUser._pbkdf2_iteration_count = TEST_PBKDF2_ITERATIONS
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,8 @@
-from bankcrm_sdk.world import World
+from urllib.parse import parse_qs, urlsplit
+
+import pyotp
+
+from bankcrm_sdk.world import PASSWORD, World
 
 
 async def test_login_me_and_scope(world: World) -> None:
@@ -17,3 +21,131 @@ async def test_wrong_password_is_401_problem(world: World) -> None:
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["type"].endswith("invalid_credentials")
+
+
+async def test_lockout_after_repeated_failures(world: World) -> None:
+    client = world.anonymous_client()
+    for _ in range(5):
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": "demo.teller", "password": "Wrong-Passw0rd!"}
+        )
+        assert response.status_code == 401
+    locked = await client.post(
+        "/api/v1/auth/login", json={"username": "demo.teller", "password": PASSWORD}
+    )
+    assert locked.status_code == 401
+    assert locked.json()["type"].endswith("/locked")
+
+
+async def test_login_rate_limit_per_address(world: World) -> None:
+    client = world.anonymous_client()
+    statuses = []
+    for _ in range(25):
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": "nobody", "password": "Wrong-Passw0rd!"}
+        )
+        statuses.append(response.status_code)
+    assert statuses[:20] == [401] * 20
+    assert statuses[-1] == 429
+
+
+async def test_password_policy_and_change(world: World) -> None:
+    client = await world.client("demo.bj.rm")
+    weak = await client.post("/api/v1/auth/password", json={"current": PASSWORD, "new": "short"})
+    assert weak.status_code == 422
+    fields = {e["field"] for e in weak.json()["errors"]}
+    assert fields == {"body.new"}
+    changed = await client.post(
+        "/api/v1/auth/password", json={"current": PASSWORD, "new": "Another-Passw0rd#"}
+    )
+    assert changed.status_code == 204
+    # changing the password ends every session
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+    await world.client("demo.bj.rm", "Another-Passw0rd#")
+
+
+async def test_totp_mfa(world: World) -> None:
+    client = await world.client("demo.sh.manager")
+    enrol = await client.post("/api/v1/auth/mfa/enrol")
+    secret = parse_qs(urlsplit(enrol.json()["provisioning_uri"]).query)["secret"][0]
+    assert (await client.post("/api/v1/auth/mfa/confirm", json={"code": "000000"})).status_code in (
+        204, 422)
+    confirmed = await client.post("/api/v1/auth/mfa/confirm", json={"code": pyotp.TOTP(secret).now()})
+    assert confirmed.status_code == 204
+    fresh = world.anonymous_client()
+    body = {"username": "demo.sh.manager", "password": PASSWORD}
+    needs = await fresh.post("/api/v1/auth/login", json=body)
+    assert needs.status_code == 401
+    assert needs.json()["type"].endswith("mfa_required")
+    wrong = await fresh.post("/api/v1/auth/login", json={**body, "otp": "123456"})
+    assert wrong.status_code == 401
+    ok = await fresh.post("/api/v1/auth/login", json={**body, "otp": pyotp.TOTP(secret).now()})
+    assert ok.status_code == 200
+
+
+async def test_logout_ends_session(world: World) -> None:
+    client = await world.client("demo.bj.manager")
+    assert (await client.post("/api/v1/auth/logout")).status_code == 204
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_api_token_lifecycle(world: World) -> None:
+    manager = await world.client("demo.bj.manager")
+    created = await manager.post(
+        "/api/v1/api-clients",
+        json={"name": "core banking", "branch_id": world.branch("BJ-HD"),
+              "permissions": ["bankcrm.audit.read"]},
+    )
+    assert created.status_code == 201, created.text
+    token = created.json()["token"]
+    client_id = created.json()["id"]
+    system = world.token_client(token)
+    me = (await system.get("/api/v1/auth/me")).json()
+    assert set(me["branch_ids"]) == await world.subtree("BJ-HD")
+    assert me["permissions"] == ["bankcrm.audit.read"]
+
+    rotated = await manager.post(f"/api/v1/api-clients/{client_id}/rotate")
+    assert rotated.status_code == 200
+    assert (await system.get("/api/v1/auth/me")).status_code == 401
+    renewed = world.token_client(rotated.json()["token"])
+    assert (await renewed.get("/api/v1/auth/me")).status_code == 200
+
+    assert (await manager.delete(f"/api/v1/api-clients/{client_id}")).status_code == 204
+    assert (await renewed.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_api_token_cannot_exceed_creator(world: World) -> None:
+    manager = await world.client("demo.bj.manager")
+    outside = await manager.post(
+        "/api/v1/api-clients",
+        json={"name": "x", "branch_id": world.branch("SH"), "permissions": []},
+    )
+    assert outside.status_code == 422
+    assert outside.json()["errors"][0]["field"] == "body.branch_id"
+    greedy = await manager.post(
+        "/api/v1/api-clients",
+        json={"name": "x", "branch_id": world.branch("BJ"),
+              "permissions": ["bankcrm.branch.manage"]},
+    )
+    assert greedy.status_code == 422
+    other = await world.client("demo.sh.manager")
+    created = await manager.post(
+        "/api/v1/api-clients",
+        json={"name": "x", "branch_id": world.branch("BJ"), "permissions": []},
+    )
+    revoke = await other.delete(f"/api/v1/api-clients/{created.json()['id']}")
+    assert revoke.status_code == 404
+
+
+async def test_malformed_tokens_and_bodies(world: World) -> None:
+    for header in ("Bearer", "Bearer bcrm_x", "Bearer bcrm_aa_bb", "Basic abc", "Bearer " + "x" * 500):
+        client = world.anonymous_client()
+        client.headers["Authorization"] = header
+        assert (await client.get("/api/v1/auth/me")).status_code == 401
+    client = world.anonymous_client()
+    bad = await client.post("/api/v1/auth/login", json={"username": "", "password": 3})
+    assert bad.status_code == 400
+    assert bad.json()["errors"], bad.json()
+    garbage = await client.post("/api/v1/auth/login", content=b"{not json",
+                                headers={"content-type": "application/json"})
+    assert garbage.status_code == 400

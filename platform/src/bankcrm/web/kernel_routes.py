@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, post, put
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from bankcrm import audit, auth, branches, db
-from bankcrm.context import require_scope
+from bankcrm.context import bind_scope, require_scope
 from bankcrm.web.guards import require_actor, require_permission
 from bankcrm.web.pagination import Page, check_limit, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
@@ -36,7 +36,7 @@ def _client_ip(request: Request[Any, Any, Any]) -> str:
 
 
 @post("/auth/login", opt={"public": True}, status_code=200, tags=["auth"])
-async def login(request: Request[Any, Any, Any], data: LoginBody) -> Response[LoginAnswer]:
+async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> Response[LoginAnswer]:
     """Log in with username, password and (if enrolled) a TOTP code; sets the session."""
     from bankcrm.webapp import current_kernel
 
@@ -88,7 +88,7 @@ class PasswordBody(msgspec.Struct):
 
 
 @post("/auth/password", opt={"permission": "authenticated"}, status_code=204, tags=["auth"])
-async def change_password(data: PasswordBody) -> None:
+async def change_password(data: JSONBody[PasswordBody]) -> None:
     scope = require_scope()
     if scope.user_id is None:
         raise Problem(403, "API clients have no password", code="forbidden")
@@ -116,7 +116,7 @@ class MfaConfirm(msgspec.Struct):
 
 
 @post("/auth/mfa/confirm", opt={"permission": "authenticated"}, status_code=204, tags=["auth"])
-async def mfa_confirm(data: MfaConfirm) -> None:
+async def mfa_confirm(data: JSONBody[MfaConfirm]) -> None:
     scope = require_scope()
     if scope.user_id is None or not await auth.confirm_mfa(scope.user_id, data.code):
         raise invalid("body.code", "the code does not match; check the device clock")
@@ -174,7 +174,7 @@ class BranchIn(msgspec.Struct):
 
 
 @post("/branches", opt={"permission": "bankcrm.branch.manage"}, tags=["branches"])
-async def create_branch(data: BranchIn) -> BranchOut:
+async def create_branch(data: JSONBody[BranchIn]) -> BranchOut:
     scope = require_scope()
     if data.parent_id not in scope.branch_ids:
         raise invalid("body.parent_id", "the parent branch is outside your scope")
@@ -194,7 +194,7 @@ class EnablementIn(msgspec.Struct):
 
 @put("/branches/{branch_id:int}/plugins/{plugin:str}",
      opt={"permission": "bankcrm.plugin.manage"}, tags=["branches"])
-async def set_enablement(branch_id: FromPath[int], plugin: FromPath[str], data: EnablementIn) -> dict[str, Any]:
+async def set_enablement(branch_id: FromPath[int], plugin: FromPath[str], data: JSONBody[EnablementIn]) -> dict[str, Any]:
     """Enable or disable a plugin for a branch and its sub-branches."""
     from bankcrm.webapp import current_kernel
 
@@ -213,6 +213,77 @@ async def set_enablement(branch_id: FromPath[int], plugin: FromPath[str], data: 
     except branches.EnablementError as exc:
         raise Problem(409, str(exc), [FieldError("path.plugin", str(exc))], "enablement") from exc
     return {"branch_id": branch_id, "plugin": plugin, "enabled": data.enabled}
+
+
+def _settings_type(plugin: str) -> type:
+    from bankcrm.webapp import current_kernel
+
+    for name, settings_type in current_kernel().registry.call_each("register_settings"):
+        if name == plugin and settings_type is not None:
+            return settings_type  # type: ignore[no-any-return]
+    raise not_found(f"settings of plugin {plugin!r}")
+
+
+@get("/branches/{branch_id:int}/plugins/{plugin:str}/settings",
+     opt={"permission": "authenticated"}, tags=["branches"])
+async def get_plugin_settings(branch_id: FromPath[int], plugin: FromPath[str]) -> dict[str, Any]:
+    """A plugin's effective settings for a branch (inherited from the nearest ancestor)."""
+    if branch_id not in require_scope().branch_ids:
+        raise not_found(f"branch {branch_id}")
+    settings = await branches.plugin_settings(plugin, branch_id, _settings_type(plugin))
+    return msgspec.to_builtins(settings)  # type: ignore[no-any-return]
+
+
+@put("/branches/{branch_id:int}/plugins/{plugin:str}/settings",
+     opt={"permission": "bankcrm.plugin.manage"}, tags=["branches"])
+async def put_plugin_settings(
+    branch_id: FromPath[int], plugin: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Replace a plugin's settings for a branch and its sub-branches (validated)."""
+    scope = require_scope()
+    if branch_id not in scope.branch_ids:
+        raise not_found(f"branch {branch_id}")
+    settings_type = _settings_type(plugin)
+    try:
+        settings = msgspec.convert(data, settings_type)
+    except msgspec.ValidationError as exc:
+        raise invalid("body", str(exc)) from exc
+    stored = msgspec.to_builtins(settings)
+    async with db.transaction():
+        await branches.store_plugin_settings(branch_id, plugin, stored, scope.actor)
+        await audit.record(audit.Action.UPDATE, "bankcrm.plugin_settings", f"{branch_id}:{plugin}",
+                           branch_id=branch_id, after=stored)
+    return stored  # type: ignore[no-any-return]
+
+
+class KpiOut(msgspec.Struct):
+    name: str
+    plugin: str
+    title: str
+    title_en: str
+    unit: str
+    value: float
+
+
+@get("/kpis", opt={"permission": "authenticated"}, tags=["kpis"])
+async def list_kpis() -> list[KpiOut]:
+    """Every live KPI that plugins enabled for you contribute, over your branches."""
+    from bankcrm.webapp import current_kernel
+
+    tree = await branches.snapshot()
+    scope = require_scope()
+    answer = []
+    for plugin, specs in current_kernel().registry.call_each("register_metrics"):
+        visible = scope.narrowed(tree.enabled_branches(plugin))
+        if not visible.branch_ids:
+            continue
+        with bind_scope(visible):
+            for spec in specs or []:
+                if spec.compute is not None:
+                    value = await spec.compute()
+                    answer.append(KpiOut(spec.name, plugin, spec.title, spec.title_en,
+                                         spec.unit, float(value)))
+    return answer
 
 
 # --- API clients --------------------------------------------------------------------------
@@ -262,7 +333,7 @@ async def list_api_clients() -> list[ApiClientOut]:
 
 
 @post("/api-clients", opt={"permission": "bankcrm.api_client.manage"}, tags=["api-clients"])
-async def create_api_client(data: ApiClientIn) -> ApiClientOut:
+async def create_api_client(data: JSONBody[ApiClientIn]) -> ApiClientOut:
     """Create a client bound to a branch; it can never hold more than its creator."""
     scope = require_scope()
     if data.branch_id not in scope.branch_ids:
@@ -358,6 +429,7 @@ def kernel_router() -> Router:
         route_handlers=[
             login, logout, me, change_password, mfa_enrol, mfa_confirm,
             list_plugins, list_branches, create_branch, set_enablement,
+            get_plugin_settings, put_plugin_settings, list_kpis,
             list_api_clients, create_api_client, rotate_api_client, revoke_api_client,
             list_audit,
         ],
