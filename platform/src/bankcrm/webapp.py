@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.app import AppConfig
 from litestar.connection import ASGIConnection
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
 
 from bankcrm import __version__, branches, db
 from bankcrm.context import Scope
@@ -65,6 +67,20 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response({"status": "ready", "version": __version__})
 
 
+SWAGGER_ASSETS = "/schema/assets"
+
+
+def swagger_assets() -> Any:
+    """Swagger UI's files from the swagger-ui-py wheel: the API viewer loads nothing from a CDN."""
+    import swagger_ui
+
+    directory = Path(swagger_ui.__file__).parent / "static"
+    return create_static_files_router(
+        path=SWAGGER_ASSETS, directories=[directory], opt={"public": True},
+        include_in_schema=False,
+    )
+
+
 def plugin_routers(kernel: Kernel) -> list[Router]:
     routers = []
     for name, handlers in kernel.registry.call_each("register_routes"):
@@ -94,7 +110,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
     async def resolver(connection: ASGIConnection[Any, Any, Any, Any], request_id: str) -> Any:
         return await resolve_scope(kernel, connection, request_id)
 
-    handlers: list[Any] = [healthz, readyz, prometheus_metrics, kernel_router()]
+    handlers: list[Any] = [healthz, readyz, prometheus_metrics, kernel_router(), swagger_assets()]
     handlers.extend(plugin_routers(kernel))
     if with_admin:
         from bankcrm.admin import admin_handlers
@@ -116,7 +132,15 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
             version=__version__,
             description="Bank CRM platform: kernel and plugin REST API.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                ),
+                JsonRenderPlugin(),
+            ],
         ),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
