@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 import time
+import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from bankcrm import branches, db, pii
 from bankcrm.context import Scope
 from bankcrm.settings import get_settings
 
-TOKEN_PREFIX = "bcrm"
+TOKEN_PREFIX = "bcrm"  # noqa: S105 - a public marker, not a secret
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -91,7 +92,10 @@ async def _record_attempt(username: str, ip: str, success: bool, reason: str) ->
     await db.fetch(
         "INSERT INTO bankcrm_login_attempt (username, ip, success, reason, at) "
         "VALUES ($1, $2, $3, $4, now())",
-        username[:150], ip[:64], success, reason,
+        username[:150],
+        ip[:64],
+        success,
+        reason,
     )
 
 
@@ -152,10 +156,12 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
 
 async def _upsert_security(user_id: int, failures: int, locked_until: datetime | None) -> None:
     await db.fetch(
-        "INSERT INTO bankcrm_user_security (\"user\", failed_logins, locked_until, mfa_enabled,"
+        'INSERT INTO bankcrm_user_security ("user", failed_logins, locked_until, mfa_enabled,'
         " password_changed_at) VALUES ($1, $2, $3, false, now())"
-        " ON CONFLICT (\"user\") DO UPDATE SET failed_logins = $2, locked_until = $3",
-        user_id, failures, locked_until,
+        ' ON CONFLICT ("user") DO UPDATE SET failed_logins = $2, locked_until = $3',
+        user_id,
+        failures,
+        locked_until,
     )
 
 
@@ -175,7 +181,7 @@ async def change_password(user_id: int, current: str, new: str) -> list[str]:
     hashed = await anyio.to_thread.run_sync(BaseUser.hash_password, new)
     await db.fetch("UPDATE piccolo_user SET password = $1 WHERE id = $2", hashed, user_id)
     await db.fetch(
-        "UPDATE bankcrm_user_security SET password_changed_at = now() WHERE \"user\" = $1",
+        'UPDATE bankcrm_user_security SET password_changed_at = now() WHERE "user" = $1',
         user_id,
     )
     await db.fetch("DELETE FROM sessions WHERE user_id = $1", user_id)
@@ -199,7 +205,13 @@ async def create_user(
     user_id: int = await db.fetchval(
         "INSERT INTO piccolo_user (username, password, email, first_name, last_name, active,"
         " admin, superuser) VALUES ($1, $2, $3, $4, $5, true, $6, $7) RETURNING id",
-        username, hashed, email, first_name, last_name, admin_ui, superuser,
+        username,
+        hashed,
+        email,
+        first_name,
+        last_name,
+        admin_ui,
+        superuser,
     )
     await _upsert_security(user_id, 0, None)
     return user_id
@@ -212,22 +224,20 @@ async def start_mfa_enrolment(user_id: int, username: str) -> str:
     """A new TOTP secret (not active until confirmed); returns the provisioning URI."""
     secret = pyotp.random_base32()
     await db.fetch(
-        "UPDATE bankcrm_user_security SET totp_secret = $1, mfa_enabled = false"
-        " WHERE \"user\" = $2",
-        pii.encrypt(secret), user_id,
+        'UPDATE bankcrm_user_security SET totp_secret = $1, mfa_enabled = false WHERE "user" = $2',
+        pii.encrypt(secret),
+        user_id,
     )
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="bankcrm")
 
 
 async def confirm_mfa(user_id: int, code: str) -> bool:
     stored = await db.fetchval(
-        "SELECT totp_secret FROM bankcrm_user_security WHERE \"user\" = $1", user_id
+        'SELECT totp_secret FROM bankcrm_user_security WHERE "user" = $1', user_id
     )
     if not stored or not pyotp.TOTP(pii.decrypt(stored)).verify(code, valid_window=1):
         return False
-    await db.fetch(
-        "UPDATE bankcrm_user_security SET mfa_enabled = true WHERE \"user\" = $1", user_id
-    )
+    await db.fetch('UPDATE bankcrm_user_security SET mfa_enabled = true WHERE "user" = $1', user_id)
     return True
 
 
@@ -251,7 +261,6 @@ async def scope_for_user(user_id: int, request_id: str | None = None) -> Scope |
     for membership in memberships:
         branch_ids |= tree.subtree(membership["branch"])
         permissions |= set(membership["permissions"] or [])
-    extra = {"request_id": request_id} if request_id else {}
     return Scope(
         actor=f"user:{user_id}",
         branch_ids=frozenset(branch_ids),
@@ -260,7 +269,7 @@ async def scope_for_user(user_id: int, request_id: str | None = None) -> Scope |
         home_branch_id=memberships[0]["branch"] if memberships else None,
         username=user["username"],
         is_superuser=bool(user["superuser"]),
-        **extra,
+        request_id=request_id or uuid.uuid4().hex,
     )
 
 
@@ -304,7 +313,13 @@ async def create_api_client(
         "INSERT INTO bankcrm_api_client (name, branch, permissions, token_prefix, token_hash,"
         " created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, now(), $7)"
         " RETURNING id",
-        name, branch_id, permissions, prefix, _digest(token), created_by, expires_at,
+        name,
+        branch_id,
+        permissions,
+        prefix,
+        _digest(token),
+        created_by,
+        expires_at,
     )
     return IssuedToken(client_id, token)
 
@@ -314,7 +329,9 @@ async def rotate_api_client(client_id: int) -> IssuedToken | None:
     updated = await db.fetchval(
         "UPDATE bankcrm_api_client SET token_prefix = $1, token_hash = $2, rotated_at = now()"
         " WHERE id = $3 AND revoked_at IS NULL RETURNING id",
-        prefix, _digest(token), client_id,
+        prefix,
+        _digest(token),
+        client_id,
     )
     return IssuedToken(client_id, token) if updated else None
 
@@ -341,12 +358,11 @@ async def scope_for_token(token: str, request_id: str | None = None) -> Scope | 
     if client is None or not hmac.compare_digest(client["token_hash"], _digest(token)):
         return None
     tree = await branches.snapshot()
-    extra = {"request_id": request_id} if request_id else {}
     return Scope(
         actor=f"client:{client['id']}",
         branch_ids=tree.subtree(client["branch"]),
         permissions=frozenset(client["permissions"] or []),
         client_id=client["id"],
         home_branch_id=client["branch"],
-        **extra,
+        request_id=request_id or uuid.uuid4().hex,
     )

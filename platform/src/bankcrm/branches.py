@@ -88,7 +88,13 @@ async def snapshot() -> TreeSnapshot:
     )
     nodes = {
         r["id"]: BranchNode(
-            r["id"], r["code"], r["name"], r["name_en"], r["parent"], r["level"], r["path"],
+            r["id"],
+            r["code"],
+            r["name"],
+            r["name_en"],
+            r["parent"],
+            r["level"],
+            r["path"],
             r["active"],
         )
         for r in rows
@@ -130,7 +136,11 @@ async def create_branch(
     row = await db.fetchrow(
         "INSERT INTO bankcrm_branch (code, name, name_en, parent, level, path, active) "
         "VALUES ($1, $2, $3, $4, $5, '', true) RETURNING id",
-        code, name, name_en, parent_id, level,
+        code,
+        name,
+        name_en,
+        parent_id,
+        level,
     )
     assert row is not None
     path = f"{parent_path}{row['id']}/"
@@ -185,12 +195,17 @@ async def _upsert(
 ) -> None:
     await db.fetch(
         "DELETE FROM bankcrm_plugin_enablement WHERE branch = $1 AND plugin = $2",
-        branch_id, plugin,
+        branch_id,
+        plugin,
     )
     await db.fetch(
         "INSERT INTO bankcrm_plugin_enablement (branch, plugin, enabled, settings, changed_by,"
         " changed_at) VALUES ($1, $2, $3, $4::jsonb, $5, now())",
-        branch_id, plugin, enabled, db.jsonb(settings), changed_by,
+        branch_id,
+        plugin,
+        enabled,
+        db.jsonb(settings),
+        changed_by,
     )
     invalidate()
 

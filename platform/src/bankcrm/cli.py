@@ -62,16 +62,21 @@ def plugins() -> None:
     table = Table("name", "version", "status", "requires", "hooks / reason")
     for record in registry.records.values():
         detail = record.reason or ", ".join(sorted(record.hooks))
-        table.add_row(record.name, record.version, record.status, ", ".join(record.requires),
-                      detail)
+        table.add_row(
+            record.name, record.version, record.status, ", ".join(record.requires), detail
+        )
     Console().print(table)
 
 
 @main.command()
 @click.option("--host", default=None, help="Listen address (BANKCRM_HOST).")
 @click.option("--port", default=None, type=int, help="Listen port (BANKCRM_PORT).")
-@click.option("--worker/--no-worker", default=True, show_default=True,
-              help="Run a background worker in this process tree.")
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Run a background worker in this process tree.",
+)
 def serve(host: str | None, port: int | None, worker: bool) -> None:
     """Migrate, then serve the API and admin UI (with a worker)."""
     from bankcrm.server import serve_forever
@@ -162,9 +167,13 @@ def api_client_create(name: str, branch_code: str, permissions: tuple[str, ...])
         branch_id = tree.by_code[branch_code]
         async with db.transaction():
             issued = await auth.create_api_client(name, branch_id, list(permissions), "system:cli")
-            await audit_module.record(audit_module.Action.CREATE, "bankcrm.api_client",
-                                      issued.client_id, branch_id=branch_id,
-                                      after={"name": name, "permissions": list(permissions)})
+            await audit_module.record(
+                audit_module.Action.CREATE,
+                "bankcrm.api_client",
+                issued.client_id,
+                branch_id=branch_id,
+                after={"name": name, "permissions": list(permissions)},
+            )
         return issued
 
     issued = run(lambda: _with_kernel(go))
@@ -205,8 +214,10 @@ def api_client_list() -> None:
 
     for row in run(lambda: _with_kernel(go)):
         state = "revoked" if row["revoked_at"] else "active"
-        click.echo(f"{row['id']}\t{row['name']}\tbranch={row['branch']}\t{state}\t"
-                   f"{','.join(row['permissions'])}")
+        click.echo(
+            f"{row['id']}\t{row['name']}\tbranch={row['branch']}\t{state}\t"
+            f"{','.join(row['permissions'])}"
+        )
 
 
 def _add_plugin_commands() -> None:

@@ -38,17 +38,42 @@ class RoleSpec:
 
 ROLES = [
     RoleSpec("head_office_admin", "总行管理员", "Head-office administrator", ("*",)),
-    RoleSpec("branch_manager", "分行行长", "Branch manager", ("customer_archive.*",
-             "bankcrm.audit.read", "bankcrm.api_client.manage")),
-    RoleSpec("relationship_manager", "客户经理", "Relationship manager", (
-        "customer_archive.customer.read", "customer_archive.customer.write",
-        "customer_archive.product.read", "customer_archive.holding.read",
-        "customer_archive.holding.write", "customer_archive.tag.read")),
-    RoleSpec("teller", "柜员", "Teller", ("customer_archive.customer.read",
-             "customer_archive.product.read", "customer_archive.holding.read",
-             "customer_archive.tag.read")),
-    RoleSpec("auditor", "审计员", "Auditor", ("bankcrm.audit.read",
-             "customer_archive.customer.read", "customer_archive.holding.read")),
+    RoleSpec(
+        "branch_manager",
+        "分行行长",
+        "Branch manager",
+        ("customer_archive.*", "bankcrm.audit.read", "bankcrm.api_client.manage"),
+    ),
+    RoleSpec(
+        "relationship_manager",
+        "客户经理",
+        "Relationship manager",
+        (
+            "customer_archive.customer.read",
+            "customer_archive.customer.write",
+            "customer_archive.product.read",
+            "customer_archive.holding.read",
+            "customer_archive.holding.write",
+            "customer_archive.tag.read",
+        ),
+    ),
+    RoleSpec(
+        "teller",
+        "柜员",
+        "Teller",
+        (
+            "customer_archive.customer.read",
+            "customer_archive.product.read",
+            "customer_archive.holding.read",
+            "customer_archive.tag.read",
+        ),
+    ),
+    RoleSpec(
+        "auditor",
+        "审计员",
+        "Auditor",
+        ("bankcrm.audit.read", "customer_archive.customer.read", "customer_archive.holding.read"),
+    ),
 ]
 
 # username, role, branch code, superuser
@@ -76,7 +101,7 @@ def expand_permissions(patterns: tuple[str, ...], declared: list[str]) -> list[s
 
 
 def declared_permissions(kernel: Kernel) -> list[str]:
-    names = []
+    names: list[str] = []
     for _, specs in kernel.registry.call_each("register_permissions"):
         names.extend(spec.name for spec in specs or [])
     return sorted(set(names))
@@ -90,7 +115,10 @@ async def ensure_roles(kernel: Kernel) -> dict[str, int]:
         ids[role.name] = await db.fetchval(
             "INSERT INTO bankcrm_role (name, title, title_en, permissions) VALUES ($1,$2,$3,$4)"
             " ON CONFLICT (name) DO UPDATE SET permissions = EXCLUDED.permissions RETURNING id",
-            role.name, role.title, role.title_en, permissions,
+            role.name,
+            role.title,
+            role.title_en,
+            permissions,
         )
     return ids
 
@@ -108,7 +136,8 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
             await db.fetch(
                 "INSERT INTO bankcrm_plugin_enablement (branch, plugin, enabled, settings,"
                 " changed_by, changed_at) VALUES ($1, $2, true, '{}'::jsonb, 'system:demo', now())",
-                branch_ids["HQ"], plugin,
+                branch_ids["HQ"],
+                plugin,
             )
         role_ids = await ensure_roles(kernel)
     branches.invalidate()
@@ -118,8 +147,10 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
             username, DEMO_PASSWORD, email=f"{username}@demo.bankcrm.local", superuser=superuser
         )
         await db.fetch(
-            "INSERT INTO bankcrm_membership (\"user\", branch, role) VALUES ($1, $2, $3)",
-            user_id, branch_ids[branch], role_ids[role],
+            'INSERT INTO bankcrm_membership ("user", branch, role) VALUES ($1, $2, $3)',
+            user_id,
+            branch_ids[branch],
+            role_ids[role],
         )
         user_ids[username] = user_id
     return DemoContext(branches=branch_ids, users=user_ids, scale=scale)
@@ -130,8 +161,9 @@ async def seed(kernel: Kernel, scale: int = 1000) -> DemoContext | None:
     if await db.fetchval("SELECT count(*) FROM bankcrm_branch"):
         return None
     context = await seed_kernel_world(kernel, scale)
-    system = Scope(actor="system:demo", branch_ids=frozenset(context.branches.values()),
-                   is_superuser=True)
+    system = Scope(
+        actor="system:demo", branch_ids=frozenset(context.branches.values()), is_superuser=True
+    )
     with bind_scope(system):
         for name, result in kernel.registry.call_each("seed_demo_data", demo=context):
             if result is not None and hasattr(result, "__await__"):

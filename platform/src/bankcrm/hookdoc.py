@@ -39,4 +39,4 @@ def render(module: ModuleType = hookspecs, title: str = "Kernel hooks") -> str:
 
 
 if __name__ == "__main__":
-    print(render(), end="")  # noqa: T201
+    print(render(), end="")

@@ -176,5 +176,3 @@ def on_event(name: str, payload: dict[str, Any], scope: Scope) -> None:
 
     Runs in a job with the emitting actor's scope; exceptions are retried by the worker.
     """
-
-

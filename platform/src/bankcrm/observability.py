@@ -46,11 +46,15 @@ class HttpMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "bankcrm_http_requests_total", "HTTP requests", ["method", "route", "status"],
+            "bankcrm_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "bankcrm_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "bankcrm_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )

@@ -55,9 +55,7 @@ class Kernel:
 
         owner = await asyncpg.connect(self.owner_url)
         try:
-            await ensure_app_role(
-                owner, self.settings.app_role, self.settings.app_role_password
-            )
+            await ensure_app_role(owner, self.settings.app_role, self.settings.app_role_password)
         finally:
             await owner.close()
         DB = piccolo_conf.DB
@@ -117,9 +115,7 @@ def resolve_urls(settings: Settings) -> tuple[str, str, EmbeddedServer | None]:
     return owner_url, app_url, embedded
 
 
-def load_registry(
-    settings: Settings, extra: list[PluginCandidate] | None = None
-) -> PluginRegistry:
+def load_registry(settings: Settings, extra: list[PluginCandidate] | None = None) -> PluginRegistry:
     from bankcrm import kernel_plugin
 
     candidates = entry_point_candidates(settings.enabled_plugins)

@@ -73,10 +73,7 @@ async def apply_security(owner: asyncpg.Connection, registry: AppRegistry, app_r
                 read_only = policy.table in APPEND_ONLY_TABLES
                 for statement in policy_statements(table, read_only=read_only):
                     await owner.execute(statement)
-            if policy.table in APPEND_ONLY_TABLES:
-                await owner.execute(f"REVOKE ALL ON {table} FROM {role}")
-                await owner.execute(f"GRANT SELECT ON {table} TO {role}")
-            elif policy.table == "migration":
+            if policy.table in APPEND_ONLY_TABLES or policy.table == "migration":
                 await owner.execute(f"REVOKE ALL ON {table} FROM {role}")
                 await owner.execute(f"GRANT SELECT ON {table} TO {role}")
             else:

@@ -35,7 +35,7 @@ class WorkerSupervisor:
         self.restarts = 0
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "bankcrm", "worker"], env=dict(os.environ)
         )
 
@@ -44,9 +44,11 @@ class WorkerSupervisor:
             await asyncio.sleep(1)
             if self.process is not None and self.process.poll() is not None and not self.stopping:
                 self.restarts += 1
-                delay = min(30, 2**min(self.restarts, 5))
-                log.error("worker exited; restarting",
-                          extra={"code": self.process.returncode, "delay_s": delay})
+                delay = min(30, 2 ** min(self.restarts, 5))
+                log.error(
+                    "worker exited; restarting",
+                    extra={"code": self.process.returncode, "delay_s": delay},
+                )
                 await asyncio.sleep(delay)
                 if not self.stopping:
                     self.start()
@@ -81,9 +83,7 @@ def _banner(url: str, seeded: bool) -> str:
     return "\n".join(lines)
 
 
-async def _serve(
-    host: str, port: int, with_worker: bool, seed_demo: bool, demo_scale: int
-) -> None:
+async def _serve(host: str, port: int, with_worker: bool, seed_demo: bool, demo_scale: int) -> None:
     from bankcrm import demo
     from bankcrm.runtime import boot
     from bankcrm.webapp import create_app
@@ -98,15 +98,21 @@ async def _serve(
                 log.info("demo data already present; not seeding again")
         app = create_app(kernel)
         config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=False,
-            reset_contextvars=True, lifespan="on", proxy_headers=False,
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            reset_contextvars=True,
+            lifespan="on",
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         watcher = None
         if supervisor is not None:
             supervisor.start()
             watcher = asyncio.create_task(supervisor.watch())
-        print(_banner(f"http://{host}:{port}", seed_demo), flush=True)  # noqa: T201
+        print(_banner(f"http://{host}:{port}", seed_demo), flush=True)
         await server.serve()
         if watcher is not None:
             supervisor.stopping = True  # type: ignore[union-attr]

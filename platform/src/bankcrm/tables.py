@@ -8,7 +8,7 @@ kernel refuses to start when a table is neither (see :mod:`bankcrm.rls`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
@@ -47,7 +47,7 @@ class Branch(Table, tablename="bankcrm_branch"):
     code = Varchar(length=32, unique=True)
     name = Varchar(length=200)
     name_en = Varchar(length=200, default="")
-    parent = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
+    parent: ForeignKey[Any] = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
     level = Integer(default=0)
     """0 head office, 1 branch, 2 sub-branch (deeper levels are allowed)."""
     path = Varchar(length=400, index=True)

@@ -76,7 +76,9 @@ def swagger_assets() -> Any:
 
     directory = Path(swagger_ui.__file__).parent / "static"
     return create_static_files_router(
-        path=SWAGGER_ASSETS, directories=[directory], opt={"public": True},
+        path=SWAGGER_ASSETS,
+        directories=[directory],
+        opt={"public": True},
         include_in_schema=False,
     )
 

@@ -27,7 +27,11 @@ def make_plugin(
     """
     module = types.ModuleType(f"bankcrm_test_plugin_{name}")
     module.MANIFEST = PluginManifest(  # type: ignore[attr-defined]
-        name=name, version=version, title=name, title_en=name, requires=tuple(requires),
+        name=name,
+        version=version,
+        title=name,
+        title_en=name,
+        requires=tuple(requires),
         kernel_api=kernel_api,
     )
     all_hooks = dict(hooks or {})

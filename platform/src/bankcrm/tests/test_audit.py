@@ -15,8 +15,12 @@ async def _write_some(world: World, count: int = 5) -> None:
         for index in range(count):
             async with db.transaction():
                 await audit.record(
-                    audit.Action.UPDATE, "test.thing", index, branch_id=world.branch("BJ"),
-                    before={"value": index}, after={"value": index + 1, "名称": "北京"},
+                    audit.Action.UPDATE,
+                    "test.thing",
+                    index,
+                    branch_id=world.branch("BJ"),
+                    before={"value": index},
+                    after={"value": index + 1, "名称": "北京"},
                 )
 
 
@@ -60,8 +64,13 @@ async def test_audit_row_rolls_back_with_the_change(world: World) -> None:
     with bind_scope(world.system_scope()):
         with pytest.raises(RuntimeError):
             async with db.transaction():
-                await audit.record(audit.Action.CREATE, "test.thing", 1,
-                                   branch_id=world.branch("SH"), after={"x": 1})
+                await audit.record(
+                    audit.Action.CREATE,
+                    "test.thing",
+                    1,
+                    branch_id=world.branch("SH"),
+                    after={"x": 1},
+                )
                 raise RuntimeError("the write fails after auditing")
         assert await db.fetchval("SELECT count(*) FROM bankcrm_audit") == 0
     assert (await _verify(world)).ok
@@ -81,9 +90,8 @@ async def test_app_role_cannot_change_or_delete_audit_rows(world: World) -> None
 
 
 async def test_audit_outside_scope_is_refused(world: World) -> None:
-    with bind_scope(await world.scope_of("BJ")):
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await audit.record(audit.Action.VIEW, "test.thing", 1, branch_id=world.branch("SH"))
+    with bind_scope(await world.scope_of("BJ")), pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await audit.record(audit.Action.VIEW, "test.thing", 1, branch_id=world.branch("SH"))
 
 
 async def test_audit_is_visible_by_branch(world: World) -> None:
@@ -104,10 +112,14 @@ async def test_audit_verify_cli(world: World, tmp_path: object) -> None:
     import sys
 
     await _write_some(world, 2)
-    env = dict(os.environ, BANKCRM_DATABASE_URL=world.kernel.owner_url,
-               BANKCRM_CLI_NO_PLUGINS="1")
-    ok = subprocess.run([sys.executable, "-m", "bankcrm", "audit", "verify"], env=env,
-                        capture_output=True, text=True, timeout=60)
+    env = dict(os.environ, BANKCRM_DATABASE_URL=world.kernel.owner_url, BANKCRM_CLI_NO_PLUGINS="1")
+    ok = subprocess.run(
+        [sys.executable, "-m", "bankcrm", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "2 rows" in ok.stdout
     owner = await asyncpg.connect(world.kernel.owner_url)
@@ -115,7 +127,12 @@ async def test_audit_verify_cli(world: World, tmp_path: object) -> None:
         await owner.execute("UPDATE bankcrm_audit SET reason = 'edited' WHERE id = 1")
     finally:
         await owner.close()
-    tampered = subprocess.run([sys.executable, "-m", "bankcrm", "audit", "verify"], env=env,
-                              capture_output=True, text=True, timeout=60)
+    tampered = subprocess.run(
+        [sys.executable, "-m", "bankcrm", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert tampered.returncode == 1
     assert "TAMPERED: row 1" in tampered.stderr

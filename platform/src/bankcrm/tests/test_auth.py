@@ -69,8 +69,12 @@ async def test_totp_mfa(world: World) -> None:
     enrol = await client.post("/api/v1/auth/mfa/enrol")
     secret = parse_qs(urlsplit(enrol.json()["provisioning_uri"]).query)["secret"][0]
     assert (await client.post("/api/v1/auth/mfa/confirm", json={"code": "000000"})).status_code in (
-        204, 422)
-    confirmed = await client.post("/api/v1/auth/mfa/confirm", json={"code": pyotp.TOTP(secret).now()})
+        204,
+        422,
+    )
+    confirmed = await client.post(
+        "/api/v1/auth/mfa/confirm", json={"code": pyotp.TOTP(secret).now()}
+    )
     assert confirmed.status_code == 204
     fresh = world.anonymous_client()
     body = {"username": "demo.sh.manager", "password": PASSWORD}
@@ -93,8 +97,11 @@ async def test_api_token_lifecycle(world: World) -> None:
     manager = await world.client("demo.bj.manager")
     created = await manager.post(
         "/api/v1/api-clients",
-        json={"name": "core banking", "branch_id": world.branch("BJ-HD"),
-              "permissions": ["bankcrm.audit.read"]},
+        json={
+            "name": "core banking",
+            "branch_id": world.branch("BJ-HD"),
+            "permissions": ["bankcrm.audit.read"],
+        },
     )
     assert created.status_code == 201, created.text
     token = created.json()["token"]
@@ -124,8 +131,11 @@ async def test_api_token_cannot_exceed_creator(world: World) -> None:
     assert outside.json()["errors"][0]["field"] == "body.branch_id"
     greedy = await manager.post(
         "/api/v1/api-clients",
-        json={"name": "x", "branch_id": world.branch("BJ"),
-              "permissions": ["bankcrm.branch.manage"]},
+        json={
+            "name": "x",
+            "branch_id": world.branch("BJ"),
+            "permissions": ["bankcrm.branch.manage"],
+        },
     )
     assert greedy.status_code == 422
     other = await world.client("demo.sh.manager")
@@ -138,7 +148,13 @@ async def test_api_token_cannot_exceed_creator(world: World) -> None:
 
 
 async def test_malformed_tokens_and_bodies(world: World) -> None:
-    for header in ("Bearer", "Bearer bcrm_x", "Bearer bcrm_aa_bb", "Basic abc", "Bearer " + "x" * 500):
+    for header in (
+        "Bearer",
+        "Bearer bcrm_x",
+        "Bearer bcrm_aa_bb",
+        "Basic abc",
+        "Bearer " + "x" * 500,
+    ):
         client = world.anonymous_client()
         client.headers["Authorization"] = header
         assert (await client.get("/api/v1/auth/me")).status_code == 401
@@ -146,6 +162,7 @@ async def test_malformed_tokens_and_bodies(world: World) -> None:
     bad = await client.post("/api/v1/auth/login", json={"username": "", "password": 3})
     assert bad.status_code == 400
     assert bad.json()["errors"], bad.json()
-    garbage = await client.post("/api/v1/auth/login", content=b"{not json",
-                                headers={"content-type": "application/json"})
+    garbage = await client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert garbage.status_code == 400

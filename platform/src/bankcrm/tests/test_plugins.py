@@ -148,10 +148,12 @@ async def test_enabling_requires_dependencies_and_disabling_guards_dependents(
         refused = await admin.put(f"/api/v1/branches/{bj}/plugins/addon", json={"enabled": True})
         assert refused.status_code == 409
         assert "requires base" in refused.json()["detail"]
-        assert (await admin.put(f"/api/v1/branches/{bj}/plugins/base",
-                                json={"enabled": True})).status_code == 200
-        assert (await admin.put(f"/api/v1/branches/{bj}/plugins/addon",
-                                json={"enabled": True})).status_code == 200
+        assert (
+            await admin.put(f"/api/v1/branches/{bj}/plugins/base", json={"enabled": True})
+        ).status_code == 200
+        assert (
+            await admin.put(f"/api/v1/branches/{bj}/plugins/addon", json={"enabled": True})
+        ).status_code == 200
         guarded = await admin.put(f"/api/v1/branches/{bj}/plugins/base", json={"enabled": False})
         assert guarded.status_code == 409
         assert "addon" in guarded.json()["detail"]
@@ -171,7 +173,9 @@ async def test_per_branch_settings_are_validated_and_inherited(
 ) -> None:
     from bankcrm.webapp import create_app
 
-    kernel = kernel_with([make_plugin("greeter", hooks={"register_settings": lambda: GreeterSettings})])
+    kernel = kernel_with(
+        [make_plugin("greeter", hooks={"register_settings": lambda: GreeterSettings})]
+    )
     world.app = create_app(kernel, with_admin=False)
     try:
         admin = await world.client("demo.admin")
@@ -203,13 +207,16 @@ async def test_kpis_are_computed_in_the_callers_scope(
     async def visible_branches() -> int:
         return int(await db.fetchval("SELECT cardinality(bankcrm_scope_branch_ids())"))
 
-    metric = MetricSpec("greeter.branches", "可见机构", "Visible branches", compute=visible_branches)
+    metric = MetricSpec(
+        "greeter.branches", "可见机构", "Visible branches", compute=visible_branches
+    )
     kernel = kernel_with([make_plugin("greeter", hooks={"register_metrics": lambda: [metric]})])
     world.app = create_app(kernel, with_admin=False)
     try:
         admin = await world.client("demo.admin")
-        await admin.put(f"/api/v1/branches/{world.branch('HQ')}/plugins/greeter",
-                        json={"enabled": True})
+        await admin.put(
+            f"/api/v1/branches/{world.branch('HQ')}/plugins/greeter", json={"enabled": True}
+        )
         bj = await world.client("demo.bj.manager")
         kpis = {k["name"]: k["value"] for k in (await bj.get("/api/v1/kpis")).json()}
         assert kpis["greeter.branches"] == len(await world.subtree("BJ"))

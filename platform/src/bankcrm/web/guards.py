@@ -39,8 +39,9 @@ async def plugin_enabled(
     tree = await branches.snapshot()
     narrowed = scope.narrowed(tree.enabled_branches(plugin))
     if not narrowed.branch_ids:
-        raise Problem(404, f"no route here: {plugin!r} is not enabled for your branch",
-                      code="plugin_disabled")
+        raise Problem(
+            404, f"no route here: {plugin!r} is not enabled for your branch", code="plugin_disabled"
+        )
     set_scope(narrowed)
 
 

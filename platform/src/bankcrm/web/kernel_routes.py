@@ -36,7 +36,9 @@ def _client_ip(request: Request[Any, Any, Any]) -> str:
 
 
 @post("/auth/login", opt={"public": True}, status_code=200, tags=["auth"])
-async def login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) -> Response[LoginAnswer]:
+async def login(
+    request: Request[Any, Any, Any], data: JSONBody[LoginBody]
+) -> Response[LoginAnswer]:
     """Log in with username, password and (if enrolled) a TOTP code; sets the session."""
     from bankcrm.webapp import current_kernel
 
@@ -78,8 +80,13 @@ class Me(msgspec.Struct):
 @get("/auth/me", opt={"permission": "authenticated"}, tags=["auth"])
 async def me() -> Me:
     scope = require_scope()
-    return Me(scope.actor, scope.username, sorted(scope.branch_ids), sorted(scope.permissions),
-              scope.is_superuser)
+    return Me(
+        scope.actor,
+        scope.username,
+        sorted(scope.branch_ids),
+        sorted(scope.permissions),
+        scope.is_superuser,
+    )
 
 
 class PasswordBody(msgspec.Struct):
@@ -94,8 +101,12 @@ async def change_password(data: JSONBody[PasswordBody]) -> None:
         raise Problem(403, "API clients have no password", code="forbidden")
     problems = await auth.change_password(scope.user_id, data.current, data.new)
     if problems:
-        raise Problem(422, "password " + "; ".join(problems),
-                      [FieldError("body.new", p) for p in problems], "password_policy")
+        raise Problem(
+            422,
+            "password " + "; ".join(problems),
+            [FieldError("body.new", p) for p in problems],
+            "password_policy",
+        )
 
 
 class MfaEnrolment(msgspec.Struct):
@@ -159,8 +170,15 @@ async def list_branches() -> list[BranchOut]:
     scope = require_scope()
     plugins = current_kernel().registry.order
     return [
-        BranchOut(n.id, n.code, n.name, n.name_en, n.parent_id, n.level,
-                  [p for p in plugins if tree.plugin_enabled(n.id, p)])
+        BranchOut(
+            n.id,
+            n.code,
+            n.name,
+            n.name_en,
+            n.parent_id,
+            n.level,
+            [p for p in plugins if tree.plugin_enabled(n.id, p)],
+        )
         for n in sorted(tree.nodes.values(), key=lambda n: n.path)
         if n.id in scope.branch_ids
     ]
@@ -181,8 +199,13 @@ async def create_branch(data: JSONBody[BranchIn]) -> BranchOut:
     try:
         async with db.transaction():
             node = await branches.create_branch(data.code, data.name, data.name_en, data.parent_id)
-            await audit.record(audit.Action.CREATE, "bankcrm.branch", node.id,
-                               branch_id=data.parent_id, after=msgspec.to_builtins(data))
+            await audit.record(
+                audit.Action.CREATE,
+                "bankcrm.branch",
+                node.id,
+                branch_id=data.parent_id,
+                after=msgspec.to_builtins(data),
+            )
     except branches.BranchError as exc:
         raise invalid(f"body.{exc.field}", str(exc)) from exc
     return BranchOut(node.id, node.code, node.name, node.name_en, node.parent_id, node.level, [])
@@ -192,9 +215,14 @@ class EnablementIn(msgspec.Struct):
     enabled: bool
 
 
-@put("/branches/{branch_id:int}/plugins/{plugin:str}",
-     opt={"permission": "bankcrm.plugin.manage"}, tags=["branches"])
-async def set_enablement(branch_id: FromPath[int], plugin: FromPath[str], data: JSONBody[EnablementIn]) -> dict[str, Any]:
+@put(
+    "/branches/{branch_id:int}/plugins/{plugin:str}",
+    opt={"permission": "bankcrm.plugin.manage"},
+    tags=["branches"],
+)
+async def set_enablement(
+    branch_id: FromPath[int], plugin: FromPath[str], data: JSONBody[EnablementIn]
+) -> dict[str, Any]:
     """Enable or disable a plugin for a branch and its sub-branches."""
     from bankcrm.webapp import current_kernel
 
@@ -207,9 +235,13 @@ async def set_enablement(branch_id: FromPath[int], plugin: FromPath[str], data: 
             await branches.set_plugin_enabled(
                 branch_id, plugin, data.enabled, requires=requires, changed_by=scope.actor
             )
-            await audit.record(audit.Action.UPDATE, "bankcrm.plugin_enablement",
-                               f"{branch_id}:{plugin}", branch_id=branch_id,
-                               after={"enabled": data.enabled})
+            await audit.record(
+                audit.Action.UPDATE,
+                "bankcrm.plugin_enablement",
+                f"{branch_id}:{plugin}",
+                branch_id=branch_id,
+                after={"enabled": data.enabled},
+            )
     except branches.EnablementError as exc:
         raise Problem(409, str(exc), [FieldError("path.plugin", str(exc))], "enablement") from exc
     return {"branch_id": branch_id, "plugin": plugin, "enabled": data.enabled}
@@ -220,22 +252,28 @@ def _settings_type(plugin: str) -> type:
 
     for name, settings_type in current_kernel().registry.call_each("register_settings"):
         if name == plugin and settings_type is not None:
-            return settings_type  # type: ignore[no-any-return]
+            return settings_type
     raise not_found(f"settings of plugin {plugin!r}")
 
 
-@get("/branches/{branch_id:int}/plugins/{plugin:str}/settings",
-     opt={"permission": "authenticated"}, tags=["branches"])
+@get(
+    "/branches/{branch_id:int}/plugins/{plugin:str}/settings",
+    opt={"permission": "authenticated"},
+    tags=["branches"],
+)
 async def get_plugin_settings(branch_id: FromPath[int], plugin: FromPath[str]) -> dict[str, Any]:
     """A plugin's effective settings for a branch (inherited from the nearest ancestor)."""
     if branch_id not in require_scope().branch_ids:
         raise not_found(f"branch {branch_id}")
-    settings = await branches.plugin_settings(plugin, branch_id, _settings_type(plugin))
-    return msgspec.to_builtins(settings)  # type: ignore[no-any-return]
+    settings: Any = await branches.plugin_settings(plugin, branch_id, _settings_type(plugin))
+    return msgspec.to_builtins(settings)
 
 
-@put("/branches/{branch_id:int}/plugins/{plugin:str}/settings",
-     opt={"permission": "bankcrm.plugin.manage"}, tags=["branches"])
+@put(
+    "/branches/{branch_id:int}/plugins/{plugin:str}/settings",
+    opt={"permission": "bankcrm.plugin.manage"},
+    tags=["branches"],
+)
 async def put_plugin_settings(
     branch_id: FromPath[int], plugin: FromPath[str], data: JSONBody[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -245,15 +283,20 @@ async def put_plugin_settings(
         raise not_found(f"branch {branch_id}")
     settings_type = _settings_type(plugin)
     try:
-        settings = msgspec.convert(data, settings_type)
+        settings: Any = msgspec.convert(data, settings_type)
     except msgspec.ValidationError as exc:
         raise invalid("body", str(exc)) from exc
-    stored = msgspec.to_builtins(settings)
+    stored: dict[str, Any] = msgspec.to_builtins(settings)
     async with db.transaction():
         await branches.store_plugin_settings(branch_id, plugin, stored, scope.actor)
-        await audit.record(audit.Action.UPDATE, "bankcrm.plugin_settings", f"{branch_id}:{plugin}",
-                           branch_id=branch_id, after=stored)
-    return stored  # type: ignore[no-any-return]
+        await audit.record(
+            audit.Action.UPDATE,
+            "bankcrm.plugin_settings",
+            f"{branch_id}:{plugin}",
+            branch_id=branch_id,
+            after=stored,
+        )
+    return stored
 
 
 class KpiOut(msgspec.Struct):
@@ -281,8 +324,11 @@ async def list_kpis() -> list[KpiOut]:
             for spec in specs or []:
                 if spec.compute is not None:
                     value = await spec.compute()
-                    answer.append(KpiOut(spec.name, plugin, spec.title, spec.title_en,
-                                         spec.unit, float(value)))
+                    answer.append(
+                        KpiOut(
+                            spec.name, plugin, spec.title, spec.title_en, spec.unit, float(value)
+                        )
+                    )
     return answer
 
 
@@ -310,9 +356,17 @@ class ApiClientOut(msgspec.Struct):
 
 
 def _client_out(row: Any, token: str | None = None) -> ApiClientOut:
-    return ApiClientOut(row["id"], row["name"], row["branch"], list(row["permissions"]),
-                        row["created_at"], row["rotated_at"], row["expires_at"],
-                        row["revoked_at"], token)
+    return ApiClientOut(
+        row["id"],
+        row["name"],
+        row["branch"],
+        list(row["permissions"]),
+        row["created_at"],
+        row["rotated_at"],
+        row["expires_at"],
+        row["revoked_at"],
+        token,
+    )
 
 
 async def _client_in_scope(client_id: int) -> Any:
@@ -345,34 +399,56 @@ async def create_api_client(data: JSONBody[ApiClientIn]) -> ApiClientOut:
         issued = await auth.create_api_client(
             data.name, data.branch_id, sorted(set(data.permissions)), scope.actor, data.expires_at
         )
-        await audit.record(audit.Action.CREATE, "bankcrm.api_client", issued.client_id,
-                           branch_id=data.branch_id,
-                           after={"name": data.name, "permissions": data.permissions})
+        await audit.record(
+            audit.Action.CREATE,
+            "bankcrm.api_client",
+            issued.client_id,
+            branch_id=data.branch_id,
+            after={"name": data.name, "permissions": data.permissions},
+        )
     row = await _client_in_scope(issued.client_id)
     return _client_out(row, issued.token)
 
 
-@post("/api-clients/{client_id:int}/rotate", opt={"permission": "bankcrm.api_client.manage"},
-      tags=["api-clients"], status_code=200)
+@post(
+    "/api-clients/{client_id:int}/rotate",
+    opt={"permission": "bankcrm.api_client.manage"},
+    tags=["api-clients"],
+    status_code=200,
+)
 async def rotate_api_client(client_id: FromPath[int]) -> ApiClientOut:
     row = await _client_in_scope(client_id)
     async with db.transaction():
         issued = await auth.rotate_api_client(client_id)
         if issued is None:
             raise Problem(409, "the client is revoked; create a new one", code="revoked")
-        await audit.record(audit.Action.UPDATE, "bankcrm.api_client", client_id,
-                           branch_id=row["branch"], after={"rotated": True})
+        await audit.record(
+            audit.Action.UPDATE,
+            "bankcrm.api_client",
+            client_id,
+            branch_id=row["branch"],
+            after={"rotated": True},
+        )
     return _client_out(await _client_in_scope(client_id), issued.token)
 
 
-@delete("/api-clients/{client_id:int}", opt={"permission": "bankcrm.api_client.manage"},
-        tags=["api-clients"], status_code=204)
+@delete(
+    "/api-clients/{client_id:int}",
+    opt={"permission": "bankcrm.api_client.manage"},
+    tags=["api-clients"],
+    status_code=204,
+)
 async def revoke_api_client(client_id: FromPath[int]) -> None:
     row = await _client_in_scope(client_id)
     async with db.transaction():
         await auth.revoke_api_client(client_id)
-        await audit.record(audit.Action.DELETE, "bankcrm.api_client", client_id,
-                           branch_id=row["branch"], after={"revoked": True})
+        await audit.record(
+            audit.Action.DELETE,
+            "bankcrm.api_client",
+            client_id,
+            branch_id=row["branch"],
+            after={"revoked": True},
+        )
 
 
 # --- audit --------------------------------------------------------------------------------
@@ -410,13 +486,27 @@ async def list_audit(
         " AND ($2::text IS NULL OR entity_id = $2) AND ($3::text IS NULL OR actor = $3)"
         " AND ($4::text IS NULL OR action = $4) AND ($5::bigint IS NULL OR id < $5)"
         " ORDER BY id DESC LIMIT $6",
-        entity, entity_id, actor, action, after[0] if after else None, limit + 1,
+        entity,
+        entity_id,
+        actor,
+        action,
+        after[0] if after else None,
+        limit + 1,
     )
     items = [
-        AuditEntry(r["id"], r["at"], r["branch_id"], r["actor"], r["action"], r["entity"],
-                   r["entity_id"], msgspec.json.decode(r["before"]) if r["before"] else None,
-                   msgspec.json.decode(r["after"]) if r["after"] else None, r["reason"],
-                   r["request_id"])
+        AuditEntry(
+            r["id"],
+            r["at"],
+            r["branch_id"],
+            r["actor"],
+            r["action"],
+            r["entity"],
+            r["entity_id"],
+            msgspec.json.decode(r["before"]) if r["before"] else None,
+            msgspec.json.decode(r["after"]) if r["after"] else None,
+            r["reason"],
+            r["request_id"],
+        )
         for r in rows[:limit]
     ]
     next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
@@ -427,10 +517,23 @@ def kernel_router() -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[
-            login, logout, me, change_password, mfa_enrol, mfa_confirm,
-            list_plugins, list_branches, create_branch, set_enablement,
-            get_plugin_settings, put_plugin_settings, list_kpis,
-            list_api_clients, create_api_client, rotate_api_client, revoke_api_client,
+            login,
+            logout,
+            me,
+            change_password,
+            mfa_enrol,
+            mfa_confirm,
+            list_plugins,
+            list_branches,
+            create_branch,
+            set_enablement,
+            get_plugin_settings,
+            put_plugin_settings,
+            list_kpis,
+            list_api_clients,
+            create_api_client,
+            rotate_api_client,
+            revoke_api_client,
             list_audit,
         ],
         guards=[require_actor, require_permission],

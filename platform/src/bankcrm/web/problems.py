@@ -122,8 +122,12 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 _DB_ERRORS: list[tuple[type[Exception], int, str, str]] = [
     (asyncpg.InsufficientPrivilegeError, 403, "forbidden", "that branch is outside your scope"),
     (asyncpg.UniqueViolationError, 409, "conflict", "a record with the same key already exists"),
-    (asyncpg.ForeignKeyViolationError, 409, "reference", "a referenced record is missing or "
-     "other records still refer to this one"),
+    (
+        asyncpg.ForeignKeyViolationError,
+        409,
+        "reference",
+        "a referenced record is missing or other records still refer to this one",
+    ),
     (asyncpg.CheckViolationError, 422, "invalid", "a value is outside the allowed range"),
     (asyncpg.NotNullViolationError, 422, "invalid", "a required value is missing"),
     (asyncpg.DataError, 400, "invalid", "a value has the wrong format"),
@@ -153,4 +157,4 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: handle_unexpected,
 }
 
-__all__ = ["MediaType", "Problem", "FieldError", "EXCEPTION_HANDLERS", "invalid", "not_found"]
+__all__ = ["EXCEPTION_HANDLERS", "FieldError", "MediaType", "Problem", "invalid", "not_found"]

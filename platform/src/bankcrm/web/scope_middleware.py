@@ -34,7 +34,7 @@ class ScopeMiddleware(ASGIMiddleware):
         headers = dict(scope.get("headers", []))
         supplied = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        scope.setdefault("state", {})["request_id"] = request_id
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         actor = await self.resolver(connection, request_id)
         set_scope(actor)
