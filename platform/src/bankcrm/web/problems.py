@@ -9,6 +9,7 @@ constraint violations are 409/422, and nothing a client sends may produce a 500.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,14 +78,19 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     scope = current_scope()
+    # Unmatched routes never reach the middleware that assigns request ids.
+    request_id = (
+        request.scope.get("state", {}).get("request_id")
+        or (scope.request_id if scope else "")
+        or uuid.uuid4().hex
+    )
     body: dict[str, Any] = {
         "type": f"https://bankcrm.dev/problems/{code}" if code else "about:blank",
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "instance": request.url.path,
-        "request_id": request.scope.get("state", {}).get("request_id")
-        or (scope.request_id if scope else ""),
+        "request_id": request_id,
         "errors": [e.as_dict() for e in errors or []],
     }
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)

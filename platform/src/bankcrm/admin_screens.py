@@ -1,0 +1,391 @@
+"""Admin screens: what each plugin registers plus the kernel's own, checked and resolved.
+
+A screen names a table, a permission and labels. Here they become :class:`ScreenSpec`s that
+the admin gate (:mod:`bankcrm.admin_gate`) consults on every request: who may read or
+write, in which branches (the plugin's enablement), which columns are masked, read-only
+or hidden, and what each column is called in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import ForeignKey
+from piccolo.columns.reference import LazyTableReference
+from piccolo.table import Table
+
+from bankcrm import piccolo_conf
+from bankcrm.context import Scope
+from bankcrm.plugin_api import AdminScreen, Label
+from bankcrm.plugins import KERNEL_PLUGIN_NAME
+from bankcrm.security import SecurityError, classify
+from bankcrm.tables import ApiClient, AuditLog, Branch, Membership, PluginEnablement, Role
+
+log = logging.getLogger(__name__)
+
+KERNEL_GROUP = Label("系统管理", "System")
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    """A screen as the admin gate enforces it."""
+
+    screen: AdminScreen
+    plugin: str
+    scoped: bool
+    superuser_only: bool = False
+    read_only: bool = False
+    """No writes at all (the audit trail)."""
+    creatable: bool = True
+    hidden_columns: frozenset[str] = frozenset()
+    """Never sent to the browser and never filterable (secrets, token digests)."""
+    audit_branch_column: str | None = None
+    entity: str = ""
+    """The audit trail's entity name, ``<plugin>.<object>`` like the REST API writes."""
+
+    @property
+    def table(self) -> type[Table]:
+        return self.screen.table
+
+    @property
+    def tablename(self) -> str:
+        return self.screen.table._meta.tablename
+
+    @property
+    def write_permission(self) -> str:
+        """``x.y.read`` screens are writable with ``x.y.write``; others with their own."""
+        permission = self.screen.permission
+        if permission.endswith(".read"):
+            return permission[: -len(".read")] + ".write"
+        return permission
+
+    def may_read(self, scope: Scope) -> bool:
+        if self.superuser_only:
+            return scope.is_superuser
+        return scope.has(self.screen.permission)
+
+    def may_write(self, scope: Scope) -> bool:
+        return not self.read_only and self.may_read(scope) and scope.has(self.write_permission)
+
+    def label(self, column: str, language: str) -> str | None:
+        found = self.screen.columns.get(column)
+        if found is None:
+            return None
+        return found.en if language == "en" else found.zh
+
+    @property
+    def protected_columns(self) -> frozenset[str]:
+        """Columns nobody may filter, sort or search on: their values must not leak."""
+        secrets = {c._meta.name for c in self.table._meta.columns if c._meta.secret}
+        return frozenset(self.screen.masked_columns) | self.hidden_columns | secrets
+
+
+def _labels(**labels: tuple[str, str]) -> dict[str, Label]:
+    return {name: Label(zh, en) for name, (zh, en) in labels.items()}
+
+
+def kernel_screens() -> list[ScreenSpec]:
+    """The kernel's tables. All but the audit trail are global (no RLS): superusers only."""
+
+    def spec(screen: AdminScreen, entity: str, **kwargs: Any) -> ScreenSpec:
+        return ScreenSpec(
+            screen=screen,
+            plugin=KERNEL_PLUGIN_NAME,
+            scoped=classify(screen.table).scoped,
+            entity=entity,
+            **kwargs,
+        )
+
+    return [
+        spec(
+            AdminScreen(
+                table=Branch,
+                title=Label("机构", "Branches"),
+                permission="bankcrm.branch.manage",
+                columns=_labels(
+                    id=("编号", "ID"),
+                    code=("机构代码", "Code"),
+                    name=("名称", "Name"),
+                    name_en=("英文名称", "English name"),
+                    parent=("上级机构", "Parent branch"),
+                    level=("层级", "Level"),
+                    path=("路径", "Path"),
+                    active=("启用", "Active"),
+                ),
+                visible_columns=("id", "code", "name", "name_en", "parent", "level", "active"),
+                visible_filters=("code", "name", "parent", "active"),
+                # Moving a branch would have to rewrite the paths of its whole subtree.
+                read_only_columns=("parent", "level", "path"),
+                menu_group=KERNEL_GROUP,
+            ),
+            "bankcrm.branch",
+            superuser_only=True,
+            audit_branch_column="parent",
+        ),
+        spec(
+            AdminScreen(
+                table=Role,
+                title=Label("角色", "Roles"),
+                permission="bankcrm.user.manage",
+                columns=_labels(
+                    id=("编号", "ID"),
+                    name=("角色代码", "Role code"),
+                    title=("名称", "Title"),
+                    title_en=("英文名称", "English title"),
+                    permissions=("权限", "Permissions"),
+                ),
+                menu_group=KERNEL_GROUP,
+            ),
+            "bankcrm.role",
+            superuser_only=True,
+        ),
+        spec(
+            AdminScreen(
+                table=Membership,
+                title=Label("机构成员", "Branch memberships"),
+                permission="bankcrm.user.manage",
+                columns=_labels(
+                    id=("编号", "ID"),
+                    user=("用户", "User"),
+                    branch=("机构", "Branch"),
+                    role=("角色", "Role"),
+                ),
+                menu_group=KERNEL_GROUP,
+            ),
+            "bankcrm.membership",
+            superuser_only=True,
+            audit_branch_column="branch",
+        ),
+        spec(
+            AdminScreen(
+                table=PluginEnablement,
+                title=Label("模块启用", "Module enablement"),
+                permission="bankcrm.plugin.manage",
+                columns=_labels(
+                    id=("编号", "ID"),
+                    branch=("机构", "Branch"),
+                    plugin=("模块", "Module"),
+                    enabled=("已启用", "Enabled"),
+                    settings=("设置", "Settings"),
+                    changed_by=("修改人", "Changed by"),
+                    changed_at=("修改时间", "Changed at"),
+                ),
+                read_only_columns=("changed_by", "changed_at"),
+                menu_group=KERNEL_GROUP,
+            ),
+            "bankcrm.plugin_enablement",
+            superuser_only=True,
+            audit_branch_column="branch",
+        ),
+        spec(
+            AdminScreen(
+                table=ApiClient,
+                title=Label("接口客户端", "API clients"),
+                permission="bankcrm.api_client.manage",
+                columns=_labels(
+                    id=("编号", "ID"),
+                    name=("名称", "Name"),
+                    branch=("机构", "Branch"),
+                    permissions=("权限", "Permissions"),
+                    token_prefix=("令牌前缀", "Token prefix"),
+                    created_by=("创建人", "Created by"),
+                    created_at=("创建时间", "Created at"),
+                    rotated_at=("轮换时间", "Rotated at"),
+                    expires_at=("过期时间", "Expires at"),
+                    revoked_at=("吊销时间", "Revoked at"),
+                ),
+                read_only_columns=("token_prefix", "created_by", "created_at", "rotated_at"),
+                menu_group=KERNEL_GROUP,
+            ),
+            "bankcrm.api_client",
+            superuser_only=True,
+            # Tokens are issued (and shown once) by POST /api/v1/api-clients only.
+            creatable=False,
+            hidden_columns=frozenset({"token_hash"}),
+            audit_branch_column="branch",
+        ),
+        spec(
+            AdminScreen(
+                table=AuditLog,
+                title=Label("审计日志", "Audit trail"),
+                # Not superuser-only: the table is branch-scoped, so RLS shows each holder
+                # of the permission the trail of their own branches, as GET /api/v1/audit.
+                permission="bankcrm.audit.read",
+                columns=_labels(
+                    id=("序号", "No."),
+                    at=("时间", "Time"),
+                    branch_id=("机构", "Branch"),
+                    actor=("操作人", "Actor"),
+                    action=("操作", "Action"),
+                    entity=("对象类型", "Entity"),
+                    entity_id=("对象编号", "Entity ID"),
+                    before=("变更前", "Before"),
+                    after=("变更后", "After"),
+                    reason=("原因", "Reason"),
+                    request_id=("请求编号", "Request ID"),
+                    prev_hash=("前一哈希", "Previous hash"),
+                    hash=("哈希", "Hash"),
+                ),
+                visible_columns=("id", "at", "branch_id", "actor", "action", "entity", "entity_id"),
+                visible_filters=("branch_id", "actor", "action", "entity", "entity_id"),
+                menu_group=KERNEL_GROUP,
+            ),
+            "bankcrm.audit",
+            read_only=True,
+            creatable=False,
+        ),
+        spec(
+            AdminScreen(
+                table=BaseUser,
+                title=Label("用户", "Users"),
+                permission="bankcrm.user.manage",
+                columns=_labels(
+                    id=("编号", "ID"),
+                    username=("用户名", "Username"),
+                    password=("密码", "Password"),
+                    first_name=("名", "First name"),
+                    last_name=("姓", "Last name"),
+                    email=("电子邮箱", "Email"),
+                    active=("启用", "Active"),
+                    admin=("可用管理后台", "Admin UI access"),
+                    superuser=("超级管理员", "Superuser"),
+                    last_login=("最近登录", "Last login"),
+                ),
+                visible_columns=(
+                    "id",
+                    "username",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "active",
+                    "admin",
+                    "superuser",
+                    "last_login",
+                ),
+                visible_filters=("username", "email", "active", "admin", "superuser"),
+                read_only_columns=("last_login",),
+                menu_group=KERNEL_GROUP,
+            ),
+            "bankcrm.user",
+            superuser_only=True,
+        ),
+    ]
+
+
+class ScreenError(ValueError):
+    """A plugin's screen is unusable; it is left out and the reason logged."""
+
+
+def _table_owner(table: type[Table]) -> str | None:
+    for app_name, config in piccolo_conf.APP_REGISTRY.app_configs.items():
+        if table in config.table_classes:
+            return app_name
+    return None
+
+
+def check_screen(plugin: str, screen: AdminScreen) -> ScreenSpec:
+    if not isinstance(screen, AdminScreen):
+        raise ScreenError(f"{screen!r} is not a bankcrm.plugin_api.AdminScreen")
+    table = screen.table
+    owner = _table_owner(table)
+    if owner is not None and owner != plugin:
+        # Otherwise a plugin could expose another plugin's (or the kernel's) table under a
+        # permission of its own choosing.
+        raise ScreenError(f"table {table._meta.tablename!r} belongs to {owner!r}, not {plugin!r}")
+    names = {c._meta.name for c in table._meta.columns}
+    for what, columns in (
+        ("columns", screen.columns),
+        ("visible_columns", screen.visible_columns),
+        ("visible_filters", screen.visible_filters),
+        ("read_only_columns", screen.read_only_columns),
+        ("masked_columns", screen.masked_columns),
+    ):
+        unknown = sorted(set(columns) - names)
+        if unknown:
+            raise ScreenError(f"{what} names unknown columns of {table._meta.tablename}: {unknown}")
+    pk = table._meta.primary_key._meta.name
+    if pk in screen.masked_columns or pk in screen.read_only_columns:
+        raise ScreenError("the primary key can be neither masked nor read-only")
+    try:
+        scoped = classify(table).scoped
+    except SecurityError as exc:
+        raise ScreenError(str(exc)) from exc
+    tablename = table._meta.tablename
+    prefix = f"{plugin}_"
+    entity = f"{plugin}.{tablename.removeprefix(prefix)}"
+    return ScreenSpec(
+        screen=screen,
+        plugin=plugin,
+        scoped=scoped,
+        entity=entity,
+        audit_branch_column="branch_id" if scoped else None,
+    )
+
+
+def collect_screens(answers: Iterable[tuple[str, Any]]) -> list[ScreenSpec]:
+    """Kernel screens, then each plugin's (``call_each("register_admin")`` answers).
+
+    A screen that does not check out, or names a table already on screen, is left out
+    with an error in the log: one plugin's mistake must not take the admin down, and an
+    unchecked screen could leak what its masks and permissions were meant to protect.
+    """
+    specs = kernel_screens()
+    taken = {spec.tablename: spec.plugin for spec in specs}
+    for plugin, screens in answers:
+        if plugin == KERNEL_PLUGIN_NAME:
+            continue
+        for screen in screens or ():
+            try:
+                spec = check_screen(plugin, screen)
+            except ScreenError as exc:
+                log.error("admin screen of %s left out: %s", plugin, exc)
+                continue
+            if spec.tablename in taken:
+                log.error(
+                    "admin screen of %s left out: %s is already shown by %s",
+                    plugin,
+                    spec.tablename,
+                    taken[spec.tablename],
+                )
+                continue
+            taken[spec.tablename] = plugin
+            specs.append(spec)
+    return specs
+
+
+def referenced_tables(table: type[Table]) -> list[type[Table]]:
+    """Tables ``table`` points at with foreign keys: the admin's key pickers need them."""
+    found = []
+    for column in table._meta.foreign_key_columns:
+        reference: Any = column._foreign_key_meta.references
+        target = reference.resolve() if isinstance(reference, LazyTableReference) else reference
+        if isinstance(column, ForeignKey) and target not in found:
+            found.append(target)
+    return found
+
+
+@dataclass(frozen=True)
+class ScreenIndex:
+    """Screens by table name, plus which screens point at each table (for key pickers)."""
+
+    screens: dict[str, ScreenSpec]
+    pickers: dict[str, list[ScreenSpec]] = field(default_factory=dict)
+    """table name -> screens with a foreign key to it."""
+    tables: dict[str, type[Table]] = field(default_factory=dict)
+    """Every table the admin app serves: screens and the tables their keys point at."""
+
+    @classmethod
+    def build(cls, specs: list[ScreenSpec]) -> ScreenIndex:
+        screens = {spec.tablename: spec for spec in specs}
+        pickers: dict[str, list[ScreenSpec]] = {}
+        tables: dict[str, type[Table]] = {spec.tablename: spec.table for spec in specs}
+        for spec in specs:
+            for target in referenced_tables(spec.table):
+                name = target._meta.tablename
+                pickers.setdefault(name, []).append(spec)
+                tables.setdefault(name, target)
+        return cls(screens, pickers, tables)

@@ -1,0 +1,75 @@
+"""The CLI against the test database, as an operator would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from bankcrm_sdk.world import World
+
+
+def bankcrm(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, BANKCRM_DATABASE_URL=world.kernel.owner_url)
+    return subprocess.run(
+        [sys.executable, "-m", "bankcrm", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_api_client_lifecycle_from_the_cli(world: World) -> None:
+    created = bankcrm(
+        world,
+        "api-client",
+        "create",
+        "core banking",
+        "--branch",
+        "SH",
+        "--permission",
+        "bankcrm.audit.read",
+    )
+    assert created.returncode == 0, created.stderr
+    issued = json.loads(created.stdout.strip().splitlines()[-1])
+    client = world.token_client(issued["token"])
+    me = (await client.get("/api/v1/auth/me")).json()
+    assert set(me["branch_ids"]) == await world.subtree("SH")
+
+    rotated = bankcrm(world, "api-client", "rotate", str(issued["id"]))
+    assert rotated.returncode == 0, rotated.stderr
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+    renewed = world.token_client(json.loads(rotated.stdout.strip().splitlines()[-1])["token"])
+    assert (await renewed.get("/api/v1/auth/me")).status_code == 200
+
+    listed = bankcrm(world, "api-client", "list")
+    assert "core banking" in listed.stdout and "active" in listed.stdout
+    revoked = bankcrm(world, "api-client", "revoke", str(issued["id"]))
+    assert revoked.returncode == 0, revoked.stderr
+    assert (await renewed.get("/api/v1/auth/me")).status_code == 401
+    again = bankcrm(world, "api-client", "revoke", str(issued["id"]))
+    assert again.returncode == 1
+    assert "already revoked" in again.stderr
+
+
+async def test_unknown_branch_is_a_clear_error(world: World) -> None:
+    result = bankcrm(
+        world, "api-client", "create", "x", "--branch", "NOPE", "--permission", "bankcrm.audit.read"
+    )
+    assert result.returncode == 2
+    assert "no branch with code 'NOPE'" in result.stderr
+
+
+def test_plugins_command_lists_installed_plugins() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bankcrm", "plugins"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "customer_archive" in result.stdout
