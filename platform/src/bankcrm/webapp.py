@@ -68,6 +68,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 
 
 SWAGGER_ASSETS = "/schema/assets"
+SWAGGER_FAVICON = f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}/favicon-32x32.png'>"
 
 
 def swagger_assets() -> Any:
@@ -140,7 +141,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
                     js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
-                    favicon=f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}/favicon-32x32.png'>",
+                    favicon=SWAGGER_FAVICON,
                 ),
                 JsonRenderPlugin(),
             ],

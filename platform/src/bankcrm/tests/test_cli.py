@@ -46,7 +46,8 @@ async def test_api_client_lifecycle_from_the_cli(world: World) -> None:
     assert (await renewed.get("/api/v1/auth/me")).status_code == 200
 
     listed = bankcrm(world, "api-client", "list")
-    assert "core banking" in listed.stdout and "active" in listed.stdout
+    assert "core banking" in listed.stdout
+    assert "active" in listed.stdout
     revoked = bankcrm(world, "api-client", "revoke", str(issued["id"]))
     assert revoked.returncode == 0, revoked.stderr
     assert (await renewed.get("/api/v1/auth/me")).status_code == 401
