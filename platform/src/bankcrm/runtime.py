@@ -53,6 +53,8 @@ class Kernel:
         from piccolo.apps.migrations.commands.forwards import run_forwards
         from piccolo.conf.apps import Finder
 
+        from bankcrm.jobs.brokers import prepare_broker_schema
+
         owner = await asyncpg.connect(self.owner_url)
         try:
             await ensure_app_role(owner, self.settings.app_role, self.settings.app_role_password)
@@ -72,6 +74,7 @@ class Kernel:
         owner = await asyncpg.connect(self.owner_url)
         try:
             await apply_security(owner, Finder().get_app_registry(), self.settings.app_role)
+            await prepare_broker_schema(owner, self.settings.app_role)
         finally:
             await owner.close()
 

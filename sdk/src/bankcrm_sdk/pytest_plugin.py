@@ -9,6 +9,7 @@ Fixtures:
 - ``world``: an emptied database with the demo branch tree, roles and users, and
   logged-in HTTP clients (``await world.client("demo.bj.rm")``);
 - ``make_plugin`` and ``kernel_with``: temporary plugins for one test;
+- ``job_worker``: starts dramatiq workers (stub broker by default) for a kernel's actors;
 - ``redis_url`` / ``rabbitmq_url``: broker services, skipped when absent (never under CI).
 
 Each test that takes ``world`` starts from empty tables: the app under test uses real
@@ -32,6 +33,7 @@ from bankcrm.plugins import PluginCandidate
 from bankcrm.runtime import Kernel, boot, load_registry
 from bankcrm.settings import get_settings, load_settings
 from bankcrm_sdk.database import TestDatabase, create_test_database
+from bankcrm_sdk.jobs import JobHarness, StartJobWorker, stub_broker
 from bankcrm_sdk.plugins import make_plugin as _make_plugin
 from bankcrm_sdk.world import World, build_world, truncate_all
 
@@ -121,6 +123,27 @@ def kernel_with(kernel: Kernel) -> Iterator[Callable[[list[PluginCandidate]], Ke
 
     yield build
     piccolo_conf.APP_REGISTRY = original_apps
+
+
+@pytest.fixture
+async def job_worker(kernel: Kernel) -> AsyncIterator[StartJobWorker]:
+    """Start dramatiq workers for a kernel: ``jobs = await job_worker(kernel_with([...]))``.
+
+    Defaults: the session kernel, a stub broker, two threads. Pass ``broker=`` for a real
+    one (``bankcrm.jobs.make_broker``). Every worker started is stopped after the test.
+    """
+    started: list[JobHarness] = []
+
+    async def start(
+        for_kernel: Kernel | None = None, *, broker: Any = None, threads: int = 2
+    ) -> JobHarness:
+        harness = JobHarness(for_kernel or kernel, broker or stub_broker(), threads)
+        started.append(harness)
+        return harness
+
+    yield start
+    for harness in reversed(started):
+        await harness.stop()
 
 
 def _reachable(url: str) -> bool:

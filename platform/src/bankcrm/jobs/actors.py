@@ -85,8 +85,10 @@ def actor(
 
     ``queue_name`` defaults to ``<plugin>.default``; both names must start with the name
     of the plugin that registers the actor (checked at registration). Arguments must be
-    JSON values. The body runs in one database transaction together with the idempotency
-    ledger row, so its database effect happens once however often the message arrives.
+    JSON values; pass ids rather than personal data, which would otherwise sit in clear in
+    the outbox and the broker. The body runs in one database transaction together with
+    the idempotency ledger row, so its database effect happens once however often the
+    message arrives.
     """
     if not _NAME.fullmatch(name):
         raise ValueError(f"actor name {name!r} must look like '<plugin>.<name>'")

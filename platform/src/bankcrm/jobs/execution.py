@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -123,7 +123,7 @@ class JobRuntime:
                 options=job_actor.dramatiq_options(),
             )
 
-    def _runner(self, job_actor: JobActor[Any]) -> Any:
+    def _runner(self, job_actor: JobActor[Any]) -> Callable[..., None]:
         def run(*args: Any, **kwargs: Any) -> None:
             message = CurrentMessage.get_current_message()
             if message is None:

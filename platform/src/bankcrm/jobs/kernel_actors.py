@@ -51,16 +51,20 @@ async def deliver_event_to(plugin: str, name: str, payload: dict[str, Any]) -> N
     message_scope = current_scope()
     impls = [i for i in current_job().registry.impls("on_event") if i.plugin_name == plugin]
     if message_scope is None or not impls:
-        log.warning("event not delivered: no scope, or the plugin is gone",
-                    extra={"event": name, "plugin": plugin})
+        log.warning(
+            "event not delivered: no scope, or the plugin is gone",
+            extra={"event": name, "plugin": plugin},
+        )
         return
     scope = message_scope
     if plugin != KERNEL_PLUGIN_NAME:
         tree = await branches.snapshot()
         scope = message_scope.narrowed(tree.enabled_branches(plugin))
         if not scope.branch_ids:
-            log.warning("event not delivered: plugin disabled since",
-                        extra={"event": name, "plugin": plugin})
+            log.warning(
+                "event not delivered: plugin disabled since",
+                extra={"event": name, "plugin": plugin},
+            )
             return
     with bind_scope(scope):
         transaction = piccolo_conf.DB.current_transaction.get()
