@@ -60,7 +60,9 @@ def mask(value: str | None, keep_start: int = 3, keep_end: int = 4) -> str | Non
         return None
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+    # Not value[-keep_end:]: with keep_end=0 that slice is the whole value.
+    hidden_until = len(value) - keep_end
+    return value[:keep_start] + "*" * (hidden_until - keep_start) + value[hidden_until:]
 
 
 def mask_id_number(value: str | None) -> str | None:

@@ -82,14 +82,14 @@ class Kernel:
         """Point the engine at the application role, check it is safe, open the pool."""
         from piccolo.conf.apps import Finder
 
-        DB = piccolo_conf.DB
-        DB.configure(self.app_url)
         probe = await asyncpg.connect(self.app_url)
         try:
             await assert_safe_app_connection(probe)
             await verify_security(probe, Finder().get_app_registry())
         finally:
             await probe.close()
+        DB = piccolo_conf.DB
+        DB.configure(self.app_url)
         await DB.start_connection_pool(
             min_size=self.settings.pool_min_size, max_size=self.settings.pool_max_size
         )

@@ -9,6 +9,7 @@ constraint violations are 409/422, and nothing a client sends may produce a 500.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,11 +141,33 @@ _DB_ERRORS: list[tuple[type[Exception], int, str, str]] = [
 ]
 
 
+_REJECTED_ARGUMENT = re.compile(r"query argument \$\d+: (.*) \(")
+
+
+def _rejected_inputs(
+    request: Request[Any, Any, Any], exc: Exception, message: str
+) -> list[FieldError]:
+    """The inputs a data error came from: the value asyncpg quotes (e.g. an id beyond the
+    column's range) or a NUL character, which PostgreSQL text cannot hold."""
+    quoted = _REJECTED_ARGUMENT.search(str(exc))
+    found = []
+    for source, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            text = str(value)
+            if "\x00" in text or (quoted is not None and text == quoted.group(1)):
+                found.append(FieldError(f"{source}.{name}", message))
+    if not found and request.method in {"POST", "PUT", "PATCH"}:
+        found.append(FieldError("body", message))
+    return found
+
+
 def handle_database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     for error_type, status, code, detail in _DB_ERRORS:
         if isinstance(exc, error_type):
             column = getattr(exc, "column_name", None) or getattr(exc, "constraint_name", None)
             errors = [FieldError(str(column), detail)] if column else []
+            if not errors and isinstance(exc, asyncpg.DataError):
+                errors = _rejected_inputs(request, exc, detail)
             return problem_response(request, status, detail, errors, code)
     return handle_unexpected(request, exc)
 

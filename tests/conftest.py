@@ -1,0 +1,29 @@
+"""Fixtures shared by the cross-cutting tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bankcrm.runtime import Kernel
+from bankcrm_sdk.database import TestDatabase
+from bankcrm_sdk.isolation import build_populated_world
+from bankcrm_sdk.world import World
+
+
+@pytest.fixture(scope="module")
+async def populated_world(
+    bankcrm_database: TestDatabase, kernel: Kernel, app: Any
+) -> AsyncIterator[World]:
+    """The demo world plus kernel sample rows and every plugin's demo data (small scale).
+
+    Module-scoped: seeding once per module keeps the suite fast; the tests using it only
+    read, or assert that nothing changed.
+    """
+    world = await build_populated_world(bankcrm_database, kernel, app)
+    try:
+        yield world
+    finally:
+        await world.close()
