@@ -13,7 +13,6 @@ Hooks refuse with Starlette's ``HTTPException``: piccolo-admin's app turns it in
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,7 +34,7 @@ from bankcrm.tables import Branch, PluginEnablement
 ADMIN_REASON = "admin ui"
 """Written as the audit ``reason`` of admin writes, so the trail shows the channel."""
 
-SECRET_PLACEHOLDER = "(changed)"
+CHANGED_MARK = "(changed)"
 
 
 class OutsideTransaction(RuntimeError):
@@ -85,7 +84,7 @@ def auditable(spec: ScreenSpec, values: dict[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for name, value in values.items():
         if _is_secret(spec, name):
-            shown[name] = SECRET_PLACEHOLDER
+            shown[name] = CHANGED_MARK
         elif name in spec.screen.masked_columns and value is not None:
             shown[name] = pii.mask(str(value))
         elif isinstance(value, QueryString):
@@ -111,8 +110,10 @@ def same_value(new: Any, old: Any) -> bool:
         return abs((_as_utc(new) - _as_utc(old)).total_seconds()) < 1
     numeric = (int, float, Decimal)
     if (
-        isinstance(old, numeric) and isinstance(new, numeric)
-        and not isinstance(old, bool) and not isinstance(new, bool)
+        isinstance(old, numeric)
+        and isinstance(new, numeric)
+        and not isinstance(old, bool)
+        and not isinstance(new, bool)
     ):
         return Decimal(str(new)) == Decimal(str(old))
     if isinstance(old, list | tuple) and isinstance(new, list | tuple):
@@ -137,6 +138,14 @@ def audit_branch(spec: ScreenSpec, row: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
+def check_branch(spec: ScreenSpec, values: dict[str, Any]) -> None:
+    """A friendly 403 for a row placed outside the scope; RLS stays the backstop."""
+    if spec.scoped and "branch_id" in values:
+        branch_id = values["branch_id"]
+        if not isinstance(branch_id, int) or branch_id not in require_scope().branch_ids:
+            raise _refuse(403, f"branch {branch_id} is outside your scope for this screen")
+
+
 # --- kernel-table rules ------------------------------------------------------------------
 
 
@@ -148,9 +157,9 @@ class KernelRules:
     """plugin -> the plugins it requires (active plugins only)."""
 
     async def before_create(self, spec: ScreenSpec, row: Table) -> None:
-        if spec.table is Branch:
+        if isinstance(row, Branch):
             await self._place_branch(row)
-        elif spec.table is PluginEnablement:
+        elif isinstance(row, PluginEnablement):
             await self._check_enablement(row.branch, row.plugin, row.enabled, creating=True)
             row.changed_by = require_scope().actor
             row.changed_at = datetime.now(UTC)
@@ -171,12 +180,11 @@ class KernelRules:
             # As after a password change through the REST API: every session ends.
             await db.fetch("DELETE FROM sessions WHERE user_id = $1", before["id"])
             await db.fetch(
-                "UPDATE bankcrm_user_security SET password_changed_at = now()"
-                ' WHERE "user" = $1',
+                'UPDATE bankcrm_user_security SET password_changed_at = now() WHERE "user" = $1',
                 before["id"],
             )
 
-    async def _place_branch(self, row: Table) -> None:
+    async def _place_branch(self, row: Branch) -> None:
         tree = await branches.snapshot()
         parent_id = row.parent
         if parent_id is None:
@@ -186,7 +194,7 @@ class KernelRules:
             if parent is None:
                 raise _refuse(422, f"parent branch {parent_id} does not exist")
             row.level, parent_path = parent.level + 1, parent.path
-        row.path = f"{parent_path}{row.id}/"
+        row.path = f"{parent_path}{row[Branch._meta.primary_key._meta.name]}/"
 
     async def _check_enablement(
         self, branch_id: Any, plugin: str, enabled: bool, *, creating: bool = False
@@ -208,7 +216,8 @@ class KernelRules:
                 )
         else:
             dependents = [
-                name for name, needs in self.requires.items()
+                name
+                for name, needs in self.requires.items()
                 if plugin in needs and tree.plugin_enabled(branch_id, name)
             ]
             if dependents:
@@ -231,7 +240,8 @@ async def _assign_primary_key(table: type[Table], row: Table) -> Any:
     if isinstance(pk, Serial | BigSerial) and isinstance(current, QueryString):
         current = await db.fetchval(
             "SELECT nextval(pg_get_serial_sequence($1, $2))",
-            table._meta.tablename, pk._meta.db_column_name,
+            table._meta.tablename,
+            pk._meta.db_column_name,
         )
         setattr(row, pk._meta.name, current)
     return current
@@ -246,9 +256,14 @@ def hooks_for(spec: ScreenSpec, rules: KernelRules) -> list[Hook]:
         row_id = await _assign_primary_key(table, row)
         await rules.before_create(spec, row)
         after = {c._meta.name: getattr(row, c._meta.name) for c in table._meta.columns}
+        check_branch(spec, after)
         await audit.record(
-            audit.Action.CREATE, spec.entity, row_id, branch_id=audit_branch(spec, after),
-            after=auditable(spec, after), reason=ADMIN_REASON,
+            audit.Action.CREATE,
+            spec.entity,
+            row_id,
+            branch_id=audit_branch(spec, after),
+            after=auditable(spec, after),
+            reason=ADMIN_REASON,
         )
         return row
 
@@ -267,8 +282,10 @@ def hooks_for(spec: ScreenSpec, rules: KernelRules) -> list[Hook]:
                 if value:
                     changes[name] = value
                 continue
-            if name in spec.screen.masked_columns and current is not None and (
-                value == pii.mask(str(current))
+            if (
+                name in spec.screen.masked_columns
+                and current is not None
+                and (value == pii.mask(str(current)))
             ):
                 # The form echoes the masked value it was shown: no change.
                 continue
@@ -277,12 +294,17 @@ def hooks_for(spec: ScreenSpec, rules: KernelRules) -> list[Hook]:
             if name in spec.screen.read_only_columns:
                 raise _refuse(422, f"{name} is read-only")
             changes[name] = value
+        check_branch(spec, changes)
         await rules.before_update(spec, before, changes)
         if changes:
             old = {name: before.get(name) for name in changes}
             await audit.record(
-                audit.Action.UPDATE, spec.entity, row_id, branch_id=audit_branch(spec, before),
-                before=auditable(spec, old), after=auditable(spec, changes),
+                audit.Action.UPDATE,
+                spec.entity,
+                row_id,
+                branch_id=audit_branch(spec, before),
+                before=auditable(spec, old),
+                after=auditable(spec, changes),
                 reason=ADMIN_REASON,
             )
         else:
@@ -296,8 +318,12 @@ def hooks_for(spec: ScreenSpec, rules: KernelRules) -> list[Hook]:
         if before is None:
             raise _refuse(404, f"row {row_id} does not exist or is not visible to you")
         await audit.record(
-            audit.Action.DELETE, spec.entity, row_id, branch_id=audit_branch(spec, before),
-            before=auditable(spec, before), reason=ADMIN_REASON,
+            audit.Action.DELETE,
+            spec.entity,
+            row_id,
+            branch_id=audit_branch(spec, before),
+            before=auditable(spec, before),
+            reason=ADMIN_REASON,
         )
 
     return [
@@ -314,6 +340,3 @@ def refuse_writes_hooks(table: type[Table]) -> list[Hook]:
         raise _refuse(405, f"{table._meta.tablename} is not editable here")
 
     return [Hook(kind, refuse) for kind in HookType]
-
-
-AfterCommit = Callable[[], Awaitable[None] | None]

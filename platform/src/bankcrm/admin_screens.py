@@ -46,6 +46,8 @@ class ScreenSpec:
     audit_branch_column: str | None = None
     entity: str = ""
     """The audit trail's entity name, ``<plugin>.<object>`` like the REST API writes."""
+    group: Label = KERNEL_GROUP
+    """Menu group: the screen's own, else its plugin's title."""
 
     @property
     def table(self) -> type[Table]:
@@ -78,10 +80,15 @@ class ScreenSpec:
         return found.en if language == "en" else found.zh
 
     @property
+    def unsent_columns(self) -> frozenset[str]:
+        """Hidden columns and secrets (password hashes): left out of every answer."""
+        secrets = {c._meta.name for c in self.table._meta.columns if c._meta.secret}
+        return self.hidden_columns | secrets
+
+    @property
     def protected_columns(self) -> frozenset[str]:
         """Columns nobody may filter, sort or search on: their values must not leak."""
-        secrets = {c._meta.name for c in self.table._meta.columns if c._meta.secret}
-        return frozenset(self.screen.masked_columns) | self.hidden_columns | secrets
+        return frozenset(self.screen.masked_columns) | self.unsent_columns
 
 
 def _labels(**labels: tuple[str, str]) -> dict[str, Label]:
@@ -287,7 +294,7 @@ def _table_owner(table: type[Table]) -> str | None:
     return None
 
 
-def check_screen(plugin: str, screen: AdminScreen) -> ScreenSpec:
+def check_screen(plugin: str, screen: AdminScreen, plugin_title: Label | None = None) -> ScreenSpec:
     if not isinstance(screen, AdminScreen):
         raise ScreenError(f"{screen!r} is not a bankcrm.plugin_api.AdminScreen")
     table = screen.table
@@ -323,10 +330,13 @@ def check_screen(plugin: str, screen: AdminScreen) -> ScreenSpec:
         scoped=scoped,
         entity=entity,
         audit_branch_column="branch_id" if scoped else None,
+        group=screen.menu_group or plugin_title or Label(plugin, plugin),
     )
 
 
-def collect_screens(answers: Iterable[tuple[str, Any]]) -> list[ScreenSpec]:
+def collect_screens(
+    answers: Iterable[tuple[str, Any]], titles: dict[str, Label] | None = None
+) -> list[ScreenSpec]:
     """Kernel screens, then each plugin's (``call_each("register_admin")`` answers).
 
     A screen that does not check out, or names a table already on screen, is left out
@@ -340,7 +350,7 @@ def collect_screens(answers: Iterable[tuple[str, Any]]) -> list[ScreenSpec]:
             continue
         for screen in screens or ():
             try:
-                spec = check_screen(plugin, screen)
+                spec = check_screen(plugin, screen, (titles or {}).get(plugin))
             except ScreenError as exc:
                 log.error("admin screen of %s left out: %s", plugin, exc)
                 continue
