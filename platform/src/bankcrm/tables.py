@@ -25,6 +25,7 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
 T = TypeVar("T", bound=type[Table])
@@ -53,6 +54,11 @@ class Branch(Table, tablename="bankcrm_branch"):
     path = Varchar(length=400, index=True)
     """Ancestor ids joined by '/', ending with '/', e.g. ``1/4/9/``: subtree = prefix match."""
     active = Boolean(default=True)
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How pickers and foreign-key columns show a branch: code and name."""
+        return Readable(template="%s %s", columns=[cls.code, cls.name])
 
 
 def branch_column() -> ForeignKey:

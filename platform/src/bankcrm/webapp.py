@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 _KERNEL: Kernel | None = None
 
+UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes that must answer without touching sessions (every other path resolves an actor)."""
+
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """Default body limit; upload routes raise their own (``request_max_body_size``)."""
 
@@ -40,7 +43,7 @@ async def resolve_scope(
     kernel: Kernel, connection: ASGIConnection[Any, Any, Any, Any], request_id: str
 ) -> Scope | None:
     path = connection.scope.get("path", "")
-    if not (path.startswith("/api/") or path.startswith("/admin")):
+    if path in UNAUTHENTICATED_PATHS or path.startswith("/schema"):
         return None
     scope: Scope | None = await kernel.registry.call_first("resolve_actor", connection=connection)
     if scope is None:
