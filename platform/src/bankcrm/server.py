@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -24,6 +25,22 @@ from bankcrm.settings import get_settings
 log = logging.getLogger(__name__)
 
 WORKER_STOP_SECONDS = 20
+
+
+class OwningServer(uvicorn.Server):
+    """Uvicorn re-raises SIGTERM/SIGINT after its shutdown, which kills the process before
+    it can stop the worker and the embedded database it owns. Here the signal only stops
+    the server; the caller then shuts the rest down in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        stop_signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in stop_signals}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 class WorkerSupervisor:
@@ -107,7 +124,7 @@ async def _serve(host: str, port: int, with_worker: bool, seed_demo: bool, demo_
             lifespan="on",
             proxy_headers=False,
         )
-        server = uvicorn.Server(config)
+        server = OwningServer(config)
         watcher = None
         if supervisor is not None:
             supervisor.start()
