@@ -1,27 +1,29 @@
 """Deterministic generator of realistic Chinese bank customers (demo and load-test data).
 
-Everything is driven by one seeded :class:`random.Random`, so the same ``seed`` always yields the
-same customers, in the same order, on every platform (``generate_customers(10, s)`` is a prefix of
-``generate_customers(1000, s)``). No network, no Faker: the standard library plus ``pypinyin``
-(imported lazily, only to derive e-mail addresses from names).
+Everything is driven by one seeded :class:`random.Random`, so the same ``seed`` yields the same
+customers in the same order (on a given Python version; ``generate_customers(10, s)`` is a prefix
+of ``generate_customers(1000, s)``). No network, no Faker: the standard library plus ``pypinyin``
+(imported lazily, only to derive e-mail addresses from names). About 30 us per customer.
 
-Identifiers are *structurally valid*, never real on purpose: resident ID numbers follow
-GB 11643-1999 (region code from :data:`REGIONS`, the real birth date, the order code whose parity
-gives the gender, ISO 7064 MOD 11-2 check digit); unified social credit codes follow GB 32100-2015
-(with a GB 11714 organisation code inside); account and card numbers are 19 digits with a Luhn
-check digit. Dates are relative to the fixed :data:`AS_OF` date, not to "today", so the output
-never drifts.
+Identifiers are structurally valid but random, so any match with a real person or company is
+chance: resident ID numbers follow GB 11643-1999 (region code from :data:`REGIONS`, the birth
+date, an order code whose parity gives the gender, ISO 7064 MOD 11-2 check character); unified
+social credit codes follow GB 32100-2015 (with a valid GB 11714 organisation code inside); account
+and card numbers are 19 digits with a Luhn check digit. Dates are relative to the fixed
+:data:`AS_OF`, not to "today", so the output never drifts.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import math
 from bisect import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import accumulate
 from operator import mul
 from random import Random
 from typing import Generic, NamedTuple, TypeVar
@@ -131,6 +133,7 @@ class GeneratedCustomer:
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2^(17-i) mod 11
 _ID_CHECK = "10X98765432"  # indexed by (weighted sum mod 11)
+_ID_OFFSET = ord("0") * sum(_ID_WEIGHTS)  # weights applied to ASCII codes instead of digits
 _ASCII_DIGITS = frozenset("0123456789")
 
 #: First two digits of GB/T 2260 codes (provinces, plus 81/82/83 used by HK/Macau/Taiwan
@@ -149,7 +152,7 @@ def resident_id_check_digit(first17: str) -> str:
     """GB 11643-1999 check character (ISO 7064 MOD 11-2) for the first 17 digits of an ID."""
     if len(first17) != 17 or not _ASCII_DIGITS.issuperset(first17):
         raise ValueError("a resident ID body is exactly 17 ASCII digits")
-    return _ID_CHECK[sum(map(mul, _ID_WEIGHTS, map(int, first17))) % 11]
+    return _ID_CHECK[(sum(map(mul, _ID_WEIGHTS, first17.encode())) - _ID_OFFSET) % 11]
 
 
 def is_valid_resident_id(value: str) -> bool:
@@ -175,15 +178,20 @@ def is_valid_resident_id(value: str) -> bool:
 
 _USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 _USCC_VALUE = {ch: i for i, ch in enumerate(_USCC_CHARSET)}
+_USCC_ALPHABET = frozenset(_USCC_CHARSET)
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 ...
 
 
 def uscc_check_char(first17: str) -> str:
     """GB 32100-2015 check character of a unified social credit code."""
-    if len(first17) != 17 or not all(ch in _USCC_VALUE for ch in first17):
+    if len(first17) != 17 or not _USCC_ALPHABET.issuperset(first17):
         raise ValueError("a USCC body is exactly 17 characters from 0-9 and A-Y without I O S V Z")
+    return _uscc_check(first17)
+
+
+def _uscc_check(first17: str) -> str:
     total = sum(map(mul, _USCC_WEIGHTS, map(_USCC_VALUE.__getitem__, first17)))
-    return _USCC_CHARSET[(31 - total % 31) % 31]
+    return _USCC_CHARSET[-total % 31]
 
 
 def is_valid_uscc(value: str) -> bool:
@@ -193,33 +201,42 @@ def is_valid_uscc(value: str) -> bool:
     the check character. The embedded organisation code (characters 9-17) is not checked: its
     GB 11714 check character is :func:`organization_code_check_char`.
     """
-    if len(value) != 18 or not all(ch in _USCC_VALUE for ch in value):
+    if len(value) != 18 or not _USCC_ALPHABET.issuperset(value):
         return False
     if not _ASCII_DIGITS.issuperset(value[2:8]):
         return False
-    return value[17] == uscc_check_char(value[:17])
+    return value[17] == _uscc_check(value[:17])
 
 
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_CHARSET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ORG_VALUE = {ch: i for i, ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+_ORG_ALPHABET = frozenset(_ORG_VALUE)
+# check = 11 - (sum mod 11), written "X" for 10 and "0" for 11; indexed by (sum mod 11)
+_ORG_CHECK = "0X987654321"
 
 
 def organization_code_check_char(first8: str) -> str:
     """GB 11714-1997 check character of an organisation code (characters 9-17 of a USCC)."""
-    if len(first8) != 8 or not all(ch in _ORG_CHARSET for ch in first8):
+    if len(first8) != 8 or not _ORG_ALPHABET.issuperset(first8):
         raise ValueError("an organisation code body is exactly 8 characters from 0-9 and A-Z")
-    values = (int(ch) if ch.isdigit() else ord(ch) - 55 for ch in first8)
-    check = 11 - sum(map(mul, _ORG_WEIGHTS, values)) % 11
-    return "X" if check == 10 else "0" if check == 11 else str(check)
+    return _org_check(first8)
 
 
-_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+def _org_check(first8: str) -> str:
+    total = sum(map(mul, _ORG_WEIGHTS, map(_ORG_VALUE.__getitem__, first8)))
+    return _ORG_CHECK[total % 11]
+
+
+_LUHN_DOUBLED = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))
+_DIGIT_VALUES = bytes.maketrans(b"0123456789", bytes(range(10)))
 
 
 def _luhn_check_digit(payload: str) -> str:
-    reverse = payload[::-1]
-    total = sum(map(int, reverse[0::2].translate(_LUHN_DOUBLED))) + sum(map(int, reverse[1::2]))
-    return str(-total % 10)
+    """Luhn (ISO/IEC 7812) check digit to append to ``payload`` (ASCII digits)."""
+    raw = payload.encode()
+    doubled = raw[-1::-2].translate(_LUHN_DOUBLED)
+    total = sum(doubled) + sum(raw[-2::-2].translate(_DIGIT_VALUES))
+    return "0123456789"[-total % 10]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +378,7 @@ _DISTRICT_ROADS: dict[str, tuple[str, ...]] = {
     "440303": ("人民南路", "深南东路", "建设路"),
     "440304": ("深南大道", "福华路", "益田路", "福中路"),
     "440305": ("科苑路", "深南大道", "后海大道", "南海大道"),
-    "440306": ("宝安大道", "新安路"),
+    "440306": ("宝安大道", "创业一路"),
     "440604": ("季华路", "汾江中路", "祖庙路"),
     "450103": ("民族大道", "东葛路", "竹溪大道"),
     "460106": ("国贸大道", "滨海大道", "金龙路"),
@@ -388,6 +405,7 @@ _COMMUNITY_HEADS = (
     "滨江", "香樟", "桂花", "明珠", "银河", "春晓", "怡和", "新城",
 )  # fmt: skip
 _COMMUNITY_TAILS = ("花园", "家园", "小区", "新村", "公寓", "嘉园", "名苑", "雅苑", "华府")
+_STOREYS = (6, 7, 11, 18, 26, 33)  # common heights of residential buildings
 _OFFICE_BUILDINGS = (
     "国际金融中心", "财富中心", "世纪大厦", "时代广场", "商务中心", "科技大厦", "创新大厦",
     "金融大厦", "国贸大厦", "发展大厦", "汇金大厦", "环球中心",
@@ -484,7 +502,8 @@ _SECOND_CHARS = (
     "国华军明平伟强辉峰杰涛林斌轩然宇博睿泽航晨阳龙鹏成东生荣新江波刚勇超毅",
     "英兰芳华梅珍燕红霞玲娟琴云萍婷敏静丽洁怡涵琪雯颖妍萱琳",
 )
-_SINGLE_NAME_SHARE = (0.15, 0.35, 0.2)
+_SINGLE_NAME_SHARE = (0.1, 0.2, 0.08)  # of the names not taken from the era lists
+_ERA_NAME_SHARE = 0.15
 
 # Company trade name (字号) syllables and industry words: (word, GB/T 4754 section, tech?).
 _TRADE_NAME_FIRST = "恒华鑫宏瑞金永新盛博天中联汇信嘉卓正德富荣兴国源海创明佳志安"
@@ -606,6 +625,7 @@ _MAX_AGE_DAYS = int(88 * _YEAR_DAYS)
 _MODE_AGE_DAYS = int(36 * _YEAR_DAYS)
 _MA_CODES_FROM = date(2015, 10, 1).toordinal()  # new registrations get "MA..." org codes
 _EARLIEST_FOUNDING = date(1993, 1, 1).toordinal()
+_CHUNK = 1000  # customers made per pause of the garbage collector
 _HNW_ASSETS = 6_000_000
 _VIP_ASSETS = 500_000
 
@@ -636,7 +656,7 @@ class _Weighted(Generic[_T]):
 
 
 def _zipf(items: Sequence[_T]) -> _Weighted[_T]:
-    return _Weighted(items, [1.0 / (rank + 2) for rank in range(len(items))])
+    return _Weighted(items, [1.0 / (rank + 5) for rank in range(len(items))])
 
 
 @functools.lru_cache(maxsize=8192)
@@ -652,11 +672,6 @@ def _city_short(city: str) -> str:
 
 def _province_short(province: str) -> str:
     return _PROVINCE_SHORT.get(province) or province.removesuffix("省").removesuffix("市")
-
-
-def _money(value: float, step: int) -> Decimal:
-    cents = round(value / step) * step * 100 if step else round(value * 100)
-    return Decimal(cents).scaleb(-2)
 
 
 _REGION_PICKER = _Weighted(REGIONS, [weight for _, weight in _REGION_TABLE])
@@ -688,6 +703,9 @@ _REGIONS_BY_PROVINCE: dict[str, tuple[Region, ...]] = {
 }
 
 
+_POW10 = tuple(10**n for n in range(17))
+
+
 class _FastRandom(Random):
     """``Random`` with cheap helpers: one ``random()`` call instead of ``randrange`` machinery.
 
@@ -705,7 +723,38 @@ class _FastRandom(Random):
 
     def digits(self, n: int) -> str:
         """``n`` uniformly random decimal digits (n <= 16)."""
-        return f"{self.getrandbits(64) % 10**n:0{n}d}"
+        return str(self.getrandbits(64) % _POW10[n]).zfill(n)
+
+
+class _HoldingPlan(NamedTuple):
+    spec: ProductSpec
+    balance: _BalanceSpec
+    log_median: float
+    is_asset: bool  # counts towards the customer's deposits and investments
+    is_card: bool
+    account_kind: str  # non-card accounts: segment digit + category digit
+
+
+_HOLDING_PLANS = {
+    spec.code: _HoldingPlan(
+        spec,
+        _BALANCES[spec.code],
+        math.log(_BALANCES[spec.code].median),
+        spec.category in ("deposit", "wealth") or spec.code in ("CARD-DEB", "CC-SET"),
+        spec.category == "card",
+        ("1" if spec.segment == "corporate" else "0") + _ACCOUNT_CATEGORY.get(spec.category, ""),
+    )
+    for spec in PRODUCT_CATALOGUE
+}
+_RETAIL_CODES = (
+    "CARD-DEB", "DEP-CUR", "DEP-1Y", "DEP-3Y", "DEP-LCD", "LN-MORT", "LN-CONS", "LN-BIZ",
+    "CARD-GOLD", "CARD-PLAT", "WM-30D", "WM-SIP",
+)  # fmt: skip
+_CORPORATE_CODES = ("CD-CUR", "CD-FIX", "CL-WC", "CL-SME", "CC-SET")
+
+
+def _opened_on(holding: GeneratedHolding) -> date:
+    return holding.opened_on
 
 
 def _ordered_tags(tags: set[str]) -> tuple[str, ...]:
@@ -734,7 +783,7 @@ class _Run:
     def phone(self) -> str:
         rng = self.rng
         while True:
-            number = f"{_PREFIX_PICKER.pick(rng)}{rng.digits(8)}"
+            number = f"{_PREFIX_PICKER.pick(rng)}{rng.getrandbits(64) % 100_000_000:08d}"
             if number not in self.phones:
                 self.phones.add(number)
                 return number
@@ -745,7 +794,7 @@ class _Run:
         surname, surname_py = _SURNAME_PICKER.pick(rng)
         sex = 0 if gender == "M" else 1
         era = 0 if birth_year < 1965 else 1 if birth_year < 1990 else 2
-        if rng.random() < 0.55:
+        if rng.random() < _ERA_NAME_SHARE:
             given = _ERA_PICKERS[sex][era].pick(rng)
         elif rng.random() < _SINGLE_NAME_SHARE[era]:
             given = rng.pick_from(_SINGLE_CHARS[sex])
@@ -757,8 +806,10 @@ class _Run:
 
     def email(self, local: str, domain: str) -> str:
         address = f"{local}@{domain}"
+        limit = 99
         while address in self.emails:
-            address = f"{local}{self.rng.between(1, 999)}@{domain}"
+            address = f"{local}{self.rng.between(1, limit)}@{domain}"
+            limit *= 2
         self.emails.add(address)
         return address
 
@@ -786,87 +837,105 @@ class _Run:
 
     def address(self, kind: str, region: Region, *, business: bool = False) -> GeneratedAddress:
         rng = self.rng
+        # One 64-bit draw feeds the small choices (they use about 40 bits), as digits in mixed
+        # radix: much cheaper than a random() call per choice.
+        bits = rng.getrandbits(64)
         roads = _DISTRICT_ROADS.get(region.admin_code)
-        road = rng.pick_from(roads if roads and rng.random() < 0.7 else _COMMON_ROADS)
-        number = min(1 + int(rng.expovariate(1 / 150)), 1999)
+        if not roads or bits & 3 == 0:  # a quarter of addresses are on the common roads
+            roads = _COMMON_ROADS
+        bits >>= 2
+        bits, pick = divmod(bits, len(roads))
+        road = roads[pick]
+        number = min(1 + int(-150.0 * math.log(1.0 - rng.random())), 1999)  # mean 150
         if kind == "home" or (kind == "registered" and not business):
-            building = rng.between(1, 30)
-            unit = rng.between(1, 4)
-            floor = rng.between(1, rng.pick_from((6, 7, 11, 18, 26, 33)))
-            room = f"{floor}{rng.between(1, 4):02d}"
+            bits, building = divmod(bits, 30)
+            bits, unit = divmod(bits, 4)
+            bits, storeys = divmod(bits, len(_STOREYS))
+            bits, floor = divmod(bits, _STOREYS[storeys])
+            bits, door = divmod(bits, 4)
             community = ""
-            if rng.random() < 0.5:
-                community = rng.pick_from(_COMMUNITY_HEADS) + rng.pick_from(_COMMUNITY_TAILS)
+            if bits & 1:
+                bits >>= 1
+                bits, head = divmod(bits, len(_COMMUNITY_HEADS))
+                tail = bits % len(_COMMUNITY_TAILS)
+                community = _COMMUNITY_HEADS[head] + _COMMUNITY_TAILS[tail]
             block = "号楼" if region.province in _NORTHERN_PROVINCES else "幢"
-            street = f"{road}{number}号{community}{building}{block}{unit}单元{room}室"
-        elif business and kind == "registered" and rng.random() < 0.4:
-            street = f"{road}{number}号{rng.between(1, 12)}幢"  # own premises
+            street = (
+                f"{road}{number}号{community}{building + 1}{block}{unit + 1}单元"
+                f"{floor + 1}{door + 1:02d}室"
+            )
+        elif business and kind == "registered" and bits % 5 < 2:  # own premises
+            street = f"{road}{number}号{bits // 5 % 12 + 1}幢"
         else:
-            floor = rng.between(2, 40)
-            street = f"{road}{number}号{rng.pick_from(_OFFICE_BUILDINGS)}{floor}层"
-            if rng.random() < 0.6:
-                street += f"{floor}{rng.between(1, 20):02d}室"
+            bits, floor = divmod(bits, 39)
+            bits, tower = divmod(bits, len(_OFFICE_BUILDINGS))
+            street = f"{road}{number}号{_OFFICE_BUILDINGS[tower]}{floor + 2}层"
+            if bits % 5 < 3:
+                street += f"{floor + 2}{bits // 5 % 20 + 1:02d}室"
         return GeneratedAddress(
             kind, region.province, region.city, region.district, street, region.postcode
         )
 
-    def account_no(self, spec: ProductSpec, region: Region) -> str:
-        rng = self.rng
-        while True:
-            if spec.category == "card":
-                payload = f"62{rng.digits(16)}"
-            else:
-                # city code, segment (0 retail, 1 corporate), category, serial
-                segment = "1" if spec.segment == "corporate" else "0"
-                category = _ACCOUNT_CATEGORY[spec.category]
-                payload = f"{region.admin_code[:4]}{segment}{category}{rng.digits(12)}"
-            number = payload + _luhn_check_digit(payload)
-            if number not in self.accounts:
-                self.accounts.add(number)
-                return number
-
     def holdings(
         self,
-        weights: dict[str, float],
+        codes: tuple[str, ...],
+        weights: list[float],
         region: Region,
         earliest_ord: int,
         affluence: float,
-    ) -> tuple[GeneratedHolding, ...]:
+    ) -> tuple[tuple[GeneratedHolding, ...], float]:
+        """1-4 distinct products drawn by weight (zero = not eligible); also the assets held."""
         rng = self.rng
-        pool = {code: weight for code, weight in weights.items() if weight > 0}
-        count = min(_HOLDING_COUNT_PICKER.pick(rng), len(pool))
-        chosen: list[str] = []
-        for _ in range(count):
-            # weighted sampling without replacement
-            target = rng.random() * sum(pool.values())
-            picked = next(reversed(pool))  # float rounding fallback
-            for code, weight in pool.items():
-                target -= weight
-                if target < 0:
-                    picked = code
-                    break
-            chosen.append(picked)
-            del pool[picked]
+        rand = rng.random
+        accounts = self.accounts
+        city_code = region.admin_code[:4]
+        count = min(_HOLDING_COUNT_PICKER.pick(rng), len(weights) - weights.count(0.0))
+        # weighted sampling without replacement, by rejecting products already drawn
+        cum = list(accumulate(weights))
+        total = cum[-1]
+        size = len(cum)
+        chosen: list[int] = []
+        while len(chosen) < count:
+            index = bisect(cum, rand() * total)  # zero weights are never hit
+            if index < size and index not in chosen:
+                chosen.append(index)
         result = []
-        for code in chosen:
-            spec = _PRODUCTS[code]
-            bal = _BALANCES[code]
-            if bal.zero_share and rng.random() < bal.zero_share:
-                balance = Decimal("0.00")
+        assets = 0.0
+        for index in chosen:
+            plan = _HOLDING_PLANS[codes[index]]
+            bal = plan.balance
+            if bal.zero_share and rand() < bal.zero_share:
+                cents = 0
             else:
-                value = rng.lognormvariate(math.log(bal.median), bal.sigma)
+                value = math.exp(plan.log_median + bal.sigma * rng.gauss())
                 if bal.affluence:
                     value *= affluence
-                balance = _money(min(max(value, bal.minimum), bal.maximum), bal.step)
+                value = min(max(value, bal.minimum), bal.maximum)
+                step = bal.step
+                cents = round(value / step) * step * 100 if step else round(value * 100)
+            balance = Decimal(cents).scaleb(-2)
+            if plan.is_asset:
+                assets += cents / 100
             start = max(earliest_ord, _AS_OF_ORD - bal.max_age_days)
-            opened = date.fromordinal(rng.between(start, _AS_OF_ORD))
-            result.append(
-                GeneratedHolding(code, self.account_no(spec, region), balance, opened)
-            )
-        result.sort(key=lambda h: h.opened_on)
-        return tuple(result)
+            opened = date.fromordinal(start + int(rand() * (_AS_OF_ORD - start + 1)))
+            while True:
+                # cards: UnionPay "62" + 16 digits; accounts: city code, segment (0 retail,
+                # 1 corporate), category, 12-digit serial; a Luhn check digit last
+                if plan.is_card:
+                    payload = f"62{rng.getrandbits(64) % 10**16:016d}"
+                else:
+                    payload = f"{city_code}{plan.account_kind}{rng.getrandbits(64) % 10**12:012d}"
+                account = payload + _luhn_check_digit(payload)
+                if account not in accounts:
+                    accounts.add(account)
+                    break
+            result.append(GeneratedHolding(plan.spec.code, account, balance, opened))
+        if count > 1:
+            result.sort(key=_opened_on)
+        return tuple(result), assets
 
-    def company_name(self, region: Region, industry_word: str) -> str:
+    def company_name(self, region: Region, industry_word: str, *, long: bool = False) -> str:
+        """City + trade name (two characters, three with ``long``) + industry + legal form."""
         rng = self.rng
         city = _city_short(region.city)
         suffix = "股份有限公司" if rng.random() < 0.12 else "有限公司"
@@ -874,15 +943,19 @@ class _Run:
             first = rng.pick_from(_TRADE_NAME_FIRST)
             second = rng.pick_from(_TRADE_NAME_SECOND)
             if first != second:
-                return f"{city}{first}{second}{industry_word}{suffix}"
+                break
+        third = rng.pick_from(_TRADE_NAME_SECOND) if long else ""
+        return f"{city}{first}{second}{third}{industry_word}{suffix}"
 
     # -- individuals ---------------------------------------------------------------------------
 
-    def resident_id(self, region: Region, birth: date, gender: str) -> str:
+    def resident_id(self, region: Region, birth: date, gender: str) -> str | None:
+        """A new ID number, or None when that region and birth date look used up."""
         rng = self.rng
-        prefix = f"{region.admin_code}{birth:%Y%m%d}"
-        while True:
-            order = rng.below(500) * 2 + (1 if gender == "M" else 0)  # odd = male
+        prefix = f"{region.admin_code}{birth.year}{birth.month:02d}{birth.day:02d}"
+        parity = 1 if gender == "M" else 0  # odd order code = male
+        for _ in range(64):
+            order = rng.below(500) * 2 + parity
             if order == 0:
                 continue
             body = f"{prefix}{order:03d}"
@@ -890,6 +963,7 @@ class _Run:
             if number not in self.ids:
                 self.ids.add(number)
                 return number
+        return None
 
     def id_region(self, home: Region, birth_year: int) -> Region:
         rng = self.rng
@@ -941,11 +1015,14 @@ class _Run:
         rng = self.rng
         home = _REGION_PICKER.pick(rng)
         gender = "M" if rng.random() < 0.5 else "F"
-        birth_ord = _AS_OF_ORD - int(rng.triangular(_MIN_AGE_DAYS, _MAX_AGE_DAYS, _MODE_AGE_DAYS))
-        birth = date.fromordinal(birth_ord)
+        id_number = None
+        while id_number is None:
+            days = int(rng.triangular(_MIN_AGE_DAYS, _MAX_AGE_DAYS, _MODE_AGE_DAYS))
+            birth_ord = _AS_OF_ORD - days
+            birth = date.fromordinal(birth_ord)
+            id_region = self.id_region(home, birth.year)
+            id_number = self.resident_id(id_region, birth, gender)
         age = AS_OF.year - birth.year - ((AS_OF.month, AS_OF.day) < (birth.month, birth.day))
-        id_region = self.id_region(home, birth.year)
-        id_number = self.resident_id(id_region, birth, gender)
         name, surname_py, given = self.person_name(gender, birth.year)
         phone = self.phone()
 
@@ -987,29 +1064,23 @@ class _Run:
             0.5 if age < 30 else 1.0 if age < 45 else 1.4 if age < 65 else 1.2
         )
         business_owner = occupation in ("个体工商户", "企业主")
-        weights = {
-            "CARD-DEB": 12.0,
-            "DEP-CUR": 5.0,
-            "DEP-1Y": 2.0 + (2.0 if age >= 50 else 0.0),
-            "DEP-3Y": 1.5 + (2.5 if age >= 50 else 0.0),
-            "DEP-LCD": 0.8 * affluence,
-            "LN-MORT": 4.0 if 25 <= age <= 60 else 0.0,
-            "LN-CONS": 1.5 if age < 55 else 0.2,
-            "LN-BIZ": 5.0 if business_owner else 0.1,
-            "CARD-GOLD": 4.0 if age < 65 else 0.5,
-            "CARD-PLAT": 0.6 * affluence if age < 70 else 0.0,
-            "WM-30D": 1.0 + 1.5 * affluence,
-            "WM-SIP": 2.5 if age < 45 else 1.0,
-        }
+        weights = [
+            12.0,  # CARD-DEB
+            5.0,  # DEP-CUR
+            4.0 if age >= 50 else 2.0,  # DEP-1Y
+            4.0 if age >= 50 else 1.5,  # DEP-3Y
+            0.8 * affluence,  # DEP-LCD
+            4.0 if 25 <= age <= 60 else 0.0,  # LN-MORT
+            1.5 if age < 55 else 0.2,  # LN-CONS
+            5.0 if business_owner else 0.1,  # LN-BIZ
+            4.0 if age < 65 else 0.5,  # CARD-GOLD
+            0.6 * affluence if age < 70 else 0.0,  # CARD-PLAT
+            1.0 + 1.5 * affluence,  # WM-30D
+            2.5 if age < 45 else 1.0,  # WM-SIP
+        ]
         adult_ord = birth_ord + _MIN_AGE_DAYS
-        holdings = self.holdings(weights, home, adult_ord, affluence)
+        holdings, assets = self.holdings(_RETAIL_CODES, weights, home, adult_ord, affluence)
 
-        assets = sum(
-            h.balance
-            for h in holdings
-            if _PRODUCTS[h.product_code].category in ("deposit", "wealth")
-            or h.product_code == "CARD-DEB"
-        )
         if assets >= _HNW_ASSETS:
             tags.add("高净值")
         elif assets >= _VIP_ASSETS:
@@ -1062,8 +1133,8 @@ class _Run:
                 org_body = f"MA{tail}"
             else:
                 org_body = rng.digits(8)
-            body = f"91{area}{org_body}{organization_code_check_char(org_body)}"
-            code = body + uscc_check_char(body)
+            body = f"91{area}{org_body}{_org_check(org_body)}"
+            code = body + _uscc_check(body)
             if code not in self.ids:
                 self.ids.add(code)
                 return code
@@ -1073,8 +1144,10 @@ class _Run:
         region = _REGION_PICKER.pick(rng)
         word, industry, tech, _ = _INDUSTRY_PICKER.pick(rng)
         name = self.company_name(region, word)
+        attempts = 0
         while name in self.companies:
-            name = self.company_name(region, word)
+            attempts += 1
+            name = self.company_name(region, word, long=attempts > 20)
         self.companies.add(name)
         founded_ord = rng.between(_EARLIEST_FOUNDING, _AS_OF_ORD - 60)
         id_number = self.uscc(region, founded_ord)
@@ -1108,14 +1181,14 @@ class _Run:
 
         size = rng.lognormvariate(0.0, 1.0)
         small = size < 2.5
-        weights = {
-            "CD-CUR": 20.0,
-            "CD-FIX": 2.0 * size,
-            "CL-WC": 3.0 if not small else 1.0,
-            "CL-SME": 4.0 if small else 0.5,
-            "CC-SET": 3.0,
-        }
-        holdings = self.holdings(weights, region, founded_ord, size)
+        weights = [
+            20.0,  # CD-CUR
+            2.0 * size,  # CD-FIX
+            1.0 if small else 3.0,  # CL-WC
+            4.0 if small else 0.5,  # CL-SME
+            3.0,  # CC-SET
+        ]
+        holdings, deposits = self.holdings(_CORPORATE_CODES, weights, region, founded_ord, size)
 
         tags: set[str] = set()
         codes = {h.product_code for h in holdings}
@@ -1131,7 +1204,6 @@ class _Run:
             tags.add("进出口企业")
         if tech and rng.random() < 0.35:
             tags.add("高新技术企业")
-        deposits = sum(h.balance for h in holdings if h.product_code in ("CD-CUR", "CD-FIX"))
         if deposits >= 10_000_000:
             tags.add("存款大户")
         if holdings[0].opened_on.toordinal() > _AS_OF_ORD - 365:
@@ -1170,7 +1242,8 @@ def generate_customers(
     Each customer is corporate with probability ``corporate_ratio``. Within one call, ID numbers,
     phone numbers (contacts' included), account numbers, e-mail addresses and company names are
     unique. The output for ``(count, seed)`` is a prefix of the output for ``(count + n, seed)``.
-    Arguments are checked when called, not on first iteration.
+    Arguments are checked when called, not on first iteration. Customers are made in chunks of
+    1,000 with the cyclic garbage collector paused meanwhile (never while the caller runs).
     """
     if count < 0:
         raise ValueError("count must not be negative")
@@ -1180,5 +1253,18 @@ def generate_customers(
 
 
 def _generate(run: _Run, count: int) -> Iterator[GeneratedCustomer]:
-    for _ in range(count):
-        yield run.next_customer()
+    # Customers are made in chunks with the cyclic garbage collector paused (never across a
+    # yield): they create only acyclic objects, and a consumer that keeps them all (a list, a
+    # bulk load) otherwise pays for repeated full collections over everything kept so far.
+    remaining = count
+    while remaining > 0:
+        size = min(remaining, _CHUNK)
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            chunk = [run.next_customer() for _ in range(size)]
+        finally:
+            if paused:
+                gc.enable()
+        remaining -= size
+        yield from chunk

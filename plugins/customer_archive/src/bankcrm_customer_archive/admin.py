@@ -1,0 +1,190 @@
+"""Admin screens (piccolo-admin, rendered by the kernel) with Chinese and English labels.
+
+The REST API is the primary way to change customers: it validates identity documents
+and phones, derives pinyin, encrypts ID numbers and rewrites the search keys. In the admin
+the columns those depend on (name, phone, identity) are read-only, and so are the keys
+that tie a row to its customer and branch (moving them would break the rule that a child
+row lives in its customer's branch).
+"""
+
+from __future__ import annotations
+
+from bankcrm.plugin_api import AdminScreen, Label
+from bankcrm_customer_archive.access import (
+    CUSTOMER_READ,
+    HOLDING_READ,
+    PRODUCT_READ,
+    TAG_READ,
+)
+from bankcrm_customer_archive.tables import (
+    Customer,
+    CustomerAddress,
+    CustomerContact,
+    Holding,
+    Product,
+    Tag,
+)
+
+GROUP = Label("客户档案", "Customer archive")
+
+_COMMON = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "customer": Label("客户", "Customer"),
+    "created_at": Label("创建时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+
+
+def _labels(names: tuple[str, ...], **own: tuple[str, str]) -> dict[str, Label]:
+    labels = {name: _COMMON[name] for name in names}
+    labels.update({name: Label(zh, en) for name, (zh, en) in own.items()})
+    return labels
+
+
+CUSTOMER_SCREEN = AdminScreen(
+    table=Customer,
+    title=Label("客户", "Customers"),
+    permission=CUSTOMER_READ,
+    columns=_labels(
+        ("id", "branch_id", "created_at", "updated_at"),
+        kind=("客户类型", "Kind"),
+        name=("客户名称", "Name"),
+        name_pinyin=("名称拼音", "Name (pinyin)"),
+        name_initials=("拼音首字母", "Pinyin initials"),
+        gender=("性别", "Gender"),
+        birth_date=("出生日期", "Date of birth"),
+        id_type=("证件类型", "ID type"),
+        id_number_encrypted=("证件号码（密文）", "ID number (encrypted)"),
+        id_number_hash=("证件号码索引", "ID number lookup hash"),
+        id_number_masked=("证件号码", "ID number"),
+        phone=("手机/电话", "Phone"),
+        email=("电子邮箱", "E-mail"),
+        occupation=("职业", "Occupation"),
+        employer=("工作单位", "Employer"),
+        industry=("行业", "Industry"),
+        relationship_manager=("客户经理", "Relationship manager"),
+        status=("状态", "Status"),
+        deleted_at=("删除时间", "Deleted at"),
+    ),
+    visible_columns=(
+        "id", "name", "kind", "id_type", "id_number_masked", "phone", "branch_id",
+        "relationship_manager", "status", "updated_at",
+    ),
+    visible_filters=("name", "name_pinyin", "kind", "branch_id", "relationship_manager", "status"),
+    read_only_columns=(
+        "branch_id", "kind", "name", "name_pinyin", "name_initials", "id_type",
+        "id_number_encrypted", "id_number_hash", "id_number_masked", "phone", "created_at",
+        "updated_at", "deleted_at",
+    ),
+    masked_columns=("id_number_masked", "phone", "email"),
+    menu_group=GROUP,
+)  # fmt: skip
+
+ADDRESS_SCREEN = AdminScreen(
+    table=CustomerAddress,
+    title=Label("客户地址", "Customer addresses"),
+    permission=CUSTOMER_READ,
+    columns=_labels(
+        ("id", "branch_id", "customer", "created_at", "updated_at"),
+        kind=("地址类型", "Kind"),
+        province=("省", "Province"),
+        city=("市", "City"),
+        district=("区县", "District"),
+        street=("详细地址", "Street address"),
+        postcode=("邮政编码", "Postcode"),
+        is_primary=("主地址", "Primary"),
+    ),
+    visible_columns=("id", "customer", "kind", "province", "city", "district", "street",
+                     "is_primary"),
+    visible_filters=("customer", "kind", "province", "city", "branch_id"),
+    read_only_columns=("branch_id", "customer", "created_at", "updated_at"),
+    masked_columns=("street",),
+    menu_group=GROUP,
+)  # fmt: skip
+
+CONTACT_SCREEN = AdminScreen(
+    table=CustomerContact,
+    title=Label("联系人", "Contact persons"),
+    permission=CUSTOMER_READ,
+    columns=_labels(
+        ("id", "branch_id", "customer", "created_at", "updated_at"),
+        name=("姓名", "Name"),
+        title=("职务", "Title"),
+        phone=("电话", "Phone"),
+        email=("电子邮箱", "E-mail"),
+        is_primary=("主联系人", "Primary"),
+    ),
+    visible_columns=("id", "customer", "name", "title", "phone", "is_primary"),
+    visible_filters=("customer", "name", "branch_id"),
+    read_only_columns=("branch_id", "customer", "created_at", "updated_at"),
+    masked_columns=("phone", "email"),
+    menu_group=GROUP,
+)
+
+PRODUCT_SCREEN = AdminScreen(
+    table=Product,
+    title=Label("产品目录", "Product catalogue"),
+    permission=PRODUCT_READ,
+    columns=_labels(
+        ("id", "created_at", "updated_at"),
+        code=("产品代码", "Code"),
+        name=("产品名称", "Name"),
+        name_en=("英文名称", "English name"),
+        category=("产品类别", "Category"),
+        segment=("客群", "Segment"),
+        balance_type=("余额性质", "Balance type"),
+        currency=("币种", "Currency"),
+        active=("在售", "Active"),
+    ),
+    visible_columns=("id", "code", "name", "name_en", "category", "segment", "balance_type",
+                     "active"),
+    visible_filters=("code", "name", "category", "segment", "active"),
+    read_only_columns=("code", "created_at", "updated_at"),
+    menu_group=GROUP,
+)  # fmt: skip
+
+HOLDING_SCREEN = AdminScreen(
+    table=Holding,
+    title=Label("产品持有", "Holdings"),
+    permission=HOLDING_READ,
+    columns=_labels(
+        ("id", "branch_id", "customer", "created_at", "updated_at"),
+        product=("产品", "Product"),
+        account_no=("账号/卡号", "Account or card number"),
+        balance=("余额", "Balance"),
+        currency=("币种", "Currency"),
+        opened_on=("开户日期", "Opened on"),
+        status=("状态", "Status"),
+    ),
+    visible_columns=("id", "customer", "product", "account_no", "balance", "currency",
+                     "opened_on", "status"),
+    visible_filters=("customer", "product", "status", "branch_id"),
+    read_only_columns=("branch_id", "customer", "account_no", "created_at", "updated_at"),
+    masked_columns=("account_no",),
+    menu_group=GROUP,
+)  # fmt: skip
+
+TAG_SCREEN = AdminScreen(
+    table=Tag,
+    title=Label("客户标签", "Tags"),
+    permission=TAG_READ,
+    columns=_labels(
+        ("id", "branch_id", "created_at"),
+        name=("标签名称", "Name"),
+        color=("颜色", "Colour"),
+    ),
+    visible_columns=("id", "name", "color", "branch_id"),
+    visible_filters=("name", "branch_id"),
+    read_only_columns=("branch_id", "created_at"),
+    menu_group=GROUP,
+)
+
+SCREENS: tuple[AdminScreen, ...] = (
+    CUSTOMER_SCREEN,
+    ADDRESS_SCREEN,
+    CONTACT_SCREEN,
+    PRODUCT_SCREEN,
+    HOLDING_SCREEN,
+    TAG_SCREEN,
+)

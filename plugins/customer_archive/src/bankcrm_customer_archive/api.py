@@ -1,0 +1,328 @@
+"""REST API under ``/api/v1/customer_archive``: thin handlers over :mod:`.services`.
+
+The kernel's central guards check the actor, the plugin's enablement and the permission
+each handler names in ``opt``; row-level security decides which rows exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from bankcrm.web.pagination import Page, check_limit
+from bankcrm.web.problems import invalid
+from bankcrm.webapp import current_kernel
+from bankcrm_customer_archive import services
+from bankcrm_customer_archive.access import (
+    CUSTOMER_EXPORT,
+    CUSTOMER_READ,
+    CUSTOMER_WRITE,
+    HOLDING_READ,
+    HOLDING_WRITE,
+    PII_REVEAL,
+    PRODUCT_READ,
+    PRODUCT_WRITE,
+    TAG_READ,
+    TAG_WRITE,
+)
+from bankcrm_customer_archive.schemas import (
+    AddressIn,
+    AddressOut,
+    AddressPatch,
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    Customer360,
+    CustomerDetail,
+    CustomerIn,
+    CustomerPatch,
+    CustomerSummary,
+    CustomerTagIn,
+    HoldingIn,
+    HoldingOut,
+    HoldingPatch,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    RevealedPii,
+    RevealIn,
+    TagIn,
+    TagOut,
+    TagPatch,
+)
+
+Q = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=100,
+        description=(
+            "Name characters (any part), pinyin (any part, e.g. wangxiu) or pinyin initials (wxy)"
+        ),
+    ),
+]
+Phone = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=32,
+        description=("A full phone number (also contact persons') or its last 4 to 10 digits"),
+    ),
+]
+IdNumberQuery = Annotated[
+    str | None, QueryParameter(max_length=32, description=("Exact identity document number"))
+]
+TagQuery = Annotated[str | None, QueryParameter(max_length=32, description="Tag name")]
+KindQuery = Annotated[Literal["individual", "corporate"] | None, QueryParameter()]
+BranchQuery = Annotated[
+    int | None,
+    QueryParameter(ge=1, le=2**31 - 1, description=("Only this branch and its sub-branches")),
+]
+UserQuery = Annotated[
+    int | None,
+    QueryParameter(ge=1, le=2**31 - 1, description=("Only customers of this relationship manager")),
+]
+Cursor = Annotated[str | None, QueryParameter(max_length=512)]
+Limit = Annotated[int, QueryParameter(description="1 to 200")]
+ExportLimit = Annotated[int, QueryParameter(description=f"1 to {services.EXPORT_MAX_ROWS}")]
+PathId = FromPath[int]
+
+
+def _filter(
+    q: str | None,
+    phone: str | None,
+    id_number: str | None,
+    tag: str | None,
+    kind: str | None,
+    branch_id: int | None,
+    relationship_manager_id: int | None,
+) -> services.CustomerFilter:
+    return services.CustomerFilter(
+        q=q, phone=phone, id_number=id_number, tag=tag, kind=kind, branch_id=branch_id,
+        relationship_manager_id=relationship_manager_id,
+    )  # fmt: skip
+
+
+class CustomerController(Controller):
+    path = "/customers"
+    tags = ("customer_archive: customers",)
+
+    @get("/", opt={"permission": CUSTOMER_READ})
+    async def search(
+        self,
+        q: Q = None,
+        phone: Phone = None,
+        id_number: IdNumberQuery = None,
+        tag: TagQuery = None,
+        kind: KindQuery = None,
+        branch_id: BranchQuery = None,
+        relationship_manager_id: UserQuery = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> Page[CustomerSummary]:
+        """Search customers (newest first, keyset pages); personal data masked."""
+        check_limit(limit)
+        criteria = _filter(q, phone, id_number, tag, kind, branch_id, relationship_manager_id)
+        return await services.search_customers(criteria, limit, cursor)
+
+    @get("/export", opt={"permission": CUSTOMER_EXPORT}, media_type="text/csv")
+    async def export(
+        self,
+        q: Q = None,
+        phone: Phone = None,
+        id_number: IdNumberQuery = None,
+        tag: TagQuery = None,
+        kind: KindQuery = None,
+        branch_id: BranchQuery = None,
+        relationship_manager_id: UserQuery = None,
+        limit: ExportLimit = 1000,
+    ) -> Response[str]:
+        """Matching customers as CSV (masked, newest first); audited as an export."""
+        if not 1 <= limit <= services.EXPORT_MAX_ROWS:
+            raise invalid("query.limit", f"must be between 1 and {services.EXPORT_MAX_ROWS}")
+        criteria = _filter(q, phone, id_number, tag, kind, branch_id, relationship_manager_id)
+        content = await services.export_customers(criteria, limit)
+        return Response(
+            content,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+        )
+
+    @post("/", opt={"permission": CUSTOMER_WRITE})
+    async def create(self, data: JSONBody[CustomerIn]) -> CustomerDetail:
+        """Create a customer (with addresses, contacts and tags of its branch)."""
+        return await services.create_customer(data)
+
+    @get("/{customer_id:int}", opt={"permission": CUSTOMER_READ})
+    async def detail(self, customer_id: PathId) -> CustomerDetail:
+        """One customer with addresses, contacts and tags (masked); the view is audited."""
+        return await services.get_customer(customer_id)
+
+    @patch("/{customer_id:int}", opt={"permission": CUSTOMER_WRITE})
+    async def update(self, customer_id: PathId, data: JSONBody[CustomerPatch]) -> CustomerDetail:
+        """Change the given fields only."""
+        return await services.update_customer(customer_id, data)
+
+    @delete("/{customer_id:int}", opt={"permission": CUSTOMER_WRITE}, status_code=204)
+    async def remove(self, customer_id: PathId) -> None:
+        """Soft-delete a customer whose accounts are all closed."""
+        await services.delete_customer(customer_id)
+
+    @get("/{customer_id:int}/360", opt={"permission": CUSTOMER_READ})
+    async def view_360(self, customer_id: PathId) -> Customer360:
+        """The 360 view: sections of every plugin enabled for the customer's branch."""
+        return await services.customer_360(customer_id, current_kernel().registry)
+
+    @post("/{customer_id:int}/reveal", opt={"permission": PII_REVEAL}, status_code=200)
+    async def reveal(self, customer_id: PathId, data: JSONBody[RevealIn]) -> RevealedPii:
+        """Personal data in clear, for a stated reason; audited as ``reveal``."""
+        return await services.reveal_customer(customer_id, data.reason)
+
+
+class AddressController(Controller):
+    path = "/customers/{customer_id:int}/addresses"
+    tags = ("customer_archive: customers",)
+
+    @get("/", opt={"permission": CUSTOMER_READ})
+    async def list_addresses(self, customer_id: PathId) -> list[AddressOut]:
+        return await services.list_addresses(customer_id)
+
+    @post("/", opt={"permission": CUSTOMER_WRITE})
+    async def add(self, customer_id: PathId, data: JSONBody[AddressIn]) -> AddressOut:
+        return await services.add_address(customer_id, data)
+
+    @patch("/{address_id:int}", opt={"permission": CUSTOMER_WRITE})
+    async def update(
+        self, customer_id: PathId, address_id: FromPath[int], data: JSONBody[AddressPatch]
+    ) -> AddressOut:
+        return await services.update_address(customer_id, address_id, data)
+
+    @delete("/{address_id:int}", opt={"permission": CUSTOMER_WRITE}, status_code=204)
+    async def remove(self, customer_id: PathId, address_id: FromPath[int]) -> None:
+        await services.delete_address(customer_id, address_id)
+
+
+class ContactController(Controller):
+    path = "/customers/{customer_id:int}/contacts"
+    tags = ("customer_archive: customers",)
+
+    @get("/", opt={"permission": CUSTOMER_READ})
+    async def list_contacts(self, customer_id: PathId) -> list[ContactOut]:
+        return await services.list_contacts(customer_id)
+
+    @post("/", opt={"permission": CUSTOMER_WRITE})
+    async def add(self, customer_id: PathId, data: JSONBody[ContactIn]) -> ContactOut:
+        return await services.add_contact(customer_id, data)
+
+    @patch("/{contact_id:int}", opt={"permission": CUSTOMER_WRITE})
+    async def update(
+        self, customer_id: PathId, contact_id: FromPath[int], data: JSONBody[ContactPatch]
+    ) -> ContactOut:
+        return await services.update_contact(customer_id, contact_id, data)
+
+    @delete("/{contact_id:int}", opt={"permission": CUSTOMER_WRITE}, status_code=204)
+    async def remove(self, customer_id: PathId, contact_id: FromPath[int]) -> None:
+        await services.delete_contact(customer_id, contact_id)
+
+
+class HoldingController(Controller):
+    path = "/customers/{customer_id:int}/holdings"
+    tags = ("customer_archive: holdings",)
+
+    @get("/", opt={"permission": HOLDING_READ})
+    async def list_holdings(self, customer_id: PathId) -> list[HoldingOut]:
+        return await services.list_holdings(customer_id)
+
+    @post("/", opt={"permission": HOLDING_WRITE})
+    async def add(self, customer_id: PathId, data: JSONBody[HoldingIn]) -> HoldingOut:
+        return await services.add_holding(customer_id, data)
+
+    @patch("/{holding_id:int}", opt={"permission": HOLDING_WRITE})
+    async def update(
+        self, customer_id: PathId, holding_id: FromPath[int], data: JSONBody[HoldingPatch]
+    ) -> HoldingOut:
+        return await services.update_holding(customer_id, holding_id, data)
+
+    @delete("/{holding_id:int}", opt={"permission": HOLDING_WRITE}, status_code=204)
+    async def remove(self, customer_id: PathId, holding_id: FromPath[int]) -> None:
+        await services.delete_holding(customer_id, holding_id)
+
+
+class CustomerTagController(Controller):
+    path = "/customers/{customer_id:int}/tags"
+    tags = ("customer_archive: tags",)
+
+    @get("/", opt={"permission": CUSTOMER_READ})
+    async def list_customer_tags(self, customer_id: PathId) -> list[TagOut]:
+        return await services.list_customer_tags(customer_id)
+
+    @post("/", opt={"permission": CUSTOMER_WRITE}, status_code=200)
+    async def add(self, customer_id: PathId, data: JSONBody[CustomerTagIn]) -> list[TagOut]:
+        """Tag the customer (idempotent); answers the customer's tags."""
+        return await services.tag_customer(customer_id, data)
+
+    @delete("/{tag_id:int}", opt={"permission": CUSTOMER_WRITE}, status_code=204)
+    async def remove(self, customer_id: PathId, tag_id: FromPath[int]) -> None:
+        await services.untag_customer(customer_id, tag_id)
+
+
+class TagController(Controller):
+    path = "/tags"
+    tags = ("customer_archive: tags",)
+
+    @get("/", opt={"permission": TAG_READ})
+    async def list_tags(self, branch_id: BranchQuery = None) -> list[TagOut]:
+        """Tags of the branches in your scope (each branch has its own)."""
+        return await services.list_tags(branch_id)
+
+    @post("/", opt={"permission": TAG_WRITE})
+    async def create(self, data: JSONBody[TagIn]) -> TagOut:
+        return await services.create_tag(data)
+
+    @patch("/{tag_id:int}", opt={"permission": TAG_WRITE})
+    async def update(self, tag_id: FromPath[int], data: JSONBody[TagPatch]) -> TagOut:
+        return await services.update_tag(tag_id, data)
+
+    @delete("/{tag_id:int}", opt={"permission": TAG_WRITE}, status_code=204)
+    async def remove(self, tag_id: FromPath[int]) -> None:
+        """Delete the tag and remove it from its customers."""
+        await services.delete_tag(tag_id)
+
+
+class ProductController(Controller):
+    path = "/products"
+    tags = ("customer_archive: products",)
+
+    @get("/", opt={"permission": PRODUCT_READ})
+    async def list_products(
+        self,
+        category: Annotated[
+            Literal["deposit", "loan", "card", "wealth"] | None, QueryParameter()
+        ] = None,
+        segment: Annotated[Literal["individual", "corporate"] | None, QueryParameter()] = None,
+        active: Annotated[bool | None, QueryParameter()] = None,
+    ) -> list[ProductOut]:
+        return await services.list_products(category, segment, active)
+
+    @get("/{product_id:int}", opt={"permission": PRODUCT_READ})
+    async def detail(self, product_id: FromPath[int]) -> ProductOut:
+        return await services.get_product(product_id)
+
+    @post("/", opt={"permission": PRODUCT_WRITE})
+    async def create(self, data: JSONBody[ProductIn]) -> ProductOut:
+        return await services.create_product(data)
+
+    @patch("/{product_id:int}", opt={"permission": PRODUCT_WRITE})
+    async def update(self, product_id: FromPath[int], data: JSONBody[ProductPatch]) -> ProductOut:
+        return await services.update_product(product_id, data)
+
+
+ROUTES: list[Any] = [
+    CustomerController,
+    AddressController,
+    ContactController,
+    HoldingController,
+    CustomerTagController,
+    TagController,
+    ProductController,
+]

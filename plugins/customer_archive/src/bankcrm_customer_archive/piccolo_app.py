@@ -1,0 +1,15 @@
+"""The plugin's Piccolo app: its tables and migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from bankcrm_customer_archive.tables import TABLES
+
+APP_CONFIG = AppConfig(
+    app_name="customer_archive",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=TABLES,
+    migration_dependencies=["bankcrm.piccolo_app"],
+    commands=[],
+)

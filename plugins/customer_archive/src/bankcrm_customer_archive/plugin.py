@@ -1,0 +1,73 @@
+"""The customer_archive plugin's hook implementations (entry point ``bankcrm.plugins``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pluggy
+
+from bankcrm.context import Scope
+from bankcrm.plugin_api import (
+    AdminScreen,
+    DemoContext,
+    EventSpec,
+    MetricSpec,
+    PermissionSpec,
+    hookimpl,
+)
+from bankcrm_customer_archive import hookspecs, services
+from bankcrm_customer_archive.access import PERMISSIONS
+from bankcrm_customer_archive.admin import SCREENS
+from bankcrm_customer_archive.api import ROUTES
+from bankcrm_customer_archive.events import EVENTS
+from bankcrm_customer_archive.manifest import MANIFEST
+from bankcrm_customer_archive.seeding import seed_demo
+
+__all__ = ["MANIFEST"]
+
+
+@hookimpl
+def add_hookspecs(pm: pluggy.PluginManager) -> None:
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    return ROUTES
+
+
+@hookimpl
+def register_admin() -> Sequence[AdminScreen]:
+    return SCREENS
+
+
+@hookimpl
+def register_permissions() -> Sequence[PermissionSpec]:
+    return PERMISSIONS
+
+
+@hookimpl
+def register_metrics() -> Sequence[MetricSpec]:
+    return (
+        MetricSpec("customer_archive.customers", "客户数", "Customers", "count",
+                   "Customers not deleted (services.kpis)."),
+        MetricSpec("customer_archive.aum", "管理资产规模", "Assets under management", "CNY",
+                   "Balances of open asset holdings (deposits, wealth, debit cards) in CNY "
+                   "(services.kpis)."),
+    )  # fmt: skip
+
+
+@hookimpl
+def register_events() -> Sequence[EventSpec]:
+    return EVENTS
+
+
+@hookimpl
+async def customer_360_sections(customer_id: int, scope: Scope) -> list[services.Section] | None:
+    return await services.core_sections(customer_id, scope)
+
+
+@hookimpl
+async def seed_demo_data(demo: DemoContext) -> None:
+    await seed_demo(demo)

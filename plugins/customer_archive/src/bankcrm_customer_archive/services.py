@@ -1,0 +1,1667 @@
+"""Customer archive domain logic; with :mod:`.events`, the only module other plugins import.
+
+Every function runs under the bound :class:`~bankcrm.context.Scope`: row-level security
+decides what exists, so a customer of another branch is simply "not found". Each write
+runs in one transaction together with its audit row (before/after, personal data masked);
+each detail view, 360 view, export and reveal of a customer is audited as well.
+
+Reads are hand-written SQL, one statement per request where possible: they are the hot
+paths (detail, 360, search), and every statement outside a transaction costs a pool
+checkout with the scope round trip on top of the query itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import msgspec
+from msgspec import UNSET
+
+from bankcrm import audit, branches, db, pii
+from bankcrm.context import Scope, require_scope
+from bankcrm.plugins import PluginRegistry
+from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
+from bankcrm.web.problems import FieldError, Problem, invalid, not_found
+from bankcrm_customer_archive import events, names
+from bankcrm_customer_archive.access import HOLDING_READ
+from bankcrm_customer_archive.manifest import MANIFEST
+from bankcrm_customer_archive.schemas import (
+    AddressIn,
+    AddressOut,
+    AddressPatch,
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    Customer360,
+    CustomerDetail,
+    CustomerIn,
+    CustomerPatch,
+    CustomerSummary,
+    CustomerTagIn,
+    HoldingIn,
+    HoldingOut,
+    HoldingPatch,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    RevealedAddress,
+    RevealedContact,
+    RevealedHolding,
+    RevealedPii,
+    SectionOut,
+    TagIn,
+    TagOut,
+    TagPatch,
+)
+from bankcrm_customer_archive.validation import (
+    Problems,
+    check_amount,
+    check_identity,
+    check_not_future,
+    check_person,
+    check_phone,
+    normalise_phone,
+)
+
+__all__ = [
+    "CustomerFilter",
+    "Section",
+    "add_address",
+    "add_contact",
+    "add_holding",
+    "core_sections",
+    "create_customer",
+    "create_product",
+    "create_tag",
+    "customer_360",
+    "delete_address",
+    "delete_contact",
+    "delete_customer",
+    "delete_holding",
+    "delete_tag",
+    "export_customers",
+    "get_customer",
+    "get_product",
+    "kpis",
+    "list_addresses",
+    "list_contacts",
+    "list_customer_tags",
+    "list_holdings",
+    "list_products",
+    "list_tags",
+    "reveal_customer",
+    "search_customers",
+    "search_statement",
+    "tag_customer",
+    "untag_customer",
+    "update_address",
+    "update_contact",
+    "update_customer",
+    "update_holding",
+    "update_product",
+    "update_tag",
+]
+
+CUSTOMER = "customer_archive_customer"
+ADDRESS = "customer_archive_customer_address"
+CONTACT = "customer_archive_customer_contact"
+PRODUCT = "customer_archive_product"
+HOLDING = "customer_archive_holding"
+TAG = "customer_archive_tag"
+CUSTOMER_TAG = "customer_archive_customer_tag"
+SEARCH_KEY = "customer_archive_search_key"
+
+PLUGIN = MANIFEST.name
+
+log = logging.getLogger(__name__)
+
+ENTITY_CUSTOMER = "customer_archive.customer"
+ENTITY_ADDRESS = "customer_archive.customer_address"
+ENTITY_CONTACT = "customer_archive.customer_contact"
+ENTITY_HOLDING = "customer_archive.holding"
+ENTITY_PRODUCT = "customer_archive.product"
+ENTITY_TAG = "customer_archive.tag"
+ENTITY_CUSTOMER_TAG = "customer_archive.customer_tag"
+
+EXPORT_MAX_ROWS = 10_000
+SIMILARITY = 0.3
+"""pg_trgm similarity from which a pinyin spelling counts as close to a misspelt query."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One panel of the customer 360 view, contributed through ``customer_360_sections``.
+
+    ``key`` is unique across plugins (prefix it with the plugin name); ``data`` must be
+    encodable by msgspec (builtins, dates, Decimals, msgspec Structs).
+    """
+
+    key: str
+    title: str
+    title_en: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# --- masking ----------------------------------------------------------------------------------
+
+
+def mask_phone(value: str | None) -> str | None:
+    return pii.mask(value, 3, 4)
+
+
+def mask_email(value: str | None) -> str | None:
+    if not value:
+        return value
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_street(value: str) -> str:
+    """Keep the road name's first characters: enough to recognise, not to find the door."""
+    return value[:3] + "****" if len(value) > 3 else "****"
+
+
+def mask_account(value: str) -> str:
+    masked = pii.mask_account(value)
+    assert masked is not None
+    return masked
+
+
+def _masked_address(address: AddressOut) -> AddressOut:
+    address.street = mask_street(address.street)
+    return address
+
+
+def _masked_contact(contact: ContactOut) -> ContactOut:
+    contact.phone = mask_phone(contact.phone)
+    contact.email = mask_email(contact.email)
+    return contact
+
+
+def _masked_holding(holding: HoldingOut) -> HoldingOut:
+    holding.account_no = mask_account(holding.account_no)
+    return holding
+
+
+# --- SQL shared by the reads ----------------------------------------------------------------
+
+_TAGS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
+    'id', t.id, 'branch_id', t.branch_id, 'name', t.name, 'color', t.color) ORDER BY t.name), '[]')
+  FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag WHERE ct.customer = c.id)"""
+
+_ADDRESSES_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
+    'id', a.id, 'customer_id', a.customer, 'kind', a.kind, 'province', a.province,
+    'city', a.city, 'district', a.district, 'street', a.street, 'postcode', a.postcode,
+    'is_primary', a.is_primary) ORDER BY a.is_primary DESC, a.id), '[]')
+  FROM {ADDRESS} a WHERE a.customer = c.id)"""
+
+_CONTACTS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
+    'id', k.id, 'customer_id', k.customer, 'name', k.name, 'title', k.title,
+    'phone', k.phone, 'email', k.email, 'is_primary', k.is_primary)
+    ORDER BY k.is_primary DESC, k.id), '[]')
+  FROM {CONTACT} k WHERE k.customer = c.id)"""
+
+_HOLDINGS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
+    'id', h.id, 'customer_id', h.customer, 'product_id', p.id, 'product_code', p.code,
+    'product_name', p.name, 'category', p.category, 'balance_type', p.balance_type,
+    'account_no', h.account_no, 'balance', h.balance, 'currency', h.currency,
+    'opened_on', h.opened_on, 'status', h.status, 'updated_at', h.updated_at)
+    ORDER BY h.id), '[]')
+  FROM {HOLDING} h JOIN {PRODUCT} p ON p.id = h.product WHERE h.customer = c.id)"""
+
+_DETAIL_COLUMNS = f"""c.id, c.branch_id, c.kind, c.name, c.name_pinyin, c.name_initials,
+  c.gender, c.birth_date, c.id_type, c.id_number_masked, c.phone, c.email, c.occupation,
+  c.employer, c.industry, c.relationship_manager, u.username AS relationship_manager_name,
+  c.status, c.created_at, c.updated_at,
+  {_TAGS_JSON} AS tags, {_ADDRESSES_JSON} AS addresses, {_CONTACTS_JSON} AS contacts"""
+
+DETAIL_SQL = f"""SELECT {_DETAIL_COLUMNS}
+FROM {CUSTOMER} c LEFT JOIN piccolo_user u ON u.id = c.relationship_manager
+WHERE c.id = $1 AND c.deleted_at IS NULL"""
+
+# A view is audited in the statement that reads: one round trip, and the audit row exists
+# exactly when the customer was visible. The append function is the one audit.record
+# calls (same arguments: branch, action, entity, id, before, after, reason, request id).
+_VIEW_AUDIT = f"""v AS MATERIALIZED (
+  SELECT bankcrm_audit_append(c.branch_id, 'view', '{ENTITY_CUSTOMER}', c.id::text,
+                              NULL, $2::jsonb, '', $3) AS audit_id FROM c)"""
+
+VIEW_DETAIL_SQL = f"""WITH c AS MATERIALIZED (
+  SELECT * FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL),
+{_VIEW_AUDIT}
+SELECT {_DETAIL_COLUMNS}
+FROM c CROSS JOIN v LEFT JOIN piccolo_user u ON u.id = c.relationship_manager"""
+
+VIEW_360_SQL = f"""WITH c AS MATERIALIZED (
+  SELECT * FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL),
+{_VIEW_AUDIT}
+SELECT {_DETAIL_COLUMNS}, {_HOLDINGS_JSON} AS holdings
+FROM c CROSS JOIN v LEFT JOIN piccolo_user u ON u.id = c.relationship_manager"""
+
+_SUMMARY_COLUMNS = f"""c.id, c.branch_id, c.kind, c.name, c.name_pinyin, c.gender, c.id_type,
+  c.id_number_masked, c.phone, c.status, c.relationship_manager, c.created_at,
+  ARRAY(SELECT t.name FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag
+        WHERE ct.customer = c.id ORDER BY t.name) AS tags"""
+
+_ADDRESS_LIST = list[AddressOut]
+_CONTACT_LIST = list[ContactOut]
+_TAG_LIST = list[TagOut]
+_HOLDING_LIST = list[HoldingOut]
+
+
+def _request_id() -> str:
+    return require_scope().request_id
+
+
+def _detail(row: Mapping[str, Any]) -> CustomerDetail:
+    return CustomerDetail(
+        id=row["id"],
+        branch_id=row["branch_id"],
+        kind=row["kind"],
+        name=row["name"],
+        name_pinyin=row["name_pinyin"],
+        name_initials=row["name_initials"],
+        gender=row["gender"],
+        birth_date=row["birth_date"],
+        id_type=row["id_type"],
+        id_number=row["id_number_masked"],
+        phone=mask_phone(row["phone"]),
+        email=mask_email(row["email"]),
+        occupation=row["occupation"],
+        employer=row["employer"],
+        industry=row["industry"],
+        relationship_manager_id=row["relationship_manager"],
+        relationship_manager=row["relationship_manager_name"],
+        status=row["status"],
+        tags=msgspec.json.decode(row["tags"], type=_TAG_LIST),
+        addresses=[
+            _masked_address(a) for a in msgspec.json.decode(row["addresses"], type=_ADDRESS_LIST)
+        ],
+        contacts=[
+            _masked_contact(k) for k in msgspec.json.decode(row["contacts"], type=_CONTACT_LIST)
+        ],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _summary(row: Mapping[str, Any]) -> CustomerSummary:
+    return CustomerSummary(
+        id=row["id"],
+        branch_id=row["branch_id"],
+        kind=row["kind"],
+        name=row["name"],
+        name_pinyin=row["name_pinyin"],
+        gender=row["gender"],
+        id_type=row["id_type"],
+        id_number=row["id_number_masked"],
+        phone=mask_phone(row["phone"]),
+        status=row["status"],
+        relationship_manager_id=row["relationship_manager"],
+        tags=list(row["tags"]),
+        created_at=row["created_at"],
+    )
+
+
+# --- customers: reads -------------------------------------------------------------------------
+
+
+async def get_customer(customer_id: int, *, audit_view: bool = True) -> CustomerDetail:
+    """A customer with addresses, contacts and tags; the view is audited by default."""
+    if audit_view:
+        row = await db.fetchrow(VIEW_DETAIL_SQL, customer_id, '{"screen": "detail"}', _request_id())
+    else:
+        row = await db.fetchrow(DETAIL_SQL, customer_id)
+    if row is None:
+        raise not_found(f"customer {customer_id}")
+    return _detail(row)
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """Search criteria; all given criteria must match."""
+
+    q: str | None = None
+    """Name characters (any part of the name), pinyin (any part) or pinyin initials."""
+    phone: str | None = None
+    """A full phone number (customer's or a contact person's) or its last 4-10 digits."""
+    id_number: str | None = None
+    """Exact identity document number, matched through its keyed hash."""
+    tag: str | None = None
+    kind: str | None = None
+    branch_id: int | None = None
+    """The branch and its sub-branches."""
+    relationship_manager_id: int | None = None
+
+
+class _Query:
+    def __init__(self) -> None:
+        self.conditions = ["c.deleted_at IS NULL"]
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def where(self, condition: str) -> None:
+        self.conditions.append(condition)
+
+
+def _phone_digits(raw: str) -> str:
+    return "".join(ch for ch in raw if ch.isdigit() or ch == "-")
+
+
+def _by_keys(query: _Query, *conditions: str, having: str = "") -> None:
+    """Customers with search keys matching any of ``conditions``.
+
+    The candidates are collected first (index-only scans of the key index, one per
+    condition) and then fetched newest first by primary key, stopping at the page size:
+    cost grows with the number of matches only, and no plan can fall back to walking the
+    whole key table (which a semi-join on a common key otherwise may choose).
+    """
+    selects = [
+        f"SELECT k.customer FROM {SEARCH_KEY} k WHERE {condition}{having}"
+        for condition in conditions
+    ]
+    query.where(f"c.id = ANY (ARRAY({' UNION ALL '.join(selects)}))")
+
+
+def _key_range(query: _Query, prefix: str) -> str:
+    low, high = names.prefix_range(prefix)
+    return f"(k.key ~>=~ {query.arg(low)} AND k.key ~<~ {query.arg(high)})"
+
+
+def _name_condition(query: _Query, text: str) -> bool:
+    """Filters for a name query; False when it cannot match anything."""
+    if names.has_cjk(text):
+        if len(text) == 1:
+            # One character is taken as a surname: names that start with it.
+            low, high = names.prefix_range(text)
+            query.where(f"c.name ~>=~ {query.arg(low)} AND c.name ~<~ {query.arg(high)}")
+            return True
+        pairs = names.name_pairs(text)
+        if len(pairs) == 1:
+            _by_keys(query, f"k.key = {query.arg(pairs[0])}")
+        else:
+            _by_keys(
+                query,
+                f"k.key = ANY ({query.arg(pairs)}::text[])",
+                having=f" GROUP BY k.customer HAVING count(*) = {query.arg(len(pairs))}",
+            )
+        if len(text) > 2:
+            # The pairs found need not be adjacent, in order, or all of them: check.
+            query.where(f"c.name ILIKE {query.arg(names.like_pattern(text))}")
+        return True
+    letters = names.normalise_pinyin_query(text)
+    if not letters:
+        return False
+    pinyin = _key_range(query, names.PINYIN + letters)
+    initials = _key_range(query, names.INITIALS + letters)
+    _by_keys(query, pinyin, initials)
+    return True
+
+
+async def _search_conditions(criteria: CustomerFilter, query: _Query) -> bool:
+    """Add the filters; False when they cannot match anything (skip the query)."""
+    if (
+        criteria.q is not None
+        and criteria.q.strip()
+        and not _name_condition(query, criteria.q.strip())
+    ):
+        return False
+    if criteria.phone is not None and criteria.phone.strip():
+        phone = _phone_digits(criteria.phone)
+        digits = phone.replace("-", "")
+        if len(digits) < 4:
+            raise invalid("query.phone", "give the full number or at least its last 4 digits")
+        if len(digits) >= 11 or "-" in phone:
+            exact = query.arg(normalise_phone(phone) or phone)
+            # An array built first keeps both lookups on their indexes.
+            query.where(
+                f"c.id = ANY (ARRAY(SELECT id FROM {CUSTOMER} WHERE phone = {exact}"
+                f" UNION SELECT customer FROM {CONTACT} WHERE phone = {exact}))"
+            )
+        else:
+            _by_keys(query, _key_range(query, names.PHONE + digits[::-1]))
+    if criteria.id_number is not None and criteria.id_number.strip():
+        query.where(f"c.id_number_hash = {query.arg(pii.lookup_hash(criteria.id_number))}")
+    if criteria.tag is not None and criteria.tag.strip():
+        tag = query.arg(criteria.tag.strip())
+        query.where(
+            f"EXISTS (SELECT 1 FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag"
+            f" WHERE ct.customer = c.id AND t.name = {tag})"
+        )
+    if criteria.kind is not None:
+        query.where(f"c.kind = {query.arg(criteria.kind)}")
+    if criteria.relationship_manager_id is not None:
+        query.where(f"c.relationship_manager = {query.arg(criteria.relationship_manager_id)}")
+    if criteria.branch_id is not None:
+        tree = await branches.snapshot()
+        subtree = tree.subtree(criteria.branch_id) & require_scope().branch_ids
+        if not subtree:
+            raise invalid("query.branch_id", "the branch is outside your scope")
+        query.where(f"c.branch_id = ANY ({query.arg(sorted(subtree))}::bigint[])")
+    return True
+
+
+async def search_statement(
+    criteria: CustomerFilter, limit: int, after_id: int | None = None
+) -> tuple[str, list[Any]] | None:
+    """The SQL and arguments of one search page, newest first (None: nothing can match).
+
+    Public so that benchmarks can send exactly the statement the API sends.
+    """
+    query = _Query()
+    if not await _search_conditions(criteria, query):
+        return None
+    if after_id is not None:
+        query.where(f"c.id < {query.arg(after_id)}")
+    sql = (
+        f"SELECT {_SUMMARY_COLUMNS} FROM {CUSTOMER} c WHERE {' AND '.join(query.conditions)}"
+        f" ORDER BY c.id DESC LIMIT {query.arg(limit)}"
+    )
+    return sql, query.args
+
+
+async def search_customers(
+    criteria: CustomerFilter, limit: int = 50, cursor: str | None = None
+) -> Page[CustomerSummary]:
+    """Customers matching ``criteria``, newest first, in keyset pages of ``limit``.
+
+    When a pinyin query of four or more letters finds nothing on the first page, the
+    closest pinyin spellings (trigram similarity) are returned instead, on one page.
+    """
+    after = decode_cursor(cursor, 1)
+    if after is not None and not isinstance(after[0], int):
+        raise invalid("query.cursor", "not a cursor returned by this API")
+    statement = await search_statement(criteria, limit + 1, after[0] if after else None)
+    if statement is None:
+        return Page([], None)
+    rows = await db.fetch(statement[0], *statement[1])
+    if not rows and after is None and _fuzzy_candidate(criteria):
+        return Page(await _similar_pinyin(criteria, limit), None)
+    items = [_summary(r) for r in rows[:limit]]
+    next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
+    return Page(items, next_cursor)
+
+
+def _fuzzy_candidate(criteria: CustomerFilter) -> bool:
+    q = criteria.q
+    return q is not None and not names.has_cjk(q) and len(names.normalise_pinyin_query(q)) >= 4
+
+
+async def _similar_pinyin(criteria: CustomerFilter, limit: int) -> list[CustomerSummary]:
+    """Customers whose pinyin is closest to a misspelt query, among those with a pinyin
+    syllable starting like it (so the similarity is computed on a bounded set)."""
+    assert criteria.q is not None
+    letters = names.normalise_pinyin_query(criteria.q)
+    query = _Query()
+    await _search_conditions(dataclasses.replace(criteria, q=None), query)
+    _by_keys(query, _key_range(query, names.PINYIN + letters[:2]))
+    wanted = query.arg(letters)
+    query.where(f"similarity(c.name_pinyin, {wanted}) >= {SIMILARITY}")
+    rows = await db.fetch(
+        f"SELECT {_SUMMARY_COLUMNS} FROM {CUSTOMER} c WHERE {' AND '.join(query.conditions)}"
+        f" ORDER BY similarity(c.name_pinyin, {wanted}) DESC, c.id DESC"
+        f" LIMIT {query.arg(limit)}",
+        *query.args,
+    )
+    return [_summary(r) for r in rows]
+
+
+EXPORT_COLUMNS = (
+    "id", "branch_id", "kind", "name", "name_pinyin", "gender", "id_type", "id_number",
+    "phone", "status", "relationship_manager_id", "tags", "created_at",
+)  # fmt: skip
+
+
+async def export_customers(criteria: CustomerFilter, limit: int = 1000) -> str:
+    """Matching customers as CSV (masked), newest first; audited per branch as export."""
+    rows: list[asyncpg.Record] = []
+    async with db.transaction():
+        statement = await search_statement(criteria, limit)
+        if statement is not None:
+            rows = await db.fetch(statement[0], *statement[1])
+        by_branch: dict[int, list[int]] = {}
+        for row in rows:
+            by_branch.setdefault(row["branch_id"], []).append(row["id"])
+        filters = _audited_filters(criteria)
+        for branch_id, ids in sorted(by_branch.items()):
+            await audit.record(
+                audit.Action.EXPORT,
+                ENTITY_CUSTOMER,
+                "export",
+                branch_id=branch_id,
+                after={"customer_ids": ids, "filters": filters, "format": "csv"},
+            )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        item = _summary(row)
+        writer.writerow([
+            item.id, item.branch_id, item.kind, _cell(item.name), item.name_pinyin,
+            item.gender or "", item.id_type, item.id_number, item.phone or "", item.status,
+            item.relationship_manager_id or "", _cell("|".join(item.tags)),
+            item.created_at.isoformat(),
+        ])  # fmt: skip
+    return out.getvalue()
+
+
+def _audited_filters(criteria: CustomerFilter) -> dict[str, Any]:
+    """The export's criteria as the trail may keep them: searched-for PII masked."""
+    filters = {k: v for k, v in dataclasses.asdict(criteria).items() if v is not None}
+    if "id_number" in filters:
+        filters["id_number"] = pii.mask_id_number(filters["id_number"])
+    if "phone" in filters:
+        filters["phone"] = mask_phone(filters["phone"])
+    return filters
+
+
+def _cell(text: str) -> str:
+    """Free text for a spreadsheet: a leading = + - @ would make it a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+# --- customers: writes ------------------------------------------------------------------------
+
+
+def _customer_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit trail keeps of a customer: personal data masked."""
+    return {
+        "branch_id": row["branch_id"],
+        "kind": row["kind"],
+        "name": row["name"],
+        "gender": row["gender"],
+        "birth_date": row["birth_date"],
+        "id_type": row["id_type"],
+        "id_number": row["id_number_masked"],
+        "phone": mask_phone(row["phone"]),
+        "email": mask_email(row["email"]),
+        "occupation": row["occupation"],
+        "employer": row["employer"],
+        "industry": row["industry"],
+        "relationship_manager_id": row["relationship_manager"],
+        "status": row["status"],
+    }
+
+
+_AUDIT_FIELD_OF = {
+    "id_number_masked": "id_number",
+    "relationship_manager": "relationship_manager_id",
+}
+
+
+def _diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], snapshot: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Changed fields, compared in clear and recorded masked (``snapshot`` masks)."""
+    before, after = dict(before), dict(after)
+    changed = {_AUDIT_FIELD_OF.get(k, k) for k in after if before.get(k) != after.get(k)}
+    old, new = snapshot(before), snapshot(after)
+    return ({k: old[k] for k in changed if k in old}, {k: new[k] for k in changed if k in new})
+
+
+def _in_scope_branch(branch_id: int | None, field_name: str) -> int:
+    scope = require_scope()
+    chosen = branch_id if branch_id is not None else scope.home_branch_id
+    if chosen is None:
+        raise invalid(field_name, "required: you have no home branch")
+    if chosen not in scope.branch_ids:
+        raise invalid(field_name, "the branch is outside your scope")
+    return chosen
+
+
+async def _check_relationship_manager(problems: Problems, user_id: int | None) -> None:
+    if user_id is None:
+        return
+    active = await db.fetchval("SELECT active FROM piccolo_user WHERE id = $1", user_id)
+    if not active:
+        problems.add("body.relationship_manager_id", "no active user has this id")
+
+
+async def _tag_ids(problems: Problems, branch_id: int, tag_names: Sequence[str]) -> list[int]:
+    if not tag_names:
+        return []
+    rows = await db.fetch(
+        f"SELECT id, name FROM {TAG} WHERE branch_id = $1 AND name = ANY($2::text[])",
+        branch_id,
+        list(tag_names),
+    )
+    found = {r["name"]: r["id"] for r in rows}
+    missing = [n for n in tag_names if n not in found]
+    if missing:
+        problems.add("body.tags", f"no such tag in the customer's branch: {', '.join(missing)}")
+    return sorted(set(found.values()))
+
+
+async def _refuse_duplicate_identity(
+    branch_id: int, id_hash: str, except_id: int | None = None
+) -> None:
+    existing = await db.fetchval(
+        f"SELECT id FROM {CUSTOMER} WHERE branch_id = $1 AND id_number_hash = $2"
+        " AND deleted_at IS NULL AND id IS DISTINCT FROM $3",
+        branch_id,
+        id_hash,
+        except_id,
+    )
+    if existing is not None:
+        raise Problem(
+            409,
+            f"customer {existing} of this branch has the same identity document",
+            [FieldError("body.id_number", f"already used by customer {existing}")],
+            "duplicate",
+        )
+
+
+def _address_values(data: AddressIn) -> dict[str, Any]:
+    return {
+        "kind": data.kind, "province": data.province.strip(), "city": data.city.strip(),
+        "district": data.district.strip(), "street": data.street.strip(),
+        "postcode": data.postcode, "is_primary": data.is_primary,
+    }  # fmt: skip
+
+
+def _contact_values(problems: Problems, data: ContactIn, prefix: str) -> dict[str, Any]:
+    return {
+        "name": data.name.strip(), "title": data.title.strip(),
+        "phone": check_phone(problems, f"{prefix}phone", data.phone),
+        "email": data.email, "is_primary": data.is_primary,
+    }  # fmt: skip
+
+
+def _one_primary(children: list[dict[str, Any]]) -> None:
+    """Exactly one primary among new children: the first marked one, else the first."""
+    primary = next((c for c in children if c["is_primary"]), children[0] if children else None)
+    for child in children:
+        child["is_primary"] = child is primary
+
+
+async def create_customer(data: CustomerIn) -> CustomerDetail:
+    """Create a customer with optional addresses, contacts and tags, audited."""
+    branch_id = _in_scope_branch(data.branch_id, "body.branch_id")
+    problems = Problems()
+    name = data.name.strip()
+    if not name:
+        problems.add("body.name", "must not be blank")
+    identity = check_identity(problems, data.kind, data.id_type, data.id_number)
+    if data.kind == "corporate" and (data.gender or data.birth_date):
+        problems.add("body.gender", "a corporate customer has no gender or birth date")
+    birth_date, gender = check_person(problems, identity, data.birth_date, data.gender)
+    phone = check_phone(problems, "body.phone", data.phone)
+    contacts = [
+        _contact_values(problems, c, f"body.contacts[{i}].") for i, c in enumerate(data.contacts)
+    ]
+    addresses = [_address_values(a) for a in data.addresses]
+    for children in (addresses, contacts):
+        _one_primary(children)
+    await _check_relationship_manager(problems, data.relationship_manager_id)
+    tag_ids = await _tag_ids(problems, branch_id, data.tags)
+    problems.raise_if_any()
+    assert identity is not None
+    pinyin, initials = names.pinyin_keys(name, individual=data.kind == "individual")
+    id_hash = pii.lookup_hash(identity.number)
+    async with db.transaction():
+        await _refuse_duplicate_identity(branch_id, id_hash)
+        row = await db.fetchrow(
+            f"INSERT INTO {CUSTOMER} (branch_id, kind, name, name_pinyin, name_initials, gender,"
+            " birth_date, id_type, id_number_encrypted, id_number_hash, id_number_masked,"
+            " phone, email, occupation, employer, industry, relationship_manager, status,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+            " $12, $13, $14, $15, $16, $17, $18, now(), now()) RETURNING *",
+            branch_id,
+            data.kind,
+            name,
+            pinyin,
+            initials,
+            gender,
+            birth_date,
+            data.id_type,
+            pii.encrypt(identity.number),
+            id_hash,
+            pii.mask_id_number(identity.number),
+            phone,
+            data.email,
+            data.occupation,
+            data.employer,
+            data.industry,
+            data.relationship_manager_id,
+            data.status,
+        )
+        assert row is not None
+        customer_id = row["id"]
+        await _write_search_keys(row)
+        if addresses:
+            await _insert_children(ADDRESS, branch_id, customer_id, addresses)
+        if contacts:
+            await _insert_children(CONTACT, branch_id, customer_id, contacts)
+        if tag_ids:
+            await db.execute_many(
+                f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
+                " VALUES ($1, $2, $3, now())",
+                [(branch_id, customer_id, t) for t in tag_ids],
+            )
+        after = _customer_snapshot(row)
+        after["addresses"] = [_address_snapshot(a) for a in addresses]
+        after["contacts"] = [_contact_snapshot(c) for c in contacts]
+        after["tags"] = sorted(data.tags)
+        await audit.record(
+            audit.Action.CREATE, ENTITY_CUSTOMER, customer_id, branch_id=branch_id, after=after
+        )
+        await events.emit(
+            events.CUSTOMER_CREATED, customer_id=customer_id, branch_id=branch_id, kind=data.kind
+        )
+        return _detail(await _fetch_detail(customer_id))
+
+
+async def _write_search_keys(row: Mapping[str, Any], *, replace: bool = False) -> None:
+    if replace:
+        await db.fetch(f"DELETE FROM {SEARCH_KEY} WHERE customer = $1", row["id"])
+    keys = names.search_keys(
+        row["name"], individual=row["kind"] == "individual", phone=row["phone"]
+    )
+    await db.fetch(
+        f"INSERT INTO {SEARCH_KEY} (branch_id, customer, key) SELECT $1, $2, unnest($3::text[])",
+        row["branch_id"],
+        row["id"],
+        keys,
+    )
+
+
+async def _fetch_detail(customer_id: int) -> asyncpg.Record:
+    row = await db.fetchrow(DETAIL_SQL, customer_id)
+    if row is None:
+        raise not_found(f"customer {customer_id}")
+    return row
+
+
+async def _insert_children(
+    table: str, branch_id: int, customer_id: int, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    columns = list(rows[0])
+    placeholders = ", ".join(f"${i + 3}" for i in range(len(columns)))
+    await db.execute_many(
+        f"INSERT INTO {table} (branch_id, customer, {', '.join(columns)}, created_at,"
+        f" updated_at) VALUES ($1, $2, {placeholders}, now(), now())",
+        [(branch_id, customer_id, *(r[c] for c in columns)) for r in rows],
+    )
+
+
+async def _locked_customer(customer_id: int) -> asyncpg.Record:
+    row = await db.fetchrow(
+        f"SELECT * FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", customer_id
+    )
+    if row is None:
+        raise not_found(f"customer {customer_id}")
+    return row
+
+
+async def update_customer(customer_id: int, data: CustomerPatch) -> CustomerDetail:
+    """Change some fields of a customer (PATCH semantics), audited with before/after."""
+    async with db.transaction():
+        row = await _locked_customer(customer_id)
+        problems = Problems()
+        values: dict[str, Any] = {}
+        if data.name is not UNSET:
+            name = data.name.strip()
+            if not name:
+                problems.add("body.name", "must not be blank")
+            values["name"] = name
+            values["name_pinyin"], values["name_initials"] = names.pinyin_keys(
+                name, individual=row["kind"] == "individual"
+            )
+        identity_touched = data.id_type is not UNSET or data.id_number is not UNSET
+        person_touched = data.birth_date is not UNSET or data.gender is not UNSET
+        if identity_touched or (person_touched and row["id_type"] == "resident_id"):
+            id_type = row["id_type"] if data.id_type is UNSET else data.id_type
+            number = (
+                pii.decrypt(row["id_number_encrypted"])
+                if data.id_number is UNSET
+                else data.id_number
+            )
+            identity = check_identity(problems, row["kind"], id_type, number)
+            birth_date = row["birth_date"] if data.birth_date is UNSET else data.birth_date
+            gender = row["gender"] if data.gender is UNSET else data.gender
+            if identity is not None and identity.birth_date is not None:
+                # A new resident ID brings its own birth date and gender unless given.
+                birth_date = None if data.birth_date is UNSET else data.birth_date
+                gender = None if data.gender is UNSET else data.gender
+            values["birth_date"], values["gender"] = check_person(
+                problems, identity, birth_date, gender
+            )
+            if identity is not None and identity_touched:
+                values["id_type"] = id_type
+                values["id_number_encrypted"] = pii.encrypt(identity.number)
+                values["id_number_hash"] = pii.lookup_hash(identity.number)
+                values["id_number_masked"] = pii.mask_id_number(identity.number)
+        else:
+            if data.birth_date is not UNSET:
+                values["birth_date"] = check_person(problems, None, data.birth_date, None)[0]
+            if data.gender is not UNSET:
+                values["gender"] = data.gender
+        if row["kind"] == "corporate" and (values.get("gender") or values.get("birth_date")):
+            problems.add("body.gender", "a corporate customer has no gender or birth date")
+        if data.phone is not UNSET:
+            values["phone"] = check_phone(problems, "body.phone", data.phone)
+        for name in ("email", "occupation", "employer", "industry", "status"):
+            value = getattr(data, name)
+            if value is not UNSET:
+                values[name] = value
+        if data.relationship_manager_id is not UNSET:
+            await _check_relationship_manager(problems, data.relationship_manager_id)
+            values["relationship_manager"] = data.relationship_manager_id
+        problems.raise_if_any()
+        if values.get("id_number_hash") == row["id_number_hash"]:
+            # The same document re-entered: keep the stored ciphertext.
+            for key in ("id_number_encrypted", "id_number_hash", "id_number_masked"):
+                values.pop(key)
+        if "id_number_hash" in values:
+            await _refuse_duplicate_identity(
+                row["branch_id"], values["id_number_hash"], customer_id
+            )
+        changed = {k: v for k, v in values.items() if row[k] != v}
+        if changed:
+            assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
+            updated = await db.fetchrow(
+                f"UPDATE {CUSTOMER} SET {assignments}, updated_at = now() WHERE id = $1"
+                " RETURNING *",
+                customer_id,
+                *changed.values(),
+            )
+            assert updated is not None
+            if "name" in changed or "phone" in changed:
+                await _write_search_keys(updated, replace=True)
+            before, after = _diff(row, updated, _customer_snapshot)
+            await audit.record(
+                audit.Action.UPDATE,
+                ENTITY_CUSTOMER,
+                customer_id,
+                branch_id=row["branch_id"],
+                before=before,
+                after=after,
+            )
+            await events.emit(
+                events.CUSTOMER_UPDATED,
+                customer_id=customer_id,
+                branch_id=row["branch_id"],
+                fields=sorted(after),
+            )
+        return _detail(await _fetch_detail(customer_id))
+
+
+async def delete_customer(customer_id: int) -> None:
+    """Soft-delete a customer whose accounts are all closed; audited with the last state."""
+    async with db.transaction():
+        row = await _locked_customer(customer_id)
+        open_holdings = await db.fetchval(
+            f"SELECT count(*) FROM {HOLDING} WHERE customer = $1 AND status <> 'closed'",
+            customer_id,
+        )
+        if open_holdings:
+            raise Problem(
+                409,
+                f"the customer still has {open_holdings} open account(s); close them first",
+                code="open_holdings",
+            )
+        await db.fetch(
+            f"UPDATE {CUSTOMER} SET deleted_at = now(), status = 'closed', updated_at = now()"
+            " WHERE id = $1",
+            customer_id,
+        )
+        await audit.record(
+            audit.Action.DELETE,
+            ENTITY_CUSTOMER,
+            customer_id,
+            branch_id=row["branch_id"],
+            before=_customer_snapshot(row),
+            after={"deleted": True},
+        )
+        await events.emit(
+            events.CUSTOMER_DELETED, customer_id=customer_id, branch_id=row["branch_id"]
+        )
+
+
+async def reveal_customer(customer_id: int, reason: str) -> RevealedPii:
+    """The customer's personal data in clear, audited as ``reveal`` with the reason."""
+    reason = reason.strip()
+    if len(reason) < 2:
+        raise invalid("body.reason", "state why you need the clear values")
+    async with db.transaction():
+        row = await db.fetchrow(
+            f"SELECT c.id, c.branch_id, c.id_number_encrypted, c.phone, c.email,"
+            f" (SELECT coalesce(json_agg(json_build_object('id', a.id, 'street', a.street)"
+            f"   ORDER BY a.id), '[]') FROM {ADDRESS} a WHERE a.customer = c.id) AS addresses,"
+            f" (SELECT coalesce(json_agg(json_build_object('id', k.id, 'phone', k.phone,"
+            f"   'email', k.email) ORDER BY k.id), '[]') FROM {CONTACT} k"
+            "   WHERE k.customer = c.id) AS contacts,"
+            f" (SELECT coalesce(json_agg(json_build_object('id', h.id, 'account_no',"
+            f"   h.account_no) ORDER BY h.id), '[]') FROM {HOLDING} h"
+            "   WHERE h.customer = c.id) AS holdings"
+            f" FROM {CUSTOMER} c WHERE c.id = $1 AND c.deleted_at IS NULL",
+            customer_id,
+        )
+        if row is None:
+            raise not_found(f"customer {customer_id}")
+        revealed = RevealedPii(
+            customer_id=customer_id,
+            id_number=pii.decrypt(row["id_number_encrypted"]),
+            phone=row["phone"],
+            email=row["email"],
+            addresses=msgspec.json.decode(row["addresses"], type=list[RevealedAddress]),
+            contacts=msgspec.json.decode(row["contacts"], type=list[RevealedContact]),
+            holdings=msgspec.json.decode(row["holdings"], type=list[RevealedHolding]),
+        )
+        await audit.record(
+            audit.Action.REVEAL,
+            ENTITY_CUSTOMER,
+            customer_id,
+            branch_id=row["branch_id"],
+            after={
+                "fields": [
+                    "id_number",
+                    "phone",
+                    "email",
+                    "addresses.street",
+                    "contacts.phone",
+                    "contacts.email",
+                    "holdings.account_no",
+                ],
+            },
+            reason=reason,
+        )
+    return revealed
+
+
+# --- 360 ------------------------------------------------------------------------------------
+
+
+def _sum_by_currency(holdings: Iterable[HoldingOut], balance_type: str) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for h in holdings:
+        if h.balance_type == balance_type and h.status != "closed":
+            totals[h.currency] = totals.get(h.currency, Decimal("0.00")) + h.balance
+    return totals
+
+
+async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
+    """This plugin's 360 sections: the profile and, for actors who may read holdings,
+    the accounts with their totals (personal data masked); None if not visible.
+
+    Reading them records the view (audit action ``view``, screen ``360``) in the same
+    statement: whoever assembles a 360 view has viewed the customer.
+    """
+    row = await db.fetchrow(VIEW_360_SQL, customer_id, '{"screen": "360"}', scope.request_id)
+    if row is None:
+        return None
+    profile = Section("customer_archive.profile", "基本信息", "Profile", {"customer": _detail(row)})
+    if not scope.has(HOLDING_READ):
+        return [profile]
+    holdings = [
+        _masked_holding(h) for h in msgspec.json.decode(row["holdings"], type=_HOLDING_LIST)
+    ]
+    by_category: dict[str, int] = {}
+    for h in holdings:
+        if h.status != "closed":
+            by_category[h.category] = by_category.get(h.category, 0) + 1
+    return [
+        profile,
+        Section(
+            "customer_archive.holdings",
+            "产品持有",
+            "Accounts and holdings",
+            {
+                "aum": _sum_by_currency(holdings, "asset"),
+                "credit": _sum_by_currency(holdings, "credit"),
+                "open_by_category": by_category,
+                "holdings": holdings,
+            },
+        ),
+    ]
+
+
+def _as_sections(plugin: str, answer: Any) -> list[Section]:
+    answers = [answer] if isinstance(answer, Section) else list(answer)
+    wrong = [a for a in answers if not isinstance(a, Section)]
+    if wrong:
+        # One plugin's mistake should not take the whole view down: show the rest.
+        log.warning("customer_360_sections of %s answered %r, not Sections", plugin, wrong)
+    return [a for a in answers if isinstance(a, Section)]
+
+
+async def customer_360(customer_id: int, registry: PluginRegistry) -> Customer360:
+    """The 360 view: this plugin's sections, then every other enabled plugin's.
+
+    :func:`core_sections` reads the customer and records the view in one statement (404
+    when the customer is not visible); then ``customer_360_sections`` is called on every
+    other plugin enabled for the customer's branch, whose sections follow in dependency
+    order.
+    """
+    scope: Scope = require_scope()
+    own = await core_sections(customer_id, scope)
+    if own is None:
+        raise not_found(f"customer {customer_id}")
+    profile: CustomerDetail = own[0].data["customer"]
+    tree = await branches.snapshot()
+    others = frozenset(
+        p for p in registry.order if p != PLUGIN and tree.plugin_enabled(profile.branch_id, p)
+    )
+    answers = await registry.call_all(
+        "customer_360_sections", plugins=others, customer_id=customer_id, scope=scope
+    )
+    # pluggy answers newest registration first; the view reads best in dependency order.
+    position = {name: index for index, name in enumerate(registry.order)}
+    answers.sort(key=lambda answer: position.get(answer[0], -1))
+    sections = [SectionOut(s.key, PLUGIN, s.title, s.title_en, s.data) for s in own]
+    sections.extend(
+        SectionOut(s.key, plugin, s.title, s.title_en, s.data)
+        for plugin, answer in answers
+        for s in _as_sections(plugin, answer)
+    )
+    return Customer360(customer_id, profile.branch_id, sections)
+
+
+# --- child rows: addresses and contacts ------------------------------------------------------
+
+
+def _address_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
+    snapshot = {k: values[k] for k in ("kind", "province", "city", "district", "postcode",
+                                       "is_primary") if k in values}  # fmt: skip
+    if "street" in values:
+        snapshot["street"] = mask_street(values["street"])
+    return snapshot
+
+
+def _contact_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
+    snapshot = {k: values[k] for k in ("name", "title", "is_primary") if k in values}
+    if "phone" in values:
+        snapshot["phone"] = mask_phone(values["phone"])
+    if "email" in values:
+        snapshot["email"] = mask_email(values["email"])
+    return snapshot
+
+
+@dataclass(frozen=True)
+class _Child:
+    table: str
+    entity: str
+    snapshot: Any
+    """Row or values -> masked audit dict."""
+    field: str
+    """What changed, in a ``customer_updated`` event."""
+
+    async def emit(self, row: Mapping[str, Any], change: str, fields: Iterable[str] = ()) -> None:
+        if self.table == HOLDING:
+            await events.emit(
+                events.HOLDING_CHANGED,
+                customer_id=row["customer"],
+                branch_id=row["branch_id"],
+                holding_id=row["id"],
+                change=change,
+                fields=sorted(fields),
+            )
+        else:
+            await events.emit(
+                events.CUSTOMER_UPDATED,
+                customer_id=row["customer"],
+                branch_id=row["branch_id"],
+                fields=[self.field],
+            )
+
+
+_ADDRESS_CHILD = _Child(ADDRESS, ENTITY_ADDRESS, _address_snapshot, "addresses")
+_CONTACT_CHILD = _Child(CONTACT, ENTITY_CONTACT, _contact_snapshot, "contacts")
+
+
+async def _live_customer(customer_id: int) -> asyncpg.Record:
+    row = await db.fetchrow(
+        f"SELECT id, branch_id, kind FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL",
+        customer_id,
+    )
+    if row is None:
+        raise not_found(f"customer {customer_id}")
+    return row
+
+
+async def _clear_other_primary(child: _Child, customer_id: int, keep_id: int) -> None:
+    await db.fetch(
+        f"UPDATE {child.table} SET is_primary = false, updated_at = now()"
+        " WHERE customer = $1 AND id <> $2 AND is_primary",
+        customer_id,
+        keep_id,
+    )
+
+
+async def _add_child(child: _Child, customer_id: int, values: dict[str, Any]) -> asyncpg.Record:
+    async with db.transaction():
+        customer = await _live_customer(customer_id)
+        columns = list(values)
+        placeholders = ", ".join(f"${i + 3}" for i in range(len(columns)))
+        row = await db.fetchrow(
+            f"INSERT INTO {child.table} (branch_id, customer, {', '.join(columns)}, created_at,"
+            f" updated_at) VALUES ($1, $2, {placeholders}, now(), now()) RETURNING *",
+            customer["branch_id"],
+            customer_id,
+            *values.values(),
+        )
+        assert row is not None
+        if values.get("is_primary"):
+            await _clear_other_primary(child, customer_id, row["id"])
+        await audit.record(
+            audit.Action.CREATE,
+            child.entity,
+            row["id"],
+            branch_id=customer["branch_id"],
+            after={"customer_id": customer_id, **child.snapshot(dict(row))},
+        )
+        await child.emit(row, "created", values)
+        return row
+
+
+async def _locked_child(child: _Child, customer_id: int, child_id: int) -> asyncpg.Record:
+    row = await db.fetchrow(
+        f"SELECT t.* FROM {child.table} t JOIN {CUSTOMER} c ON c.id = t.customer"
+        " WHERE t.id = $1 AND t.customer = $2 AND c.deleted_at IS NULL FOR UPDATE OF t",
+        child_id,
+        customer_id,
+    )
+    if row is None:
+        raise not_found(f"{child.entity.split('.')[-1]} {child_id} of customer {customer_id}")
+    return row
+
+
+async def _update_child(
+    child: _Child, customer_id: int, child_id: int, values: dict[str, Any]
+) -> asyncpg.Record:
+    async with db.transaction():
+        row = await _locked_child(child, customer_id, child_id)
+        changed = {k: v for k, v in values.items() if row[k] != v}
+        if not changed:
+            return row
+        assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
+        updated = await db.fetchrow(
+            f"UPDATE {child.table} SET {assignments}, updated_at = now() WHERE id = $1 RETURNING *",
+            child_id,
+            *changed.values(),
+        )
+        assert updated is not None
+        if changed.get("is_primary"):
+            await _clear_other_primary(child, customer_id, child_id)
+        before, after = _diff(row, updated, child.snapshot)
+        await audit.record(
+            audit.Action.UPDATE,
+            child.entity,
+            child_id,
+            branch_id=row["branch_id"],
+            before=before,
+            after=after,
+        )
+        await child.emit(updated, "updated", changed)
+        return updated
+
+
+async def _delete_child(child: _Child, customer_id: int, child_id: int) -> None:
+    async with db.transaction():
+        row = await _locked_child(child, customer_id, child_id)
+        await db.fetch(f"DELETE FROM {child.table} WHERE id = $1", child_id)
+        await audit.record(
+            audit.Action.DELETE,
+            child.entity,
+            child_id,
+            branch_id=row["branch_id"],
+            before={"customer_id": customer_id, **child.snapshot(dict(row))},
+        )
+        await child.emit(row, "deleted")
+
+
+def _address_out(row: Mapping[str, Any]) -> AddressOut:
+    return AddressOut(
+        row["id"], row["customer"], row["kind"], row["province"], row["city"],
+        row["district"], mask_street(row["street"]), row["postcode"], row["is_primary"],
+    )  # fmt: skip
+
+
+def _contact_out(row: Mapping[str, Any]) -> ContactOut:
+    return ContactOut(
+        row["id"], row["customer"], row["name"], row["title"], mask_phone(row["phone"]),
+        mask_email(row["email"]), row["is_primary"],
+    )  # fmt: skip
+
+
+async def _children(table: str, customer_id: int) -> list[asyncpg.Record]:
+    rows = await db.fetch(
+        f"SELECT t.*, c.id AS live FROM {CUSTOMER} c LEFT JOIN {table} t ON t.customer = c.id"
+        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY t.is_primary DESC, t.id",
+        customer_id,
+    )
+    if not rows:
+        raise not_found(f"customer {customer_id}")
+    return [r for r in rows if r["id"] is not None]
+
+
+async def list_addresses(customer_id: int) -> list[AddressOut]:
+    return [_address_out(r) for r in await _children(ADDRESS, customer_id)]
+
+
+async def add_address(customer_id: int, data: AddressIn) -> AddressOut:
+    return _address_out(await _add_child(_ADDRESS_CHILD, customer_id, _address_values(data)))
+
+
+async def update_address(customer_id: int, address_id: int, data: AddressPatch) -> AddressOut:
+    values = {k: v.strip() if isinstance(v, str) else v
+              for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}  # fmt: skip
+    return _address_out(await _update_child(_ADDRESS_CHILD, customer_id, address_id, values))
+
+
+async def delete_address(customer_id: int, address_id: int) -> None:
+    await _delete_child(_ADDRESS_CHILD, customer_id, address_id)
+
+
+async def list_contacts(customer_id: int) -> list[ContactOut]:
+    return [_contact_out(r) for r in await _children(CONTACT, customer_id)]
+
+
+async def add_contact(customer_id: int, data: ContactIn) -> ContactOut:
+    problems = Problems()
+    values = _contact_values(problems, data, "body.")
+    problems.raise_if_any()
+    return _contact_out(await _add_child(_CONTACT_CHILD, customer_id, values))
+
+
+async def update_contact(customer_id: int, contact_id: int, data: ContactPatch) -> ContactOut:
+    problems = Problems()
+    values = {k: v.strip() if isinstance(v, str) else v
+              for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}  # fmt: skip
+    if "phone" in values:
+        values["phone"] = check_phone(problems, "body.phone", values["phone"])
+    problems.raise_if_any()
+    return _contact_out(await _update_child(_CONTACT_CHILD, customer_id, contact_id, values))
+
+
+async def delete_contact(customer_id: int, contact_id: int) -> None:
+    await _delete_child(_CONTACT_CHILD, customer_id, contact_id)
+
+
+# --- holdings -------------------------------------------------------------------------------
+
+
+def _holding_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
+    snapshot = {k: values[k] for k in ("product", "balance", "currency", "opened_on", "status")
+                if k in values}  # fmt: skip
+    if "account_no" in values:
+        snapshot["account_no"] = mask_account(values["account_no"])
+    return snapshot
+
+
+_HOLDING_CHILD = _Child(HOLDING, ENTITY_HOLDING, _holding_snapshot, "holdings")
+
+_HOLDING_COLUMNS = """h.id, h.customer, h.product, p.code, p.name AS product_name, p.category,
+  p.balance_type, h.account_no, h.balance, h.currency, h.opened_on, h.status, h.updated_at"""
+
+
+def _holding_out(row: Mapping[str, Any]) -> HoldingOut:
+    return HoldingOut(
+        row["id"], row["customer"], row["product"], row["code"], row["product_name"],
+        row["category"], row["balance_type"], mask_account(row["account_no"]), row["balance"],
+        row["currency"], row["opened_on"], row["status"], row["updated_at"],
+    )  # fmt: skip
+
+
+async def _holding(holding_id: int) -> HoldingOut:
+    row = await db.fetchrow(
+        f"SELECT {_HOLDING_COLUMNS} FROM {HOLDING} h JOIN {PRODUCT} p ON p.id = h.product"
+        " WHERE h.id = $1",
+        holding_id,
+    )
+    assert row is not None
+    return _holding_out(row)
+
+
+async def list_holdings(customer_id: int) -> list[HoldingOut]:
+    rows = await db.fetch(
+        f"SELECT {_HOLDING_COLUMNS}, c.id AS live FROM {CUSTOMER} c"
+        f" LEFT JOIN {HOLDING} h ON h.customer = c.id LEFT JOIN {PRODUCT} p ON p.id = h.product"
+        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY h.id",
+        customer_id,
+    )
+    if not rows:
+        raise not_found(f"customer {customer_id}")
+    return [_holding_out(r) for r in rows if r["id"] is not None]
+
+
+def _unique_account() -> Problem:
+    return Problem(
+        409,
+        "another account already has this number",
+        [FieldError("body.account_no", "already in use")],
+        "duplicate",
+    )
+
+
+async def add_holding(customer_id: int, data: HoldingIn) -> HoldingOut:
+    problems = Problems()
+    balance = check_amount(problems, "body.balance", data.balance)
+    check_not_future(problems, "body.opened_on", data.opened_on)
+    customer = await _live_customer(customer_id)
+    product = await db.fetchrow(
+        f"SELECT id, segment, active FROM {PRODUCT} WHERE code = $1", data.product_code
+    )
+    if product is None or not product["active"]:
+        problems.add("body.product_code", "no active product has this code")
+    elif product["segment"] != customer["kind"]:
+        problems.add("body.product_code", f"the product is for {product['segment']} customers")
+    problems.raise_if_any()
+    assert product is not None
+    values = {
+        "product": product["id"], "account_no": data.account_no, "balance": balance,
+        "currency": data.currency, "opened_on": data.opened_on or date.today(),
+        "status": data.status,
+    }  # fmt: skip
+    try:
+        row = await _add_child(_HOLDING_CHILD, customer_id, values)
+    except asyncpg.UniqueViolationError as exc:
+        raise _unique_account() from exc
+    return await _holding(row["id"])
+
+
+async def update_holding(customer_id: int, holding_id: int, data: HoldingPatch) -> HoldingOut:
+    problems = Problems()
+    values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    if "balance" in values:
+        values["balance"] = check_amount(problems, "body.balance", values["balance"])
+    if "opened_on" in values:
+        check_not_future(problems, "body.opened_on", values["opened_on"])
+    problems.raise_if_any()
+    await _update_child(_HOLDING_CHILD, customer_id, holding_id, values)
+    return await _holding(holding_id)
+
+
+async def delete_holding(customer_id: int, holding_id: int) -> None:
+    """Remove a holding recorded in error (the audit trail keeps its last state)."""
+    await _delete_child(_HOLDING_CHILD, customer_id, holding_id)
+
+
+# --- tags -----------------------------------------------------------------------------------
+
+
+def _tag_out(row: Mapping[str, Any]) -> TagOut:
+    return TagOut(row["id"], row["branch_id"], row["name"], row["color"])
+
+
+def _duplicate_tag() -> Problem:
+    return Problem(
+        409,
+        "the branch already has a tag of this name",
+        [FieldError("body.name", "already exists in this branch")],
+        "duplicate",
+    )
+
+
+async def list_tags(branch_id: int | None = None) -> list[TagOut]:
+    """Tags of the branches in scope (or of one branch), by branch and name."""
+    rows = await db.fetch(
+        f"SELECT * FROM {TAG} WHERE ($1::bigint IS NULL OR branch_id = $1)"
+        " ORDER BY branch_id, name",
+        branch_id,
+    )
+    return [_tag_out(r) for r in rows]
+
+
+async def create_tag(data: TagIn) -> TagOut:
+    branch_id = _in_scope_branch(data.branch_id, "body.branch_id")
+    try:
+        async with db.transaction():
+            row = await db.fetchrow(
+                f"INSERT INTO {TAG} (branch_id, name, color, created_at)"
+                " VALUES ($1, $2, $3, now()) RETURNING *",
+                branch_id,
+                data.name.strip(),
+                data.color,
+            )
+            assert row is not None
+            await audit.record(
+                audit.Action.CREATE,
+                ENTITY_TAG,
+                row["id"],
+                branch_id=branch_id,
+                after={"name": row["name"], "color": row["color"]},
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise _duplicate_tag() from exc
+    return _tag_out(row)
+
+
+async def update_tag(tag_id: int, data: TagPatch) -> TagOut:
+    values = {k: v.strip() for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    try:
+        async with db.transaction():
+            row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
+            if row is None:
+                raise not_found(f"tag {tag_id}")
+            changed = {k: v for k, v in values.items() if row[k] != v}
+            if not changed:
+                return _tag_out(row)
+            assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
+            updated = await db.fetchrow(
+                f"UPDATE {TAG} SET {assignments} WHERE id = $1 RETURNING *",
+                tag_id,
+                *changed.values(),
+            )
+            assert updated is not None
+            await audit.record(
+                audit.Action.UPDATE,
+                ENTITY_TAG,
+                tag_id,
+                branch_id=row["branch_id"],
+                before={k: row[k] for k in changed},
+                after=changed,
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise _duplicate_tag() from exc
+    return _tag_out(updated)
+
+
+async def delete_tag(tag_id: int) -> None:
+    """Delete a tag and remove it from its customers, in one audited step."""
+    async with db.transaction():
+        row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
+        if row is None:
+            raise not_found(f"tag {tag_id}")
+        untagged = await db.fetch(
+            f"DELETE FROM {CUSTOMER_TAG} WHERE tag = $1 RETURNING customer", tag_id
+        )
+        await db.fetch(f"DELETE FROM {TAG} WHERE id = $1", tag_id)
+        await audit.record(
+            audit.Action.DELETE, ENTITY_TAG, tag_id, branch_id=row["branch_id"],
+            before={"name": row["name"], "color": row["color"],
+                    "customer_ids": sorted(r["customer"] for r in untagged)},
+        )  # fmt: skip
+
+
+async def list_customer_tags(customer_id: int) -> list[TagOut]:
+    rows = await db.fetch(
+        f"SELECT t.*, c.id AS live FROM {CUSTOMER} c LEFT JOIN {CUSTOMER_TAG} ct"
+        f" ON ct.customer = c.id LEFT JOIN {TAG} t ON t.id = ct.tag"
+        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY t.name",
+        customer_id,
+    )
+    if not rows:
+        raise not_found(f"customer {customer_id}")
+    return [_tag_out(r) for r in rows if r["id"] is not None]
+
+
+async def tag_customer(customer_id: int, data: CustomerTagIn) -> list[TagOut]:
+    """Tag a customer with a tag of its own branch (tagging twice changes nothing)."""
+    async with db.transaction():
+        customer = await _live_customer(customer_id)
+        tag = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1", data.tag_id)
+        if tag is None or tag["branch_id"] != customer["branch_id"]:
+            raise invalid("body.tag_id", "no such tag in the customer's branch")
+        inserted = await db.fetchval(
+            f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
+            " VALUES ($1, $2, $3, now()) ON CONFLICT (customer, tag) DO NOTHING RETURNING id",
+            customer["branch_id"],
+            customer_id,
+            data.tag_id,
+        )
+        if inserted is not None:
+            await audit.record(
+                audit.Action.CREATE,
+                ENTITY_CUSTOMER_TAG,
+                inserted,
+                branch_id=customer["branch_id"],
+                after={"customer_id": customer_id, "tag_id": data.tag_id, "tag": tag["name"]},
+            )
+            await events.emit(
+                events.CUSTOMER_UPDATED,
+                customer_id=customer_id,
+                branch_id=customer["branch_id"],
+                fields=["tags"],
+            )
+    return await list_customer_tags(customer_id)
+
+
+async def untag_customer(customer_id: int, tag_id: int) -> None:
+    async with db.transaction():
+        await _live_customer(customer_id)
+        row = await db.fetchrow(
+            f"DELETE FROM {CUSTOMER_TAG} ct USING {TAG} t WHERE ct.customer = $1 AND ct.tag = $2"
+            " AND t.id = ct.tag RETURNING ct.id, ct.branch_id, t.name",
+            customer_id,
+            tag_id,
+        )
+        if row is None:
+            raise not_found(f"tag {tag_id} on customer {customer_id}")
+        await audit.record(
+            audit.Action.DELETE,
+            ENTITY_CUSTOMER_TAG,
+            row["id"],
+            branch_id=row["branch_id"],
+            before={"customer_id": customer_id, "tag_id": tag_id, "tag": row["name"]},
+        )
+        await events.emit(
+            events.CUSTOMER_UPDATED,
+            customer_id=customer_id,
+            branch_id=row["branch_id"],
+            fields=["tags"],
+        )
+
+
+# --- products (global) ----------------------------------------------------------------------
+
+_PRODUCT_COLUMNS = "id, code, name, name_en, category, segment, balance_type, currency, active"
+
+
+def _product_out(row: Mapping[str, Any]) -> ProductOut:
+    return ProductOut(
+        row["id"], row["code"], row["name"], row["name_en"], row["category"], row["segment"],
+        row["balance_type"], row["currency"], row["active"],
+    )  # fmt: skip
+
+
+async def list_products(
+    category: str | None = None, segment: str | None = None, active: bool | None = None
+) -> list[ProductOut]:
+    rows = await db.fetch(
+        f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE ($1::text IS NULL OR category = $1)"
+        " AND ($2::text IS NULL OR segment = $2) AND ($3::boolean IS NULL OR active = $3)"
+        " ORDER BY category, code",
+        category,
+        segment,
+        active,
+    )
+    return [_product_out(r) for r in rows]
+
+
+async def get_product(product_id: int) -> ProductOut:
+    row = await db.fetchrow(f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE id = $1", product_id)
+    if row is None:
+        raise not_found(f"product {product_id}")
+    return _product_out(row)
+
+
+async def create_product(data: ProductIn) -> ProductOut:
+    values = msgspec.structs.asdict(data)
+    try:
+        async with db.transaction():
+            row = await db.fetchrow(
+                f"INSERT INTO {PRODUCT} (code, name, name_en, category, segment, balance_type,"
+                " currency, active, created_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())"
+                f" RETURNING {_PRODUCT_COLUMNS}",
+                data.code,
+                data.name.strip(),
+                data.name_en.strip(),
+                data.category,
+                data.segment,
+                data.balance_type,
+                data.currency,
+                data.active,
+            )
+            assert row is not None
+            await audit.record(
+                audit.Action.CREATE, ENTITY_PRODUCT, row["id"], branch_id=None, after=values
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise Problem(
+            409,
+            f"product {data.code} already exists",
+            [FieldError("body.code", "already exists")],
+            "duplicate",
+        ) from exc
+    return _product_out(row)
+
+
+async def update_product(product_id: int, data: ProductPatch) -> ProductOut:
+    values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    async with db.transaction():
+        row = await db.fetchrow(
+            f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE id = $1 FOR UPDATE", product_id
+        )
+        if row is None:
+            raise not_found(f"product {product_id}")
+        changed = {k: v for k, v in values.items() if row[k] != v}
+        if not changed:
+            return _product_out(row)
+        assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
+        updated = await db.fetchrow(
+            f"UPDATE {PRODUCT} SET {assignments}, updated_at = now() WHERE id = $1"
+            f" RETURNING {_PRODUCT_COLUMNS}",
+            product_id,
+            *changed.values(),
+        )
+        assert updated is not None
+        await audit.record(
+            audit.Action.UPDATE,
+            ENTITY_PRODUCT,
+            product_id,
+            branch_id=None,
+            before={k: row[k] for k in changed},
+            after=changed,
+        )
+    return _product_out(updated)
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+KPI_SQL = f"""SELECT
+  (SELECT count(*) FROM {CUSTOMER} WHERE deleted_at IS NULL) AS customers,
+  (SELECT coalesce(sum(h.balance), 0) FROM {HOLDING} h
+     JOIN {PRODUCT} p ON p.id = h.product JOIN {CUSTOMER} c ON c.id = h.customer
+   WHERE p.balance_type = 'asset' AND h.status <> 'closed' AND h.currency = 'CNY'
+     AND c.deleted_at IS NULL) AS aum"""
+
+
+async def kpis() -> dict[str, Any]:
+    """The metrics declared in ``register_metrics``, over the branches in scope."""
+    row = await db.fetchrow(KPI_SQL)
+    assert row is not None
+    return {"customer_archive.customers": row["customers"], "customer_archive.aum": row["aum"]}
