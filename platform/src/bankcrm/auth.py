@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio.to_thread
 import pyotp
@@ -244,39 +245,56 @@ async def confirm_mfa(user_id: int, code: str) -> bool:
 # --- scopes ----------------------------------------------------------------------------
 
 
-async def scope_for_user(user_id: int, request_id: str | None = None) -> Scope | None:
-    user = await db.fetchrow(
-        "SELECT username, active, superuser FROM piccolo_user WHERE id = $1", user_id
-    )
-    if user is None or not user["active"]:
+_SCOPE_COLUMNS = (
+    "u.id, u.username, u.active, u.superuser, m.branch, r.permissions"
+    " FROM piccolo_user u LEFT JOIN bankcrm_membership m ON m.user = u.id"
+    " LEFT JOIN bankcrm_role r ON r.id = m.role"
+)
+
+
+async def _scope_from_rows(rows: list[Any], request_id: str | None) -> Scope | None:
+    if not rows or not rows[0]["active"]:
         return None
-    memberships = await db.fetch(
-        "SELECT m.branch, r.permissions FROM bankcrm_membership m"
-        " JOIN bankcrm_role r ON r.id = m.role WHERE m.user = $1 ORDER BY m.id",
-        user_id,
-    )
     tree = await branches.snapshot()
     branch_ids: set[int] = set()
     permissions: set[str] = set()
-    for membership in memberships:
-        branch_ids |= tree.subtree(membership["branch"])
-        permissions |= set(membership["permissions"] or [])
+    for row in rows:
+        if row["branch"] is not None:
+            branch_ids |= tree.subtree(row["branch"])
+            permissions |= set(row["permissions"] or [])
+    first = rows[0]
     return Scope(
-        actor=f"user:{user_id}",
+        actor=f"user:{first['id']}",
         branch_ids=frozenset(branch_ids),
         permissions=frozenset(permissions),
-        user_id=user_id,
-        home_branch_id=memberships[0]["branch"] if memberships else None,
-        username=user["username"],
-        is_superuser=bool(user["superuser"]),
+        user_id=first["id"],
+        home_branch_id=first["branch"],
+        username=first["username"],
+        is_superuser=bool(first["superuser"]),
         request_id=request_id or uuid.uuid4().hex,
     )
 
 
+async def scope_for_user(user_id: int, request_id: str | None = None) -> Scope | None:
+    rows = await db.fetch(f"SELECT {_SCOPE_COLUMNS} WHERE u.id = $1 ORDER BY m.id", user_id)
+    return await _scope_from_rows(rows, request_id)
+
+
+async def scope_for_session(token: str, request_id: str | None = None) -> Scope | None:
+    """The scope of a live session's user, in one round trip (run on every request)."""
+    rows = await db.fetch(
+        f"SELECT {_SCOPE_COLUMNS} JOIN sessions s ON s.user_id = u.id WHERE s.token = $1"
+        " AND s.expiry_date > localtimestamp AND s.max_expiry_date > localtimestamp"
+        " ORDER BY m.id",
+        token,
+    )
+    return await _scope_from_rows(rows, request_id)
+
+
 async def user_for_session(token: str) -> int | None:
     user_id: int | None = await db.fetchval(
-        "SELECT user_id FROM sessions WHERE token = $1 AND expiry_date > now()::timestamp"
-        " AND max_expiry_date > now()::timestamp",
+        "SELECT user_id FROM sessions WHERE token = $1 AND expiry_date > localtimestamp"
+        " AND max_expiry_date > localtimestamp",
         token,
     )
     return user_id

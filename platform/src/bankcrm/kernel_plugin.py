@@ -36,7 +36,5 @@ async def resolve_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Scope
         return None
     session = connection.cookies.get("id")
     if session:
-        user_id = await auth.user_for_session(session)
-        if user_id is not None:
-            return await auth.scope_for_user(user_id, request_id)
+        return await auth.scope_for_session(session, request_id)
     return None
