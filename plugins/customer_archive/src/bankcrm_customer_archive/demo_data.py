@@ -3,7 +3,7 @@
 Everything is driven by one seeded :class:`random.Random`, so the same ``seed`` yields the same
 customers in the same order (on a given Python version; ``generate_customers(10, s)`` is a prefix
 of ``generate_customers(1000, s)``). No network, no Faker: the standard library plus ``pypinyin``
-(imported lazily, only to derive e-mail addresses from names). About 30 us per customer.
+(imported lazily, only to derive e-mail addresses from names). About 40 us per customer.
 
 Identifiers are structurally valid but random, so any match with a real person or company is
 chance: resident ID numbers follow GB 11643-1999 (region code from :data:`REGIONS`, the birth
@@ -638,21 +638,16 @@ _VIP_ASSETS = 500_000
 class _Weighted(Generic[_T]):
     """Fast weighted choice: one ``random()`` and a bisect."""
 
-    __slots__ = ("_cum", "_items", "_total")
+    __slots__ = ("_cum", "_items", "_last", "_total")
 
     def __init__(self, items: Sequence[_T], weights: Sequence[float]) -> None:
         self._items = tuple(items)
-        cum: list[float] = []
-        total = 0.0
-        for weight in weights:
-            total += weight
-            cum.append(total)
-        self._cum = cum
-        self._total = total
+        self._cum = list(accumulate(weights))
+        self._total = self._cum[-1]
+        self._last = len(self._cum) - 1  # search bound: float rounding cannot run off the end
 
     def pick(self, rng: _FastRandom) -> _T:
-        index = bisect(self._cum, rng.random() * self._total)
-        return self._items[min(index, len(self._items) - 1)]
+        return self._items[bisect(self._cum, rng.random() * self._total, 0, self._last)]
 
 
 def _zipf(items: Sequence[_T]) -> _Weighted[_T]:
@@ -727,25 +722,42 @@ class _FastRandom(Random):
 
 
 class _HoldingPlan(NamedTuple):
-    spec: ProductSpec
-    balance: _BalanceSpec
+    """What :meth:`_Run.holdings` needs of a product, flat for cheap unpacking."""
+
+    code: str
     log_median: float
+    sigma: float
+    minimum: float
+    maximum: float
+    step: int
+    zero_share: float
+    affluence: bool
+    max_age_days: int
     is_asset: bool  # counts towards the customer's deposits and investments
-    is_card: bool
-    account_kind: str  # non-card accounts: segment digit + category digit
+    account_kind: str  # segment digit + category digit; "" for a card (numbered "62...")
 
 
-_HOLDING_PLANS = {
-    spec.code: _HoldingPlan(
-        spec,
-        _BALANCES[spec.code],
-        math.log(_BALANCES[spec.code].median),
+def _holding_plan(spec: ProductSpec) -> _HoldingPlan:
+    bal = _BALANCES[spec.code]
+    is_card = spec.category == "card"
+    return _HoldingPlan(
+        spec.code,
+        math.log(bal.median),
+        bal.sigma,
+        bal.minimum,
+        bal.maximum,
+        bal.step,
+        bal.zero_share,
+        bal.affluence,
+        bal.max_age_days,
         spec.category in ("deposit", "wealth") or spec.code in ("CARD-DEB", "CC-SET"),
-        spec.category == "card",
-        ("1" if spec.segment == "corporate" else "0") + _ACCOUNT_CATEGORY.get(spec.category, ""),
+        ""
+        if is_card
+        else ("1" if spec.segment == "corporate" else "0") + _ACCOUNT_CATEGORY[spec.category],
     )
-    for spec in PRODUCT_CATALOGUE
-}
+
+
+_HOLDING_PLANS = {spec.code: _holding_plan(spec) for spec in PRODUCT_CATALOGUE}
 _RETAIL_CODES = (
     "CARD-DEB", "DEP-CUR", "DEP-1Y", "DEP-3Y", "DEP-LCD", "LN-MORT", "LN-CONS", "LN-BIZ",
     "CARD-GOLD", "CARD-PLAT", "WM-30D", "WM-SIP",
@@ -902,34 +914,44 @@ class _Run:
         result = []
         assets = 0.0
         for index in chosen:
-            plan = _HOLDING_PLANS[codes[index]]
-            bal = plan.balance
-            if bal.zero_share and rand() < bal.zero_share:
+            (
+                code,
+                log_median,
+                sigma,
+                low,
+                high,
+                step,
+                zero_share,
+                scaled,
+                max_age,
+                is_asset,
+                kind,
+            ) = _HOLDING_PLANS[codes[index]]
+            if zero_share and rand() < zero_share:
                 cents = 0
             else:
-                value = math.exp(plan.log_median + bal.sigma * rng.gauss())
-                if bal.affluence:
+                value = math.exp(log_median + sigma * rng.gauss())
+                if scaled:
                     value *= affluence
-                value = min(max(value, bal.minimum), bal.maximum)
-                step = bal.step
+                value = min(max(value, low), high)
                 cents = round(value / step) * step * 100 if step else round(value * 100)
             balance = Decimal(cents).scaleb(-2)
-            if plan.is_asset:
+            if is_asset:
                 assets += cents / 100
-            start = max(earliest_ord, _AS_OF_ORD - bal.max_age_days)
+            start = max(earliest_ord, _AS_OF_ORD - max_age)
             opened = date.fromordinal(start + int(rand() * (_AS_OF_ORD - start + 1)))
             while True:
                 # cards: UnionPay "62" + 16 digits; accounts: city code, segment (0 retail,
                 # 1 corporate), category, 12-digit serial; a Luhn check digit last
-                if plan.is_card:
-                    payload = f"62{rng.getrandbits(64) % 10**16:016d}"
+                if kind:
+                    payload = f"{city_code}{kind}{rng.getrandbits(64) % 10**12:012d}"
                 else:
-                    payload = f"{city_code}{plan.account_kind}{rng.getrandbits(64) % 10**12:012d}"
+                    payload = f"62{rng.getrandbits(64) % 10**16:016d}"
                 account = payload + _luhn_check_digit(payload)
                 if account not in accounts:
                     accounts.add(account)
                     break
-            result.append(GeneratedHolding(plan.spec.code, account, balance, opened))
+            result.append(GeneratedHolding(code, account, balance, opened))
         if count > 1:
             result.sort(key=_opened_on)
         return tuple(result), assets
@@ -1259,12 +1281,12 @@ def _generate(run: _Run, count: int) -> Iterator[GeneratedCustomer]:
     remaining = count
     while remaining > 0:
         size = min(remaining, _CHUNK)
-        paused = gc.isenabled()
+        was_enabled = gc.isenabled()
         gc.disable()
         try:
             chunk = [run.next_customer() for _ in range(size)]
         finally:
-            if paused:
+            if was_enabled:
                 gc.enable()
         remaining -= size
         yield from chunk
