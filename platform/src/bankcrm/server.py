@@ -143,6 +143,15 @@ async def _serve(host: str, port: int, with_worker: bool, seed_demo: bool, demo_
         kernel.stop_embedded()
 
 
+def _use_uvloop() -> None:
+    """uvloop (installed with uvicorn[standard]) where the platform supports it."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def serve_forever(
     *,
     host: str | None,
@@ -152,6 +161,7 @@ def serve_forever(
     demo_scale: int = 1000,
 ) -> None:
     settings = get_settings()
+    _use_uvloop()
     asyncio.run(
         _serve(host or settings.host, port or settings.port, with_worker, seed_demo, demo_scale)
     )
