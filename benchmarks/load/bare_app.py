@@ -36,6 +36,7 @@ from typing import Any
 import asyncpg
 import msgspec
 import uvicorn
+import uvloop
 from litestar import Litestar, Request, get
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -224,8 +225,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8101)
     args = parser.parse_args()
     config = uvicorn.Config(create_app(), host=args.host, port=args.port, **UVICORN_FLAGS)
-    # Like bankcrm.server: Server.serve() under asyncio.run, so both run on the same event
-    # loop implementation (uvicorn.run would pick uvloop; `bankcrm serve` does not).
+    # Like bankcrm.server: Server.serve() under asyncio.run on uvloop, so both run on the
+    # same event loop implementation.
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     asyncio.run(uvicorn.Server(config).serve())
 
 
