@@ -17,7 +17,9 @@ app is built at boot; this ASGI wrapper decides per request:
   schemas get the screen's labels in the UI language; masked columns are masked and hidden
   ones dropped from every row sent;
 - writes run in one transaction with their audit rows (see :mod:`bankcrm.admin_hooks`),
-  the request body read first and the answer sent only after the commit;
+  the request body read first and the answer sent only after the commit; screens that
+  ``audit_reads`` get a view row for each row opened and an export row for each bulk read
+  (the CSV export), committed before the answer leaves;
 - every error leaves as a problem document (``application/problem+json``); a 422 also
   carries ``db_error``, the member piccolo-admin's form shows.
 """
@@ -63,6 +65,8 @@ MAX_BODY_BYTES = 1024 * 1024
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 TABLE_ENDPOINTS = frozenset({"schema/", "ids/", "count/", "references/", "new/"})
+LIST_PAGE_MAX = 100
+"""The largest page the admin's list offers; its CSV export reads pages of 1000."""
 READ_ONLY_SUFFIX = {"zh": "（只读）", "en": " (read-only)"}
 
 
@@ -491,10 +495,15 @@ class AdminGate:
                     405, f"{method} is not offered here; edit rows with PATCH", code="method"
                 )
             if method == "POST" and not spec.creatable:
-                raise Problem(405, f"{name} rows are not created in the admin", code="method")
+                raise Problem(
+                    405,
+                    f"{name} rows are not created in the admin: use the module's REST API"
+                    " or its import",
+                    code="method",
+                )
         await self._narrow(actor, await self._enabled(spec.plugin), spec)
         if method in SAFE_METHODS:
-            await self._read(request, actor, name, spec, kind)
+            await self._read(request, actor, name, spec, kind, sub[:-1] if kind == "row" else "")
         else:
             await self._write(request, spec, kind)
 
@@ -553,12 +562,20 @@ class AdminGate:
                 )
 
     async def _read(
-        self, request: Request, actor: ActorScope, name: str, spec: ScreenSpec | None, kind: str
+        self,
+        request: Request,
+        actor: ActorScope,
+        name: str,
+        spec: ScreenSpec | None,
+        kind: str,
+        row_key: str = "",
     ) -> None:
         self._check_query(request, name, spec)
         captured = await self._run(request.scope, request.receive)
         if captured.status >= 400:
             raise self._as_problem(captured)
+        if spec is not None and spec.screen.audit_reads and request.method == "GET":
+            await self._audit_read(request, spec, spec.screen.audit_reads, kind, row_key, captured)
         if kind in ("", "row", "schema/", "new/", "ids/", "references/"):
             data = captured.json()
             language = ui_language(request.connection)
@@ -577,6 +594,84 @@ class AdminGate:
                 ]
             captured.body = bytearray(json.dumps(data, ensure_ascii=False).encode())
         await self._relay(request, captured)
+
+    async def _audit_read(
+        self,
+        request: Request,
+        spec: ScreenSpec,
+        entity: str,
+        kind: str,
+        row_key: str,
+        captured: Captured,
+    ) -> None:
+        """A view for a row opened, an export for a bulk page, committed before answering.
+
+        The admin UI opens a row (detail and edit form alike) with ``GET <table>/<id>/``
+        and exports by reading pages of 1000 rows from ``GET <table>/``; its list never
+        asks for more than :data:`LIST_PAGE_MAX`. Counts, schemas and list pages are not
+        recorded, as the REST API's search is not.
+        """
+        if kind == "row":
+            async with db.transaction():
+                branch_id = await self._row_branch(spec, row_key)
+                await audit.record(
+                    audit.Action.VIEW,
+                    entity,
+                    row_key,
+                    branch_id=branch_id,
+                    after={"screen": "admin"},
+                    reason=ADMIN_REASON,
+                )
+            return
+        params = request.connection.query_params
+        if kind != "" or int(params.get("__page_size") or 0) <= LIST_PAGE_MAX:
+            return
+        pk = spec.table._meta.primary_key._meta.name
+        rows = captured.json().get("rows", [])
+        after: dict[str, Any] = {
+            "screen": "admin",
+            "format": "csv",
+            "filters": {
+                key: params.getall(key)
+                for key in params
+                if not key.startswith("__") or key == "__order"
+            },
+            "columns": params.get("__visible_fields") or "all",
+            "page": int(params.get("__page") or 1),
+            "rows": len(rows),
+        }
+        if rows and pk in rows[0]:
+            after["ids"] = [row[pk] for row in rows]
+        # No single branch owns a bulk read: the exporter's home branch, so the trail
+        # shows it to whoever oversees them (the append refuses a branch outside the
+        # narrowed scope; without one the row is kept for the owner's review only).
+        scope = current_scope()
+        home = scope.home_branch_id if scope else None
+        async with db.transaction():
+            await audit.record(
+                audit.Action.EXPORT,
+                entity,
+                "export",
+                branch_id=home if scope and home in scope.branch_ids else None,
+                after=after,
+                reason=ADMIN_REASON,
+            )
+
+    @staticmethod
+    async def _row_branch(spec: ScreenSpec, row_key: str) -> int | None:
+        """The branch of the row just read (row-level security applies)."""
+        column = spec.audit_branch_column
+        if column is None:
+            return None
+        table = spec.table
+        pk = table._meta.primary_key
+        branch: int | None = await db.fetchval(
+            f"SELECT {db.quote_ident(table._meta.get_column_by_name(column)._meta.db_column_name)}"
+            f" FROM {db.quote_ident(table._meta.tablename)}"
+            f" WHERE {db.quote_ident(pk._meta.db_column_name)} = $1",
+            pk.value_type(row_key),
+        )
+        return branch
 
     def _schema(self, spec: ScreenSpec, schema: dict[str, Any], language: str) -> dict[str, Any]:
         properties: dict[str, Any] = schema.get("properties", {})
@@ -651,6 +746,10 @@ class AdminGate:
             raise self._as_problem(captured)
         if spec.tablename in CACHED_TABLES:
             branches.invalidate()
+        if kind == "row" and captured.header(b"content-type").startswith("application/json"):
+            # piccolo answers a PATCH with the whole row as stored: masks apply here too.
+            data = self._row(spec, captured.json())
+            captured.body = bytearray(json.dumps(data, ensure_ascii=False).encode())
         await self._relay(request, captured)
 
     async def _create_user(self, spec: ScreenSpec, body: bytes) -> Captured:

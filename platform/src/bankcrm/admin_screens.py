@@ -310,13 +310,14 @@ def check_screen(plugin: str, screen: AdminScreen, plugin_title: Label | None = 
         ("visible_filters", screen.visible_filters),
         ("read_only_columns", screen.read_only_columns),
         ("masked_columns", screen.masked_columns),
+        ("hidden_columns", screen.hidden_columns),
     ):
         unknown = sorted(set(columns) - names)
         if unknown:
             raise ScreenError(f"{what} names unknown columns of {table._meta.tablename}: {unknown}")
     pk = table._meta.primary_key._meta.name
-    if pk in screen.masked_columns or pk in screen.read_only_columns:
-        raise ScreenError("the primary key can be neither masked nor read-only")
+    if pk in screen.masked_columns or pk in screen.read_only_columns or pk in screen.hidden_columns:
+        raise ScreenError("the primary key can be neither masked, read-only nor hidden")
     try:
         scoped = classify(table).scoped
     except SecurityError as exc:
@@ -329,6 +330,8 @@ def check_screen(plugin: str, screen: AdminScreen, plugin_title: Label | None = 
         plugin=plugin,
         scoped=scoped,
         entity=entity,
+        creatable=screen.allow_create,
+        hidden_columns=frozenset(screen.hidden_columns),
         audit_branch_column="branch_id" if scoped else None,
         group=screen.menu_group or plugin_title or Label(plugin, plugin),
     )

@@ -63,7 +63,16 @@ class AdminScreen:
     visible_filters: tuple[str, ...] = ()
     read_only_columns: tuple[str, ...] = ()
     masked_columns: tuple[str, ...] = ()
+    hidden_columns: tuple[str, ...] = ()
+    """Never shown, sent, filtered or sorted on, nor changed in the admin (ciphertexts,
+    lookup hashes)."""
     menu_group: Label | None = None
+    audit_reads: str | None = None
+    """Audit entity (``customer_archive.customer``) under which opening a row is recorded
+    as a view and a bulk read (the CSV export) as an export; None: reads are not audited."""
+    allow_create: bool = True
+    """False where rows need what only the plugin's service does (encrypting, validating):
+    the admin then refuses to create them and points to the REST API or the import."""
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,28 @@ def test_a_plugin_cannot_put_another_apps_table_on_screen() -> None:
 
 @pytest.mark.parametrize(
     "field",
-    ["columns", "masked_columns", "read_only_columns", "visible_columns", "visible_filters"],
+    [
+        "columns",
+        "masked_columns",
+        "read_only_columns",
+        "visible_columns",
+        "visible_filters",
+        "hidden_columns",
+    ],
 )
 def test_unknown_columns_are_refused(field: str) -> None:
     value: object = {"nmae": Label("名", "Name")} if field == "columns" else ("nmae",)
     with pytest.raises(ScreenError, match="nmae"):
         check_screen("widgets", screen(**{field: value}))
+
+
+def test_hidden_columns_and_creation_reach_the_gate() -> None:
+    spec = check_screen("widgets", screen(hidden_columns=("phone",), allow_create=False))
+    assert spec.hidden_columns == {"phone"}
+    assert "phone" in spec.protected_columns
+    assert not spec.creatable
+    with pytest.raises(ScreenError, match="primary key"):
+        check_screen("widgets", screen(hidden_columns=("id",)))
 
 
 def test_tables_neither_scoped_nor_global_are_refused() -> None:

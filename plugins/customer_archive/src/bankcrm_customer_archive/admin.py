@@ -4,7 +4,9 @@ The REST API is the primary way to change customers: it validates identity docum
 and phones, derives pinyin, encrypts ID numbers and rewrites the search keys. In the admin
 the columns those depend on (name, phone, identity) are read-only, and so are the keys
 that tie a row to its customer and branch (moving them would break the rule that a child
-row lives in its customer's branch).
+row lives in its customer's branch). Customers are not created in the admin at all (the
+ID number must be encrypted and hashed), the ciphertext and lookup hash are never shown,
+and opening or exporting a customer is audited as the REST API audits it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bankcrm_customer_archive.access import (
     PRODUCT_READ,
     TAG_READ,
 )
+from bankcrm_customer_archive.services import ENTITY_CUSTOMER
 from bankcrm_customer_archive.tables import (
     Customer,
     CustomerAddress,
@@ -55,8 +58,6 @@ CUSTOMER_SCREEN = AdminScreen(
         gender=("性别", "Gender"),
         birth_date=("出生日期", "Date of birth"),
         id_type=("证件类型", "ID type"),
-        id_number_encrypted=("证件号码（密文）", "ID number (encrypted)"),
-        id_number_hash=("证件号码索引", "ID number lookup hash"),
         id_number_masked=("证件号码", "ID number"),
         phone=("手机/电话", "Phone"),
         email=("电子邮箱", "E-mail"),
@@ -74,11 +75,15 @@ CUSTOMER_SCREEN = AdminScreen(
     visible_filters=("name", "name_pinyin", "kind", "branch_id", "relationship_manager", "status"),
     read_only_columns=(
         "branch_id", "kind", "name", "name_pinyin", "name_initials", "id_type",
-        "id_number_encrypted", "id_number_hash", "id_number_masked", "phone", "created_at",
+        "id_number_masked", "phone", "created_at",
         "updated_at", "deleted_at",
     ),
     masked_columns=("id_number_masked", "phone", "email"),
+    hidden_columns=("id_number_encrypted", "id_number_hash"),
     menu_group=GROUP,
+    audit_reads=ENTITY_CUSTOMER,
+    # Only the REST API and the import validate, encrypt and hash the ID number.
+    allow_create=False,
 )  # fmt: skip
 
 ADDRESS_SCREEN = AdminScreen(
