@@ -109,7 +109,7 @@ class UserSecurity(Table, tablename="bankcrm_user_security"):
 @global_table("login attempts are recorded before an actor exists")
 class LoginAttempt(Table, tablename="bankcrm_login_attempt"):
     username = Varchar(length=150, index=True)
-    ip = Varchar(length=64, default="")
+    ip = Varchar(length=64, default="", index=True)
     success = Boolean(default=False)
     reason = Varchar(length=64, default="")
     at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bankcrm import auth, branches
+from bankcrm import branches
 from bankcrm.plugins import PluginCandidate
 from bankcrm.runtime import Kernel, boot, load_registry
 from bankcrm.settings import get_settings, load_settings
@@ -84,7 +84,6 @@ async def app(kernel: Kernel) -> Any:
 
 async def reset_database(database: TestDatabase) -> None:
     await truncate_all(database.owner_url)
-    auth.login_limiter.reset()
     branches.invalidate()
 
 
