@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -32,9 +33,31 @@ class UnsafeDatabaseRole(RuntimeError):
     """The application connection could bypass row-level security."""
 
 
+_applied_scope: weakref.WeakKeyDictionary[asyncpg.Connection, tuple[str, str]] = (
+    weakref.WeakKeyDictionary()
+)
+"""What each live server session holds, so an unchanged scope costs no round trip."""
+
+
 async def apply_scope(connection: asyncpg.Connection) -> None:
-    branch_ids, actor = scope_setting(current_scope())
-    await connection.execute(SCOPE_SQL, branch_ids, actor)
+    """Give the connection the current scope (pool ``setup``: runs on every checkout)."""
+    desired = scope_setting(current_scope())
+    session = getattr(connection, "_con", connection)  # the pool hands out proxies
+    if _applied_scope.get(session) == desired:
+        return
+    await connection.execute(SCOPE_SQL, *desired)
+    _applied_scope[session] = desired
+
+
+async def keep_session_state(connection: asyncpg.Connection) -> None:
+    """Pool ``reset``: asyncpg has already rolled back any open transaction.
+
+    Its default reset (``RESET ALL``, ``UNLISTEN *``, ``CLOSE ALL``, advisory unlock) costs
+    a round trip on every release, i.e. on every statement outside a transaction. The
+    kernel keeps no session state but the scope, which :func:`apply_scope` replaces on
+    the next checkout whenever it differs; plugins must not issue session-level ``SET``
+    (use ``SET LOCAL`` inside a transaction).
+    """
 
 
 class ScopedPostgresEngine(PostgresEngine):
@@ -42,6 +65,7 @@ class ScopedPostgresEngine(PostgresEngine):
 
     async def start_connection_pool(self, **kwargs: Any) -> None:
         kwargs.setdefault("setup", apply_scope)
+        kwargs.setdefault("reset", keep_session_state)
         await super().start_connection_pool(**kwargs)
 
     async def get_new_connection(self) -> asyncpg.Connection:
