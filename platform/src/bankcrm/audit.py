@@ -25,8 +25,6 @@ class Action:
     VIEW = "view"
     EXPORT = "export"
     REVEAL = "reveal"
-    LOGIN = "login"
-    MERGE = "merge"
 
 
 async def record(
@@ -53,12 +51,6 @@ async def record(
         request_id,
     )
     return audit_id
-
-
-def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Only the fields that changed, as (before, after)."""
-    keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
 @dataclass(frozen=True)

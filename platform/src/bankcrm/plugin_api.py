@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -108,4 +108,3 @@ class DemoContext:
     users: dict[str, int]
     scale: int = 1000
     seed: int = 20261124
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -9,7 +9,6 @@ reason and left out (with everything that depends on it); it never stops the ker
 from __future__ import annotations
 
 import graphlib
-import importlib
 import inspect
 import logging
 import traceback
@@ -304,7 +303,3 @@ def build_registry(
     ordered = {name: records[name] for name in order}
     ordered.update({n: r for n, r in records.items() if n not in ordered})
     return PluginRegistry(pm, ordered)
-
-
-def import_module(path: str) -> Any:
-    return importlib.import_module(path)

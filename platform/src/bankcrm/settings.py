@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -40,7 +40,6 @@ class Settings:
     session_hours: int = 8
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:

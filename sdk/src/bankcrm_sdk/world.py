@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from bankcrm import branches, db
+from bankcrm import branches
 from bankcrm.context import Scope, bind_scope
 from bankcrm.demo import DEMO_PASSWORD, seed_kernel_world
 from bankcrm.runtime import Kernel
@@ -30,7 +30,8 @@ class World:
         return (await branches.snapshot()).subtree(self.branches[code])
 
     def system_scope(self, *codes: str) -> Scope:
-        """A scope over the subtrees of ``codes`` (all branches when none are given)."""
+        """A scope over exactly the branches ``codes`` name (all branches when none are given);
+        :meth:`scope_of` includes their sub-branches."""
         ids = set()
         for code in codes or tuple(self.branches):
             ids.add(self.branches[code])
@@ -95,4 +96,3 @@ async def truncate_all(owner_url: str) -> None:
     finally:
         await connection.close()
     branches.invalidate()
-    _ = db  # the pool stays open; sessions and caches are reset by the caller
