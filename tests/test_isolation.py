@@ -33,7 +33,13 @@ from bankcrm_sdk.route_probe import probe_rest_isolation
 from bankcrm_sdk.world import World
 
 # Reference-looking fields whose table the naming rules cannot find.
-OVERRIDES = {"/api/v1/branches:parent_id": "bankcrm_branch"}
+OVERRIDES = {
+    "/api/v1/branches:parent_id": "bankcrm_branch",
+    # A customer filter's segment is a saved search; a relationship manager is a user,
+    # and users are not branch-scoped rows.
+    "segment_id": "customer_archive_saved_search",
+    "relationship_manager_id": None,
+}
 
 
 def scoped_table_names() -> list[str]:

@@ -14,8 +14,52 @@ HOLDING_WRITE = "customer_archive.holding.write"
 TAG_READ = "customer_archive.tag.read"
 TAG_WRITE = "customer_archive.tag.write"
 PII_REVEAL = "customer_archive.pii.reveal"
+SEGMENT_WRITE = "customer_archive.segment.write"
+IMPORT_READ = "customer_archive.import.read"
+IMPORT_WRITE = "customer_archive.import.write"
+IMPORT_APPROVE = "customer_archive.import.approve"
+CONTRACT_READ = "customer_archive.contract.read"
+CONTRACT_WRITE = "customer_archive.contract.write"
+RATING_WRITE = "customer_archive.rating.write"
+TIER_MANAGE = "customer_archive.value_tier.manage"
+DUPLICATE_READ = "customer_archive.duplicate.read"
+DUPLICATE_REVIEW = "customer_archive.duplicate.review"
+MERGE_APPROVE = "customer_archive.merge.approve"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
+    PermissionSpec(DUPLICATE_READ, "查看疑似重复客户", "Read the duplicate review queue"),
+    PermissionSpec(
+        DUPLICATE_REVIEW,
+        "处理疑似重复客户（排除、申请归并、发起查重）",
+        "Review duplicates: dismiss, request merges, start a detection run",
+    ),
+    PermissionSpec(
+        MERGE_APPROVE,
+        "复核客户归并及撤销归并（不能复核本人的申请）",
+        "Approve or reject merges and undo them (maker-checker; never one's own request)",
+    ),
+    PermissionSpec(
+        IMPORT_READ, "查看导入批次及错误报告", "Read import batches and their error reports"
+    ),
+    PermissionSpec(
+        IMPORT_WRITE,
+        "导入客户及持有产品（上传、提交、保存列映射）",
+        "Import customers and holdings (upload, commit, saved column mappings)",
+    ),
+    PermissionSpec(
+        IMPORT_APPROVE,
+        "复核导入批次（双人复核，不能复核本人上传的批次）",
+        "Approve or reject import batches (maker-checker; never one's own upload)",
+    ),
+    PermissionSpec(CONTRACT_READ, "查看合同及附件", "Read contracts and download their documents"),
+    PermissionSpec(
+        CONTRACT_WRITE, "维护合同及附件", "Create and change contracts, upload documents"
+    ),
+    PermissionSpec(
+        RATING_WRITE,
+        "评定客户评级（信用等级、风险承受能力、价值分层）",
+        "Rate customers (credit grade, risk tolerance, value tier)",
+    ),
     PermissionSpec(CUSTOMER_READ, "查看客户", "Read customers"),
     PermissionSpec(
         CUSTOMER_WRITE,
@@ -28,7 +72,17 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(HOLDING_READ, "查看客户持有产品", "Read customers' accounts and holdings"),
     PermissionSpec(HOLDING_WRITE, "维护客户持有产品", "Maintain customers' accounts and holdings"),
     PermissionSpec(TAG_READ, "查看标签", "Read tags"),
-    PermissionSpec(TAG_WRITE, "维护标签定义", "Create, rename and delete tags"),
+    PermissionSpec(
+        TAG_WRITE,
+        "维护标签定义（含规则标签）",
+        "Create, rename and delete tags, and the rules of rule tags",
+    ),
+    PermissionSpec(TIER_MANAGE, "重算客户价值分层", "Recompute customers' value tiers"),
+    PermissionSpec(
+        SEGMENT_WRITE,
+        "维护共享客群（分行客户细分）",
+        "Create, change and delete segments shared with a branch",
+    ),
     PermissionSpec(
         PII_REVEAL,
         "查看完整敏感信息（需说明理由）",

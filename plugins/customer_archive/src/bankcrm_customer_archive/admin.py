@@ -18,6 +18,8 @@ from bankcrm_customer_archive.access import (
     PRODUCT_READ,
     TAG_READ,
 )
+from bankcrm_customer_archive.importing.admin import IMPORT_BATCH_SCREEN
+from bankcrm_customer_archive.profile_admin import PROFILE_SCREENS
 from bankcrm_customer_archive.services import ENTITY_CUSTOMER
 from bankcrm_customer_archive.tables import (
     Customer,
@@ -67,6 +69,16 @@ CUSTOMER_SCREEN = AdminScreen(
         relationship_manager=("客户经理", "Relationship manager"),
         status=("状态", "Status"),
         deleted_at=("删除时间", "Deleted at"),
+        education=("学历", "Education"),
+        income_band=("年收入区间", "Income band"),
+        marital_status=("婚姻状况", "Marital status"),
+        company_size=("企业规模", "Company size"),
+        registered_capital=("注册资本(元)", "Registered capital (CNY)"),
+        established_on=("成立日期", "Established on"),
+        credit_grade=("信用等级", "Credit grade"),
+        risk_tolerance=("风险承受能力", "Risk tolerance"),
+        value_tier=("价值分层", "Value tier"),
+        last_activity_at=("最近活动时间", "Last activity at"),
     ),
     visible_columns=(
         "id", "name", "kind", "id_type", "id_number_masked", "phone", "branch_id",
@@ -77,6 +89,10 @@ CUSTOMER_SCREEN = AdminScreen(
         "branch_id", "kind", "name", "name_pinyin", "name_initials", "id_type",
         "id_number_masked", "phone", "created_at",
         "updated_at", "deleted_at",
+        # Ratings change through POST /customers/{id}/ratings, which keeps their history;
+        # background fields through the REST API, which refuses those of the other kind.
+        "credit_grade", "risk_tolerance", "value_tier", "last_activity_at", "education",
+        "income_band", "marital_status", "company_size", "registered_capital", "established_on",
     ),
     masked_columns=("id_number_masked", "phone", "email"),
     hidden_columns=("id_number_encrypted", "id_number_hash"),
@@ -178,10 +194,12 @@ TAG_SCREEN = AdminScreen(
         ("id", "branch_id", "created_at"),
         name=("标签名称", "Name"),
         color=("颜色", "Colour"),
+        kind=("类型（手工/规则）", "Kind (manual/rule)"),
     ),
-    visible_columns=("id", "name", "color", "branch_id"),
-    visible_filters=("name", "branch_id"),
-    read_only_columns=("branch_id", "created_at"),
+    visible_columns=("id", "name", "color", "kind", "branch_id"),
+    visible_filters=("name", "kind", "branch_id"),
+    # A rule tag is made with its rule (REST /tag-rules), never by flipping this.
+    read_only_columns=("branch_id", "created_at", "kind"),
     menu_group=GROUP,
 )
 
@@ -192,4 +210,6 @@ SCREENS: tuple[AdminScreen, ...] = (
     PRODUCT_SCREEN,
     HOLDING_SCREEN,
     TAG_SCREEN,
+    *PROFILE_SCREENS,
+    IMPORT_BATCH_SCREEN,
 )

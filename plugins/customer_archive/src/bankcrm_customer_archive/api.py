@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from bankcrm.web.pagination import Page, check_limit
-from bankcrm.web.problems import invalid
 from bankcrm.webapp import current_kernel
 from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
-    CUSTOMER_EXPORT,
     CUSTOMER_READ,
     CUSTOMER_WRITE,
     HOLDING_READ,
@@ -27,6 +24,9 @@ from bankcrm_customer_archive.access import (
     TAG_READ,
     TAG_WRITE,
 )
+from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
+from bankcrm_customer_archive.importing.api import IMPORT_ROUTES
+from bankcrm_customer_archive.profile_api import PROFILE_ROUTES
 from bankcrm_customer_archive.schemas import (
     AddressIn,
     AddressOut,
@@ -38,7 +38,6 @@ from bankcrm_customer_archive.schemas import (
     CustomerDetail,
     CustomerIn,
     CustomerPatch,
-    CustomerSummary,
     CustomerTagIn,
     HoldingIn,
     HoldingOut,
@@ -52,101 +51,20 @@ from bankcrm_customer_archive.schemas import (
     TagOut,
     TagPatch,
 )
+from bankcrm_customer_archive.search_api import ROUTES as SEARCH_ROUTES
+from bankcrm_customer_archive.search_api import CustomerSearchMixin
+from bankcrm_customer_archive.tagging_api import TAGGING_ROUTES
 
-Q = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=100,
-        description=(
-            "Name characters (any part), pinyin (any part, e.g. wangxiu) or pinyin initials (wxy)"
-        ),
-    ),
-]
-Phone = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=32,
-        description=("A full phone number (also contact persons') or its last 4 to 10 digits"),
-    ),
-]
-IdNumberQuery = Annotated[
-    str | None, QueryParameter(max_length=32, description=("Exact identity document number"))
-]
-TagQuery = Annotated[str | None, QueryParameter(max_length=32, description="Tag name")]
-KindQuery = Annotated[Literal["individual", "corporate"] | None, QueryParameter()]
 BranchQuery = Annotated[
     int | None,
     QueryParameter(ge=1, le=2**31 - 1, description=("Only this branch and its sub-branches")),
 ]
-UserQuery = Annotated[
-    int | None,
-    QueryParameter(ge=1, le=2**31 - 1, description=("Only customers of this relationship manager")),
-]
-Cursor = Annotated[str | None, QueryParameter(max_length=512)]
-Limit = Annotated[int, QueryParameter(description="1 to 200")]
-ExportLimit = Annotated[int, QueryParameter(description=f"1 to {services.EXPORT_MAX_ROWS}")]
 PathId = FromPath[int]
 
 
-def _filter(
-    q: str | None,
-    phone: str | None,
-    id_number: str | None,
-    tag: str | None,
-    kind: str | None,
-    branch_id: int | None,
-    relationship_manager_id: int | None,
-) -> services.CustomerFilter:
-    return services.CustomerFilter(
-        q=q, phone=phone, id_number=id_number, tag=tag, kind=kind, branch_id=branch_id,
-        relationship_manager_id=relationship_manager_id,
-    )  # fmt: skip
-
-
-class CustomerController(Controller):
+class CustomerController(CustomerSearchMixin, Controller):
     path = "/customers"
     tags = ("customer_archive: customers",)
-
-    @get("/", opt={"permission": CUSTOMER_READ})
-    async def search(
-        self,
-        q: Q = None,
-        phone: Phone = None,
-        id_number: IdNumberQuery = None,
-        tag: TagQuery = None,
-        kind: KindQuery = None,
-        branch_id: BranchQuery = None,
-        relationship_manager_id: UserQuery = None,
-        limit: Limit = 50,
-        cursor: Cursor = None,
-    ) -> Page[CustomerSummary]:
-        """Search customers (newest first, keyset pages); personal data masked."""
-        check_limit(limit)
-        criteria = _filter(q, phone, id_number, tag, kind, branch_id, relationship_manager_id)
-        return await services.search_customers(criteria, limit, cursor)
-
-    @get("/export", opt={"permission": CUSTOMER_EXPORT}, media_type="text/csv")
-    async def export(
-        self,
-        q: Q = None,
-        phone: Phone = None,
-        id_number: IdNumberQuery = None,
-        tag: TagQuery = None,
-        kind: KindQuery = None,
-        branch_id: BranchQuery = None,
-        relationship_manager_id: UserQuery = None,
-        limit: ExportLimit = 1000,
-    ) -> Response[str]:
-        """Matching customers as CSV (masked, newest first); audited as an export."""
-        if not 1 <= limit <= services.EXPORT_MAX_ROWS:
-            raise invalid("query.limit", f"must be between 1 and {services.EXPORT_MAX_ROWS}")
-        criteria = _filter(q, phone, id_number, tag, kind, branch_id, relationship_manager_id)
-        content = await services.export_customers(criteria, limit)
-        return Response(
-            content,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
-        )
 
     @post("/", opt={"permission": CUSTOMER_WRITE})
     async def create(self, data: JSONBody[CustomerIn]) -> CustomerDetail:
@@ -318,6 +236,11 @@ class ProductController(Controller):
 
 
 ROUTES: list[Any] = [
+    *SEARCH_ROUTES,
+    *IMPORT_ROUTES,
+    *PROFILE_ROUTES,
+    *TAGGING_ROUTES,
+    *DEDUPE_ROUTES,
     CustomerController,
     AddressController,
     ContactController,

@@ -16,8 +16,22 @@ CUSTOMER_CREATED = "customer_archive.customer_created"
 CUSTOMER_UPDATED = "customer_archive.customer_updated"
 CUSTOMER_DELETED = "customer_archive.customer_deleted"
 HOLDING_CHANGED = "customer_archive.holding_changed"
+CUSTOMER_MERGED = "customer_archive.customer.merged"
+CUSTOMER_UNMERGED = "customer_archive.customer.unmerged"
 
 EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        CUSTOMER_MERGED,
+        "Two customers were merged (归并): every row pointing at the merged customer now "
+        "points at the survivor, and the merged customer is soft-deleted with merged_into. "
+        "Refresh data derived per customer. Payload: survivor_id, merged_id, merge_id, "
+        "branch_id (the survivor's).",
+    ),
+    EventSpec(
+        CUSTOMER_UNMERGED,
+        "A merge was undone: both customers and their rows are as before the merge. "
+        "Payload: survivor_id, merged_id, merge_id, branch_id.",
+    ),
     EventSpec(CUSTOMER_CREATED, "A customer was created. Payload: customer_id, branch_id, kind."),
     EventSpec(
         CUSTOMER_UPDATED,

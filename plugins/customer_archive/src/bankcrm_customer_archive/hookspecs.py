@@ -14,7 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from bankcrm.context import Scope
-    from bankcrm_customer_archive.services import Section
+    from bankcrm_customer_archive.services import CustomerReference, Section
 
 hookspec = pluggy.HookspecMarker("bankcrm")
 
@@ -40,4 +40,20 @@ def customer_360_sections(
     Mask personal data in ``data`` as the API does. Check ``scope.has(...)`` for your own
     read permission: return None if the actor may not see your data. An exception fails the
     whole 360 request, so do not raise for missing data.
+    """
+
+
+@hookspec
+def customer_references() -> Sequence[CustomerReference]:
+    """Every column of this plugin's tables that holds a customer id.
+
+    Called when two customers are merged (归并) and un-merged, inside that transaction, on
+    every plugin (disabled ones too: their rows must follow the customer as well). Return
+    :class:`~bankcrm_customer_archive.services.CustomerReference` declarations: the merge
+    re-points each such row of the merged customer to the survivor (dropping, and
+    remembering, a row whose unique key the survivor already has), records the full
+    before-image of every row of both customers in the merge ledger, and un-merge puts
+    every row back exactly. Tables need an ``id`` primary key. Rows you derive from a
+    customer elsewhere (caches, scores) should rather be refreshed on the events
+    ``customer_archive.customer.merged`` / ``.unmerged``.
     """

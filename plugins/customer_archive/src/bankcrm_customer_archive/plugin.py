@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import click
 import pluggy
 
 from bankcrm.context import Scope
@@ -14,15 +15,26 @@ from bankcrm.plugin_api import (
     EventSpec,
     MetricSpec,
     PermissionSpec,
+    ScheduleSpec,
     hookimpl,
 )
 from bankcrm_customer_archive import hookspecs, services
 from bankcrm_customer_archive.access import PERMISSIONS
 from bankcrm_customer_archive.admin import SCREENS
 from bankcrm_customer_archive.api import ROUTES
+from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
+from bankcrm_customer_archive.dedupe.merging import OWN_REFERENCES
+from bankcrm_customer_archive.dedupe.seeding import seed_demo_duplicates
 from bankcrm_customer_archive.events import EVENTS
+from bankcrm_customer_archive.importing.cli import register_import_cli
+from bankcrm_customer_archive.importing.commit import IMPORT_ACTORS
+from bankcrm_customer_archive.importing.seeding import seed_import_demo
 from bankcrm_customer_archive.manifest import MANIFEST
+from bankcrm_customer_archive.profile_jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
 from bankcrm_customer_archive.seeding import seed_demo
+from bankcrm_customer_archive.settings import CustomerArchiveSettings
+from bankcrm_customer_archive.tagging import TAGGING_ACTORS, TAGGING_SCHEDULES
+from bankcrm_customer_archive.tiers import TIER_ACTORS, TIER_SCHEDULES
 
 __all__ = ["MANIFEST"]
 
@@ -40,6 +52,26 @@ def register_routes() -> Sequence[Any]:
 @hookimpl
 def register_admin() -> Sequence[AdminScreen]:
     return SCREENS
+
+
+@hookimpl
+def register_actors() -> Sequence[Any]:
+    return [*PROFILE_ACTORS, *TAGGING_ACTORS, *TIER_ACTORS, *IMPORT_ACTORS, *DEDUPE_ACTORS]
+
+
+@hookimpl
+def register_schedules() -> Sequence[ScheduleSpec]:
+    return [*PROFILE_SCHEDULES, *TAGGING_SCHEDULES, *TIER_SCHEDULES, *DEDUPE_SCHEDULES]
+
+
+@hookimpl
+def register_cli(group: click.Group) -> None:
+    register_import_cli(group)
+
+
+@hookimpl
+def register_settings() -> type:
+    return CustomerArchiveSettings
 
 
 @hookimpl
@@ -69,5 +101,12 @@ async def customer_360_sections(customer_id: int, scope: Scope) -> list[services
 
 
 @hookimpl
+def customer_references() -> Sequence[services.CustomerReference]:
+    return OWN_REFERENCES
+
+
+@hookimpl
 async def seed_demo_data(demo: DemoContext) -> None:
     await seed_demo(demo)
+    await seed_import_demo(demo)
+    await seed_demo_duplicates(demo)

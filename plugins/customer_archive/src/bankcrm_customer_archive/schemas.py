@@ -22,6 +22,10 @@ CategoryName = Literal["deposit", "loan", "card", "wealth"]
 SegmentName = Literal["individual", "corporate"]
 BalanceTypeName = Literal["asset", "credit"]
 HoldingStatusName = Literal["active", "frozen", "closed"]
+EducationName = Literal["primary", "secondary", "vocational", "bachelor", "master", "doctorate"]
+IncomeBandName = Literal["lt_100k", "100k_300k", "300k_1m", "1m_5m", "gt_5m"]
+MaritalStatusName = Literal["single", "married", "divorced", "widowed"]
+CompanySizeName = Literal["micro", "small", "medium", "large"]
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=100)]
@@ -98,6 +102,14 @@ class CustomerIn(_In):
     industry: ShortText | None = None
     relationship_manager_id: Id | None = None
     status: CustomerStatusName = "active"
+    education: EducationName | None = None
+    """Individuals only, like ``income_band`` and ``marital_status``."""
+    income_band: IncomeBandName | None = None
+    marital_status: MaritalStatusName | None = None
+    company_size: CompanySizeName | None = None
+    """Companies only, like ``registered_capital`` (CNY) and ``established_on``."""
+    registered_capital: Decimal | None = None
+    established_on: date | None = None
     addresses: Annotated[list[AddressIn], Meta(max_length=10)] = []
     contacts: Annotated[list[ContactIn], Meta(max_length=20)] = []
     tags: Annotated[list[TagName], Meta(max_length=50)] = []
@@ -119,6 +131,13 @@ class CustomerPatch(_In):
     industry: ShortText | UnsetType | None = UNSET
     relationship_manager_id: Id | UnsetType | None = UNSET
     status: CustomerStatusName | UnsetType = UNSET
+    education: EducationName | UnsetType | None = UNSET
+    income_band: IncomeBandName | UnsetType | None = UNSET
+    marital_status: MaritalStatusName | UnsetType | None = UNSET
+    company_size: CompanySizeName | UnsetType | None = UNSET
+    registered_capital: Decimal | UnsetType | None = UNSET
+    established_on: date | UnsetType | None = UNSET
+    # Ratings are not patched here: POST /customers/{id}/ratings keeps their history.
 
 
 class HoldingIn(_In):
@@ -213,6 +232,8 @@ class TagOut(Struct):
     branch_id: int
     name: str
     color: str
+    kind: str = "manual"
+    """``manual`` (set by staff) or ``rule`` (set by its rule, see ``/tag-rules``)."""
 
 
 class CustomerSummary(Struct):
@@ -231,6 +252,11 @@ class CustomerSummary(Struct):
     relationship_manager_id: int | None
     tags: list[str]
     created_at: datetime
+    value_tier: str | None = None
+    credit_grade: str | None = None
+    risk_tolerance: str | None = None
+    aum: Decimal = Decimal("0.00")
+    """Assets under management: open asset holdings in CNY."""
 
 
 class CustomerDetail(Struct):
@@ -261,6 +287,16 @@ class CustomerDetail(Struct):
     contacts: list[ContactOut]
     created_at: datetime
     updated_at: datetime
+    education: str | None = None
+    income_band: str | None = None
+    marital_status: str | None = None
+    company_size: str | None = None
+    registered_capital: Decimal | None = None
+    established_on: date | None = None
+    credit_grade: str | None = None
+    risk_tolerance: str | None = None
+    value_tier: str | None = None
+    last_activity_at: datetime | None = None
 
 
 class ProductOut(Struct):

@@ -26,7 +26,7 @@ import asyncpg
 
 from bankcrm import audit, db, pii
 from bankcrm.plugin_api import DemoContext
-from bankcrm_customer_archive import names
+from bankcrm_customer_archive import names, profile_seeding, search, tagging, tiers
 from bankcrm_customer_archive.demo_data import (
     PRODUCT_CATALOGUE,
     TAG_VOCABULARY,
@@ -72,7 +72,7 @@ CUSTOMER_COLUMNS = (
     "id", "branch_id", "kind", "name", "name_pinyin", "name_initials", "gender", "birth_date",
     "id_type", "id_number_encrypted", "id_number_hash", "id_number_masked", "phone", "email",
     "occupation", "employer", "industry", "relationship_manager", "status", "created_at",
-    "updated_at",
+    "updated_at", "aum_cents",
 )  # fmt: skip
 ADDRESS_COLUMNS = (
     "branch_id", "customer", "kind", "province", "city", "district", "street", "postcode",
@@ -97,6 +97,13 @@ STAGES = {
     "customer_archive_customer_tag": CUSTOMER_TAG_COLUMNS,
     "customer_archive_search_key": SEARCH_KEY_COLUMNS,
 }
+# The profile (background and ratings on the customer row, then its own tables, parents
+# before children): see profile_seeding.
+STAGES["customer_archive_customer"] = (
+    *STAGES["customer_archive_customer"],
+    *profile_seeding.PROFILE_CUSTOMER_COLUMNS,
+)
+STAGES.update(profile_seeding.PROFILE_STAGES)
 
 
 def balance_type(spec: ProductSpec) -> str:
@@ -133,6 +140,17 @@ def _customer_since(customer: GeneratedCustomer, now: datetime) -> datetime:
     return datetime.combine(first, time(9, 30), CHINA)
 
 
+_SPECS = {spec.code: spec for spec in PRODUCT_CATALOGUE}
+
+
+def _aum_cents(customer: GeneratedCustomer) -> int:
+    """What :func:`.search.refresh_aum` would compute (all demo holdings are open, CNY)."""
+    return sum(
+        int(h.balance * 100) for h in customer.holdings
+        if balance_type(_SPECS[h.product_code]) == "asset"
+    )  # fmt: skip
+
+
 def _rows(
     batch: _Batch,
     customer_id: int,
@@ -153,6 +171,7 @@ def _rows(
         pii.encrypt(customer.id_number), pii.lookup_hash(customer.id_number),
         pii.mask_id_number(customer.id_number), customer.phone, customer.email,
         customer.occupation, customer.employer, customer.industry, manager, status, since, now,
+        _aum_cents(customer),
     ))  # fmt: skip
     for index, address in enumerate(customer.addresses):
         batch.rows["customer_archive_customer_address"].append((
@@ -172,6 +191,9 @@ def _rows(
         ))  # fmt: skip
     keys = batch.rows["customer_archive_search_key"]
     for key in names.search_keys(customer.name, individual=individual, phone=customer.phone):
+        keys.append((branch_id, customer_id, key))
+    places = ((a.district, a.street) for a in customer.addresses)
+    for key in search.text_keys(customer.employer, places):
         keys.append((branch_id, customer_id, key))
     for tag in customer.tags:
         batch.rows["customer_archive_customer_tag"].append((branch_id, customer_id, tags[tag], now))
@@ -232,17 +254,23 @@ class _Plan:
     customers: Iterator[GeneratedCustomer]
     rng: random.Random
     now: datetime
+    profile: profile_seeding.ProfileSeed | None = None
 
     def batch(self, ids: Sequence[int]) -> _Batch:
         users = self.demo.users
         managers = {code: users.get(user) for code, user in RELATIONSHIP_MANAGERS.items()}
         batch = _Batch()
+        if self.profile is not None:
+            self.profile.new_batch()
         for customer_id, customer in zip(ids, islice(self.customers, len(ids)), strict=True):
             code = branch_for(customer, self.rng)
             branch_id = self.demo.branches[code]
             status = "dormant" if self.rng.random() < 0.03 else "active"
             _rows(batch, customer_id, customer, branch_id, managers[code], status, self.products,
                   self.tags[branch_id], self.now)  # fmt: skip
+            if self.profile is not None:
+                self.profile.add(batch.rows, customer_id, customer, branch_id, self.now,
+                                 _customer_since(customer, self.now))  # fmt: skip
         return batch
 
 
@@ -275,6 +303,7 @@ async def seed_customers(
         random.Random(demo.seed),  # noqa: S311 - reproducible demo data, not a secret
         datetime.now(UTC),
     )  # fmt: skip
+    plan.profile = profile_seeding.ProfileSeed(demo.seed)
     loop = asyncio.get_running_loop()
     totals: dict[int, int] = {}
     loading: asyncio.Task[None] | None = None
@@ -288,6 +317,7 @@ async def seed_customers(
                 totals[branch_id] = totals.get(branch_id, 0) + count
         if loading is not None:
             await loading
+        await profile_seeding.load_deferred(connection, plan.profile)
     except BaseException:
         # The connection must be idle before the transaction can roll back.
         if loading is not None and not loading.done():
@@ -312,6 +342,10 @@ async def seed_demo(demo: DemoContext) -> None:
             after={"products": sorted(products)},
         )
         totals = await seed_customers(connection, demo, products, tags)
+        await search.seed_segments(connection, branch_ids)
+        for branch_id in branch_ids:
+            await tiers.recompute_branch(branch_id, run_id="demo")
+        await tagging.seed_demo_rules(branch_ids)
         for branch_id in branch_ids:
             await audit.record(
                 audit.Action.CREATE, ENTITY_CUSTOMER, "demo", branch_id=branch_id,

@@ -12,9 +12,6 @@ checkout with the scope round trip on top of the query itself.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,10 +26,10 @@ from msgspec import UNSET
 from bankcrm import audit, branches, db, pii
 from bankcrm.context import Scope, require_scope
 from bankcrm.plugins import PluginRegistry
-from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
-from bankcrm_customer_archive import events, names
+from bankcrm_customer_archive import events, names, search
 from bankcrm_customer_archive.access import HOLDING_READ
+from bankcrm_customer_archive.dedupe.references import CustomerReference  # re-exported
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.schemas import (
     AddressIn,
@@ -62,6 +59,17 @@ from bankcrm_customer_archive.schemas import (
     TagOut,
     TagPatch,
 )
+from bankcrm_customer_archive.search import (  # re-exported: the search moved to search.py
+    CustomerFilter,
+    search_customers,
+    search_statement,
+)
+from bankcrm_customer_archive.search import (
+    _Query as _Query,
+)
+from bankcrm_customer_archive.search import (
+    _search_conditions as _search_conditions,
+)
 from bankcrm_customer_archive.validation import (
     Problems,
     check_amount,
@@ -69,11 +77,11 @@ from bankcrm_customer_archive.validation import (
     check_not_future,
     check_person,
     check_phone,
-    normalise_phone,
 )
 
 __all__ = [
     "CustomerFilter",
+    "CustomerReference",
     "Section",
     "add_address",
     "add_contact",
@@ -88,7 +96,6 @@ __all__ = [
     "delete_customer",
     "delete_holding",
     "delete_tag",
-    "export_customers",
     "get_customer",
     "get_product",
     "kpis",
@@ -131,10 +138,6 @@ ENTITY_HOLDING = "customer_archive.holding"
 ENTITY_PRODUCT = "customer_archive.product"
 ENTITY_TAG = "customer_archive.tag"
 ENTITY_CUSTOMER_TAG = "customer_archive.customer_tag"
-
-EXPORT_MAX_ROWS = 10_000
-SIMILARITY = 0.3
-"""pg_trgm similarity from which a pinyin spelling counts as close to a misspelt query."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,8 @@ def _masked_holding(holding: HoldingOut) -> HoldingOut:
 # --- SQL shared by the reads ----------------------------------------------------------------
 
 _TAGS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
-    'id', t.id, 'branch_id', t.branch_id, 'name', t.name, 'color', t.color) ORDER BY t.name), '[]')
+    'id', t.id, 'branch_id', t.branch_id, 'name', t.name, 'color', t.color, 'kind', t.kind)
+    ORDER BY t.name), '[]')
   FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag WHERE ct.customer = c.id)"""
 
 _ADDRESSES_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
@@ -221,7 +225,9 @@ _HOLDINGS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
 _DETAIL_COLUMNS = f"""c.id, c.branch_id, c.kind, c.name, c.name_pinyin, c.name_initials,
   c.gender, c.birth_date, c.id_type, c.id_number_masked, c.phone, c.email, c.occupation,
   c.employer, c.industry, c.relationship_manager, u.username AS relationship_manager_name,
-  c.status, c.created_at, c.updated_at,
+  c.status, c.created_at, c.updated_at, c.education, c.income_band, c.marital_status,
+  c.company_size, c.registered_capital, c.established_on, c.credit_grade, c.risk_tolerance,
+  c.value_tier, c.last_activity_at,
   {_TAGS_JSON} AS tags, {_ADDRESSES_JSON} AS addresses, {_CONTACTS_JSON} AS contacts"""
 
 DETAIL_SQL = f"""SELECT {_DETAIL_COLUMNS}
@@ -251,6 +257,13 @@ _SUMMARY_COLUMNS = f"""c.id, c.branch_id, c.kind, c.name, c.name_pinyin, c.gende
   c.id_number_masked, c.phone, c.status, c.relationship_manager, c.created_at,
   ARRAY(SELECT t.name FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag
         WHERE ct.customer = c.id ORDER BY t.name) AS tags"""
+
+PROFILE_DETAIL_FIELDS = (
+    "education", "income_band", "marital_status", "company_size", "registered_capital",
+    "established_on", "credit_grade", "risk_tolerance", "value_tier", "last_activity_at",
+)  # fmt: skip
+INDIVIDUAL_ONLY = ("education", "income_band", "marital_status")
+CORPORATE_ONLY = ("company_size", "registered_capital", "established_on")
 
 _ADDRESS_LIST = list[AddressOut]
 _CONTACT_LIST = list[ContactOut]
@@ -291,6 +304,7 @@ def _detail(row: Mapping[str, Any]) -> CustomerDetail:
         ],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        **{name: row[name] for name in PROFILE_DETAIL_FIELDS},
     )
 
 
@@ -322,254 +336,11 @@ async def get_customer(customer_id: int, *, audit_view: bool = True) -> Customer
     else:
         row = await db.fetchrow(DETAIL_SQL, customer_id)
     if row is None:
-        raise not_found(f"customer {customer_id}")
+        from bankcrm_customer_archive.dedupe.merging import merged_problem
+
+        # A merged customer answers 404 naming the survivor (errors[0].field merged_into).
+        raise await merged_problem(customer_id) or not_found(f"customer {customer_id}")
     return _detail(row)
-
-
-@dataclass(frozen=True)
-class CustomerFilter:
-    """Search criteria; all given criteria must match."""
-
-    q: str | None = None
-    """Name characters (any part of the name), pinyin (any part) or pinyin initials."""
-    phone: str | None = None
-    """A full phone number (customer's or a contact person's) or its last 4-10 digits."""
-    id_number: str | None = None
-    """Exact identity document number, matched through its keyed hash."""
-    tag: str | None = None
-    kind: str | None = None
-    branch_id: int | None = None
-    """The branch and its sub-branches."""
-    relationship_manager_id: int | None = None
-
-
-class _Query:
-    def __init__(self) -> None:
-        self.conditions = ["c.deleted_at IS NULL"]
-        self.args: list[Any] = []
-
-    def arg(self, value: Any) -> str:
-        self.args.append(value)
-        return f"${len(self.args)}"
-
-    def where(self, condition: str) -> None:
-        self.conditions.append(condition)
-
-
-def _phone_digits(raw: str) -> str:
-    return "".join(ch for ch in raw if ch.isdigit() or ch == "-")
-
-
-def _by_keys(query: _Query, *conditions: str, having: str = "") -> None:
-    """Customers with search keys matching any of ``conditions``.
-
-    The candidates are collected first (index-only scans of the key index, one per
-    condition) and then fetched newest first by primary key, stopping at the page size:
-    cost grows with the number of matches only, and no plan can fall back to walking the
-    whole key table (which a semi-join on a common key otherwise may choose).
-    """
-    selects = [
-        f"SELECT k.customer FROM {SEARCH_KEY} k WHERE {condition}{having}"
-        for condition in conditions
-    ]
-    query.where(f"c.id = ANY (ARRAY({' UNION ALL '.join(selects)}))")
-
-
-def _key_range(query: _Query, prefix: str) -> str:
-    low, high = names.prefix_range(prefix)
-    return f"(k.key ~>=~ {query.arg(low)} AND k.key ~<~ {query.arg(high)})"
-
-
-def _name_condition(query: _Query, text: str) -> bool:
-    """Filters for a name query; False when it cannot match anything."""
-    if names.has_cjk(text):
-        if len(text) == 1:
-            # One character is taken as a surname: names that start with it.
-            low, high = names.prefix_range(text)
-            query.where(f"c.name ~>=~ {query.arg(low)} AND c.name ~<~ {query.arg(high)}")
-            return True
-        pairs = names.name_pairs(text)
-        if len(pairs) == 1:
-            _by_keys(query, f"k.key = {query.arg(pairs[0])}")
-        else:
-            _by_keys(
-                query,
-                f"k.key = ANY ({query.arg(pairs)}::text[])",
-                having=f" GROUP BY k.customer HAVING count(*) = {query.arg(len(pairs))}",
-            )
-        if len(text) > 2:
-            # The pairs found need not be adjacent, in order, or all of them: check.
-            query.where(f"c.name ILIKE {query.arg(names.like_pattern(text))}")
-        return True
-    letters = names.normalise_pinyin_query(text)
-    if not letters:
-        return False
-    pinyin = _key_range(query, names.PINYIN + letters)
-    initials = _key_range(query, names.INITIALS + letters)
-    _by_keys(query, pinyin, initials)
-    return True
-
-
-async def _search_conditions(criteria: CustomerFilter, query: _Query) -> bool:
-    """Add the filters; False when they cannot match anything (skip the query)."""
-    if (
-        criteria.q is not None
-        and criteria.q.strip()
-        and not _name_condition(query, criteria.q.strip())
-    ):
-        return False
-    if criteria.phone is not None and criteria.phone.strip():
-        phone = _phone_digits(criteria.phone)
-        digits = phone.replace("-", "")
-        if len(digits) < 4:
-            raise invalid("query.phone", "give the full number or at least its last 4 digits")
-        if len(digits) >= 11 or "-" in phone:
-            exact = query.arg(normalise_phone(phone) or phone)
-            # An array built first keeps both lookups on their indexes.
-            query.where(
-                f"c.id = ANY (ARRAY(SELECT id FROM {CUSTOMER} WHERE phone = {exact}"
-                f" UNION SELECT customer FROM {CONTACT} WHERE phone = {exact}))"
-            )
-        else:
-            _by_keys(query, _key_range(query, names.PHONE + digits[::-1]))
-    if criteria.id_number is not None and criteria.id_number.strip():
-        query.where(f"c.id_number_hash = {query.arg(pii.lookup_hash(criteria.id_number))}")
-    if criteria.tag is not None and criteria.tag.strip():
-        tag = query.arg(criteria.tag.strip())
-        query.where(
-            f"EXISTS (SELECT 1 FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag"
-            f" WHERE ct.customer = c.id AND t.name = {tag})"
-        )
-    if criteria.kind is not None:
-        query.where(f"c.kind = {query.arg(criteria.kind)}")
-    if criteria.relationship_manager_id is not None:
-        query.where(f"c.relationship_manager = {query.arg(criteria.relationship_manager_id)}")
-    if criteria.branch_id is not None:
-        tree = await branches.snapshot()
-        subtree = tree.subtree(criteria.branch_id) & require_scope().branch_ids
-        if not subtree:
-            raise invalid("query.branch_id", "the branch is outside your scope")
-        query.where(f"c.branch_id = ANY ({query.arg(sorted(subtree))}::bigint[])")
-    return True
-
-
-async def search_statement(
-    criteria: CustomerFilter, limit: int, after_id: int | None = None
-) -> tuple[str, list[Any]] | None:
-    """The SQL and arguments of one search page, newest first (None: nothing can match).
-
-    Public so that benchmarks can send exactly the statement the API sends.
-    """
-    query = _Query()
-    if not await _search_conditions(criteria, query):
-        return None
-    if after_id is not None:
-        query.where(f"c.id < {query.arg(after_id)}")
-    sql = (
-        f"SELECT {_SUMMARY_COLUMNS} FROM {CUSTOMER} c WHERE {' AND '.join(query.conditions)}"
-        f" ORDER BY c.id DESC LIMIT {query.arg(limit)}"
-    )
-    return sql, query.args
-
-
-async def search_customers(
-    criteria: CustomerFilter, limit: int = 50, cursor: str | None = None
-) -> Page[CustomerSummary]:
-    """Customers matching ``criteria``, newest first, in keyset pages of ``limit``.
-
-    When a pinyin query of four or more letters finds nothing on the first page, the
-    closest pinyin spellings (trigram similarity) are returned instead, on one page.
-    """
-    after = decode_cursor(cursor, 1)
-    if after is not None and not isinstance(after[0], int):
-        raise invalid("query.cursor", "not a cursor returned by this API")
-    statement = await search_statement(criteria, limit + 1, after[0] if after else None)
-    if statement is None:
-        return Page([], None)
-    rows = await db.fetch(statement[0], *statement[1])
-    if not rows and after is None and _fuzzy_candidate(criteria):
-        return Page(await _similar_pinyin(criteria, limit), None)
-    items = [_summary(r) for r in rows[:limit]]
-    next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
-    return Page(items, next_cursor)
-
-
-def _fuzzy_candidate(criteria: CustomerFilter) -> bool:
-    q = criteria.q
-    return q is not None and not names.has_cjk(q) and len(names.normalise_pinyin_query(q)) >= 4
-
-
-async def _similar_pinyin(criteria: CustomerFilter, limit: int) -> list[CustomerSummary]:
-    """Customers whose pinyin is closest to a misspelt query, among those with a pinyin
-    syllable starting like it (so the similarity is computed on a bounded set)."""
-    assert criteria.q is not None
-    letters = names.normalise_pinyin_query(criteria.q)
-    query = _Query()
-    await _search_conditions(dataclasses.replace(criteria, q=None), query)
-    _by_keys(query, _key_range(query, names.PINYIN + letters[:2]))
-    wanted = query.arg(letters)
-    query.where(f"similarity(c.name_pinyin, {wanted}) >= {SIMILARITY}")
-    rows = await db.fetch(
-        f"SELECT {_SUMMARY_COLUMNS} FROM {CUSTOMER} c WHERE {' AND '.join(query.conditions)}"
-        f" ORDER BY similarity(c.name_pinyin, {wanted}) DESC, c.id DESC"
-        f" LIMIT {query.arg(limit)}",
-        *query.args,
-    )
-    return [_summary(r) for r in rows]
-
-
-EXPORT_COLUMNS = (
-    "id", "branch_id", "kind", "name", "name_pinyin", "gender", "id_type", "id_number",
-    "phone", "status", "relationship_manager_id", "tags", "created_at",
-)  # fmt: skip
-
-
-async def export_customers(criteria: CustomerFilter, limit: int = 1000) -> str:
-    """Matching customers as CSV (masked), newest first; audited per branch as export."""
-    rows: list[asyncpg.Record] = []
-    async with db.transaction():
-        statement = await search_statement(criteria, limit)
-        if statement is not None:
-            rows = await db.fetch(statement[0], *statement[1])
-        by_branch: dict[int, list[int]] = {}
-        for row in rows:
-            by_branch.setdefault(row["branch_id"], []).append(row["id"])
-        filters = _audited_filters(criteria)
-        for branch_id, ids in sorted(by_branch.items()):
-            await audit.record(
-                audit.Action.EXPORT,
-                ENTITY_CUSTOMER,
-                "export",
-                branch_id=branch_id,
-                after={"customer_ids": ids, "filters": filters, "format": "csv"},
-            )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        item = _summary(row)
-        writer.writerow([
-            item.id, item.branch_id, item.kind, _cell(item.name), item.name_pinyin,
-            item.gender or "", item.id_type, item.id_number, item.phone or "", item.status,
-            item.relationship_manager_id or "", _cell("|".join(item.tags)),
-            item.created_at.isoformat(),
-        ])  # fmt: skip
-    return out.getvalue()
-
-
-def _audited_filters(criteria: CustomerFilter) -> dict[str, Any]:
-    """The export's criteria as the trail may keep them: searched-for PII masked."""
-    filters = {k: v for k, v in dataclasses.asdict(criteria).items() if v is not None}
-    if "id_number" in filters:
-        filters["id_number"] = pii.mask_id_number(filters["id_number"])
-    if "phone" in filters:
-        filters["phone"] = mask_phone(filters["phone"])
-    return filters
-
-
-def _cell(text: str) -> str:
-    """Free text for a spreadsheet: a leading = + - @ would make it a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 # --- customers: writes ------------------------------------------------------------------------
@@ -592,6 +363,7 @@ def _customer_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
         "industry": row["industry"],
         "relationship_manager_id": row["relationship_manager"],
         "status": row["status"],
+        **{name: row.get(name) for name in PROFILE_DETAIL_FIELDS if name != "last_activity_at"},
     }
 
 
@@ -633,14 +405,17 @@ async def _tag_ids(problems: Problems, branch_id: int, tag_names: Sequence[str])
     if not tag_names:
         return []
     rows = await db.fetch(
-        f"SELECT id, name FROM {TAG} WHERE branch_id = $1 AND name = ANY($2::text[])",
+        f"SELECT id, name, kind FROM {TAG} WHERE branch_id = $1 AND name = ANY($2::text[])",
         branch_id,
         list(tag_names),
     )
-    found = {r["name"]: r["id"] for r in rows}
-    missing = [n for n in tag_names if n not in found]
+    found = {r["name"]: r["id"] for r in rows if r["kind"] == "manual"}
+    ruled = sorted(r["name"] for r in rows if r["kind"] != "manual")
+    missing = [n for n in tag_names if n not in found and n not in ruled]
     if missing:
         problems.add("body.tags", f"no such tag in the customer's branch: {', '.join(missing)}")
+    if ruled:
+        problems.add("body.tags", f"set by their rules only: {', '.join(ruled)}")
     return sorted(set(found.values()))
 
 
@@ -679,6 +454,22 @@ def _contact_values(problems: Problems, data: ContactIn, prefix: str) -> dict[st
     }  # fmt: skip
 
 
+def _check_background(problems: Problems, kind: str, values: dict[str, Any]) -> None:
+    """Background fields of the other kind of customer are refused, field by field;
+    the registered capital is normalised to cents in ``values``."""
+    wrong, other = (CORPORATE_ONLY, "an individual") if kind == "individual" else (
+        INDIVIDUAL_ONLY, "a corporate")  # fmt: skip
+    for name in wrong:
+        if values.get(name) is not None:
+            problems.add(f"body.{name}", f"not applicable to {other} customer")
+    if values.get("established_on") is not None:
+        check_not_future(problems, "body.established_on", values["established_on"])
+    if values.get("registered_capital") is not None:
+        values["registered_capital"] = check_amount(
+            problems, "body.registered_capital", values["registered_capital"]
+        )
+
+
 def _one_primary(children: list[dict[str, Any]]) -> None:
     """Exactly one primary among new children: the first marked one, else the first."""
     primary = next((c for c in children if c["is_primary"]), children[0] if children else None)
@@ -696,6 +487,8 @@ async def create_customer(data: CustomerIn) -> CustomerDetail:
     identity = check_identity(problems, data.kind, data.id_type, data.id_number)
     if data.kind == "corporate" and (data.gender or data.birth_date):
         problems.add("body.gender", "a corporate customer has no gender or birth date")
+    background = {name: getattr(data, name) for name in (*INDIVIDUAL_ONLY, *CORPORATE_ONLY)}
+    _check_background(problems, data.kind, background)
     birth_date, gender = check_person(problems, identity, data.birth_date, data.gender)
     phone = check_phone(problems, "body.phone", data.phone)
     contacts = [
@@ -716,8 +509,10 @@ async def create_customer(data: CustomerIn) -> CustomerDetail:
             f"INSERT INTO {CUSTOMER} (branch_id, kind, name, name_pinyin, name_initials, gender,"
             " birth_date, id_type, id_number_encrypted, id_number_hash, id_number_masked,"
             " phone, email, occupation, employer, industry, relationship_manager, status,"
-            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-            " $12, $13, $14, $15, $16, $17, $18, now(), now()) RETURNING *",
+            " education, income_band, marital_status, company_size, registered_capital,"
+            " established_on, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+            " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
+            " now(), now()) RETURNING *",
             branch_id,
             data.kind,
             name,
@@ -736,6 +531,7 @@ async def create_customer(data: CustomerIn) -> CustomerDetail:
             data.industry,
             data.relationship_manager_id,
             data.status,
+            *background.values(),
         )
         assert row is not None
         customer_id = row["id"]
@@ -744,6 +540,8 @@ async def create_customer(data: CustomerIn) -> CustomerDetail:
             await _insert_children(ADDRESS, branch_id, customer_id, addresses)
         if contacts:
             await _insert_children(CONTACT, branch_id, customer_id, contacts)
+        if addresses or row["employer"]:
+            await search.refresh_text_keys([customer_id])
         if tag_ids:
             await db.execute_many(
                 f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
@@ -852,10 +650,12 @@ async def update_customer(customer_id: int, data: CustomerPatch) -> CustomerDeta
             problems.add("body.gender", "a corporate customer has no gender or birth date")
         if data.phone is not UNSET:
             values["phone"] = check_phone(problems, "body.phone", data.phone)
-        for name in ("email", "occupation", "employer", "industry", "status"):
+        for name in ("email", "occupation", "employer", "industry", "status",
+                     *INDIVIDUAL_ONLY, *CORPORATE_ONLY):  # fmt: skip
             value = getattr(data, name)
             if value is not UNSET:
                 values[name] = value
+        _check_background(problems, row["kind"], values)
         if data.relationship_manager_id is not UNSET:
             await _check_relationship_manager(problems, data.relationship_manager_id)
             values["relationship_manager"] = data.relationship_manager_id
@@ -878,8 +678,10 @@ async def update_customer(customer_id: int, data: CustomerPatch) -> CustomerDeta
                 *changed.values(),
             )
             assert updated is not None
-            if "name" in changed or "phone" in changed:
+            if "name" in changed or "phone" in changed or "employer" in changed:
+                # Replacing drops every key of the customer: the text keys are derived anew.
                 await _write_search_keys(updated, replace=True)
+                await search.refresh_text_keys([customer_id])
             before, after = _diff(row, updated, _customer_snapshot)
             await audit.record(
                 audit.Action.UPDATE,
@@ -993,8 +795,10 @@ def _sum_by_currency(holdings: Iterable[HoldingOut], balance_type: str) -> dict[
 
 
 async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
-    """This plugin's 360 sections: the profile and, for actors who may read holdings,
-    the accounts with their totals (personal data masked); None if not visible.
+    """This plugin's 360 sections: the profile, for actors who may read holdings the
+    accounts with their totals (personal data masked), then the profile's own panels
+    (:func:`.profile.profile_sections`: background, relations and household, ratings,
+    contracts, AUM trend); None if not visible.
 
     Reading them records the view (audit action ``view``, screen ``360``) in the same
     statement: whoever assembles a 360 view has viewed the customer.
@@ -1002,9 +806,16 @@ async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
     row = await db.fetchrow(VIEW_360_SQL, customer_id, '{"screen": "360"}', scope.request_id)
     if row is None:
         return None
-    profile = Section("customer_archive.profile", "基本信息", "Profile", {"customer": _detail(row)})
+    from bankcrm_customer_archive.portrait import portrait_section  # imports this module
+    from bankcrm_customer_archive.profile import profile_sections  # imports this module
+
+    detail = _detail(row)
+    profile = Section("customer_archive.profile", "基本信息", "Profile", {"customer": detail})
+    more = await profile_sections(customer_id, scope, detail)
+    portrait = await portrait_section(customer_id, scope)
+    more = [*more, *([portrait] if portrait is not None else [])]
     if not scope.has(HOLDING_READ):
-        return [profile]
+        return [profile, *more]
     holdings = [
         _masked_holding(h) for h in msgspec.json.decode(row["holdings"], type=_HOLDING_LIST)
     ]
@@ -1025,6 +836,7 @@ async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
                 "holdings": holdings,
             },
         ),
+        *more,
     ]
 
 
@@ -1163,7 +975,17 @@ async def _add_child(child: _Child, customer_id: int, values: dict[str, Any]) ->
             after={"customer_id": customer_id, **child.snapshot(dict(row))},
         )
         await child.emit(row, "created", values)
+        await _refresh_derived(child, customer_id)
         return row
+
+
+async def _refresh_derived(child: _Child, customer_id: int) -> None:
+    """Keep what search reads in step, in the writing transaction: the AUM after a
+    holding change, the address keys after an address change."""
+    if child.table == HOLDING:
+        await search.refresh_aum([customer_id])
+    elif child.table == ADDRESS:
+        await search.refresh_text_keys([customer_id])
 
 
 async def _locked_child(child: _Child, customer_id: int, child_id: int) -> asyncpg.Record:
@@ -1205,6 +1027,7 @@ async def _update_child(
             after=after,
         )
         await child.emit(updated, "updated", changed)
+        await _refresh_derived(child, customer_id)
         return updated
 
 
@@ -1220,6 +1043,7 @@ async def _delete_child(child: _Child, customer_id: int, child_id: int) -> None:
             before={"customer_id": customer_id, **child.snapshot(dict(row))},
         )
         await child.emit(row, "deleted")
+        await _refresh_derived(child, customer_id)
 
 
 def _address_out(row: Mapping[str, Any]) -> AddressOut:
@@ -1393,7 +1217,7 @@ async def delete_holding(customer_id: int, holding_id: int) -> None:
 
 
 def _tag_out(row: Mapping[str, Any]) -> TagOut:
-    return TagOut(row["id"], row["branch_id"], row["name"], row["color"])
+    return TagOut(row["id"], row["branch_id"], row["name"], row["color"], row["kind"])
 
 
 def _duplicate_tag() -> Problem:
@@ -1505,6 +1329,8 @@ async def tag_customer(customer_id: int, data: CustomerTagIn) -> list[TagOut]:
         tag = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1", data.tag_id)
         if tag is None or tag["branch_id"] != customer["branch_id"]:
             raise invalid("body.tag_id", "no such tag in the customer's branch")
+        if tag["kind"] != "manual":
+            raise invalid("body.tag_id", "a rule tag is set by its rule only")
         inserted = await db.fetchval(
             f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
             " VALUES ($1, $2, $3, now()) ON CONFLICT (customer, tag) DO NOTHING RETURNING id",
@@ -1534,11 +1360,19 @@ async def untag_customer(customer_id: int, tag_id: int) -> None:
         await _live_customer(customer_id)
         row = await db.fetchrow(
             f"DELETE FROM {CUSTOMER_TAG} ct USING {TAG} t WHERE ct.customer = $1 AND ct.tag = $2"
-            " AND t.id = ct.tag RETURNING ct.id, ct.branch_id, t.name",
+            " AND t.id = ct.tag AND ct.source = 'manual' RETURNING ct.id, ct.branch_id, t.name",
             customer_id,
             tag_id,
         )
         if row is None:
+            if await db.fetchval(
+                f"SELECT 1 FROM {CUSTOMER_TAG} WHERE customer = $1 AND tag = $2",
+                customer_id,
+                tag_id,
+            ):
+                raise Problem(
+                    409, "the tag's rule set this tag: change the rule instead", code="rule_tag"
+                )
             raise not_found(f"tag {tag_id} on customer {customer_id}")
         await audit.record(
             audit.Action.DELETE,
@@ -1631,6 +1465,7 @@ async def update_product(product_id: int, data: ProductPatch) -> ProductOut:
         changed = {k: v for k, v in values.items() if row[k] != v}
         if not changed:
             return _product_out(row)
+        balance_type_changed = "balance_type" in changed
         assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
         updated = await db.fetchrow(
             f"UPDATE {PRODUCT} SET {assignments}, updated_at = now() WHERE id = $1"
@@ -1639,6 +1474,8 @@ async def update_product(product_id: int, data: ProductPatch) -> ProductOut:
             *changed.values(),
         )
         assert updated is not None
+        if balance_type_changed:
+            await search.refresh_aum_of_product(product_id)
         await audit.record(
             audit.Action.UPDATE,
             ENTITY_PRODUCT,

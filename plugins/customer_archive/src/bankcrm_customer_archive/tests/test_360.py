@@ -32,7 +32,8 @@ async def test_core_sections(
     body = view.json()
     assert body["branch_id"] == world.branch("BJ-HD")
     sections = {s["key"]: s for s in body["sections"]}
-    assert list(sections) == ["customer_archive.profile", "customer_archive.holdings"]
+    assert list(sections)[:2] == ["customer_archive.profile", "customer_archive.holdings"]
+    assert "customer_archive.portrait" in sections
     assert sections["customer_archive.profile"]["data"]["customer"]["name"] == "王秀英"
     accounts = sections["customer_archive.holdings"]["data"]
     assert Decimal(accounts["aum"]["CNY"]) == Decimal("150000.50")
@@ -55,7 +56,8 @@ async def test_core_sections(
     with world.bind(narrow):
         only = await services.core_sections(customer_id, narrow)
     assert only is not None
-    assert [s.key for s in only] == ["customer_archive.profile"]
+    assert only[0].key == "customer_archive.profile"
+    assert "customer_archive.holdings" not in [s.key for s in only]
 
 
 async def test_sections_from_enabled_plugins(
@@ -93,11 +95,15 @@ async def test_sections_from_enabled_plugins(
     with world.bind(scope):
         enabled = await services.customer_360(hd_customer, kernel.registry)
         disabled = await services.customer_360(cy_customer, kernel.registry)
-    assert [(s.plugin, s.key) for s in enabled.sections] == [
+    # customer_archive's own sections come first, then the other plugins'.
+    assert [(s.plugin, s.key) for s in enabled.sections][:2] == [
         ("customer_archive", "customer_archive.profile"),
         ("customer_archive", "customer_archive.holdings"),
-        ("notes", "notes.latest"),
     ]
+    assert [(s.plugin, s.key) for s in enabled.sections if s.plugin != "customer_archive"] == [
+        ("notes", "notes.latest")
+    ]
+    assert enabled.sections[-1].plugin == "notes"
     assert enabled.sections[-1].data == {"about": "王秀英"}
-    assert [s.plugin for s in disabled.sections] == ["customer_archive", "customer_archive"]
+    assert {s.plugin for s in disabled.sections} == {"customer_archive"}
     assert seen == [(hd_customer, scope.actor)]

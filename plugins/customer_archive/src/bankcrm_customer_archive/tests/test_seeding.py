@@ -20,7 +20,8 @@ async def test_demo_seed_is_realistic(world: World, kit: Any) -> None:
             " JOIN customer_archive_product p ON p.id = h.product"
         )
         tags = await db.fetch(
-            "SELECT branch_id, count(*) AS n FROM customer_archive_tag GROUP BY 1"
+            "SELECT branch_id, count(*) AS n FROM customer_archive_tag WHERE kind = 'manual'"
+            " GROUP BY 1"
         )
         contacts = await db.fetchval("SELECT count(*) FROM customer_archive_customer_contact")
         addresses = await db.fetchval("SELECT count(*) FROM customer_archive_customer_address")

@@ -1,0 +1,108 @@
+"""REST for rule tags, value tiers and the portrait (under ``/api/v1/customer_archive``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Struct
+
+from bankcrm_customer_archive import portrait, tagging, tiers
+from bankcrm_customer_archive.access import CUSTOMER_READ, TAG_READ, TAG_WRITE, TIER_MANAGE
+from bankcrm_customer_archive.schemas import Id
+
+BranchQuery = Annotated[
+    int | None,
+    QueryParameter(ge=1, le=2**31 - 1, description="Only this branch's rules"),
+]
+
+
+class TagRuleController(Controller):
+    path = "/tag-rules"
+    tags = ("customer_archive: tags",)
+
+    @get("/", opt={"permission": TAG_READ})
+    async def list_rules(self, branch_id: BranchQuery = None) -> list[tagging.RuleOut]:
+        """Rule tags of the branches in your scope, with their last evaluation."""
+        return await tagging.list_rules(branch_id)
+
+    @post("/", opt={"permission": TAG_WRITE})
+    async def create(self, data: JSONBody[tagging.RuleIn]) -> tagging.RuleOut:
+        """Create a rule tag: a tag of kind ``rule`` and the customer filter that assigns
+        it (422 with ``body.criteria.<field>`` errors for a filter that cannot be used)."""
+        return await tagging.create_rule(data)
+
+    @post("/preview", opt={"permission": TAG_WRITE}, status_code=200)
+    async def preview(self, data: JSONBody[tagging.PreviewIn]) -> tagging.PreviewOut:
+        """How many of the branch's customers the criteria select now; nothing is saved."""
+        return await tagging.preview(data)
+
+    @get("/{rule_id:int}", opt={"permission": TAG_READ})
+    async def detail(self, rule_id: FromPath[int]) -> tagging.RuleOut:
+        return await tagging.get_rule(rule_id)
+
+    @patch("/{rule_id:int}", opt={"permission": TAG_WRITE})
+    async def update(
+        self, rule_id: FromPath[int], data: JSONBody[tagging.RulePatch]
+    ) -> tagging.RuleOut:
+        """Change the criteria, description or activity (links follow at the next
+        evaluation)."""
+        return await tagging.update_rule(rule_id, data)
+
+    @delete("/{rule_id:int}", opt={"permission": TAG_WRITE}, status_code=204)
+    async def remove(self, rule_id: FromPath[int]) -> None:
+        """Delete the rule, its tag and every link of the tag."""
+        await tagging.delete_rule(rule_id)
+
+    @post("/{rule_id:int}/evaluate", opt={"permission": TAG_WRITE}, status_code=202)
+    async def evaluate(self, rule_id: FromPath[int]) -> tagging.EvaluationQueued:
+        """Queue an evaluation of the rule now; the rule shows its counts when done."""
+        return await tagging.enqueue_evaluation(rule_id)
+
+
+class RecomputeIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    branch_id: Id | None = None
+    """This branch and its sub-branches (within your scope); default: your whole scope."""
+
+
+class RecomputeQueued(Struct):
+    message_id: str
+    branch_ids: list[int]
+
+
+class TierController(Controller):
+    path = "/value-tiers"
+    tags = ("customer_archive: value tiers",)
+
+    @post("/recompute", opt={"permission": TIER_MANAGE}, status_code=202)
+    async def recompute(self, data: JSONBody[RecomputeIn]) -> RecomputeQueued:
+        """Queue a recomputation of value tiers with each branch's thresholds (set them in
+        the plugin settings, ``value_tiers``)."""
+        message_id, branch_ids = await tiers.enqueue_recompute(data.branch_id)
+        return RecomputeQueued(message_id, branch_ids)
+
+
+class CustomerTierOut(Struct):
+    customer_id: int
+    value_tier: str | None
+
+
+class PortraitController(Controller):
+    path = "/customers/{customer_id:int}"
+    tags = ("customer_archive: customers",)
+
+    @get("/portrait", opt={"permission": CUSTOMER_READ})
+    async def get_portrait(self, customer_id: FromPath[int]) -> portrait.Portrait:
+        """The customer portrait (画像): tier, AUM and trend, product mix, tags, ratings,
+        tenure, activity and derived traits; personal data masked; the view is audited."""
+        return await portrait.portrait(customer_id)
+
+    @post("/value-tier", opt={"permission": TIER_MANAGE}, status_code=200)
+    async def recompute_tier(self, customer_id: FromPath[int]) -> CustomerTierOut:
+        """Recompute this customer's value tier now (a change is kept in the rating
+        history)."""
+        return CustomerTierOut(customer_id, await tiers.recompute_customer_tier(customer_id))
+
+
+TAGGING_ROUTES: list[Any] = [TagRuleController, TierController, PortraitController]
