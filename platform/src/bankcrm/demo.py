@@ -55,6 +55,13 @@ ROLES = [
             "customer_archive.holding.read",
             "customer_archive.holding.write",
             "customer_archive.tag.read",
+            "customer_archive.contract.read",
+            "customer_archive.contract.write",
+            "customer_archive.rating.write",
+            "customer_archive.import.read",
+            "customer_archive.import.write",
+            "customer_archive.duplicate.read",
+            "customer_archive.duplicate.review",
         ),
     ),
     RoleSpec(
@@ -72,7 +79,14 @@ ROLES = [
         "auditor",
         "审计员",
         "Auditor",
-        ("bankcrm.audit.read", "customer_archive.customer.read", "customer_archive.holding.read"),
+        (
+            "bankcrm.audit.read",
+            "customer_archive.customer.read",
+            "customer_archive.holding.read",
+            "customer_archive.contract.read",
+            "customer_archive.import.read",
+            "customer_archive.duplicate.read",
+        ),
     ),
 ]
 
