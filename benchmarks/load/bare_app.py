@@ -42,7 +42,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from bankcrm import auth, db
-from bankcrm_customer_archive import services
+from bankcrm_customer_archive import search, services
 
 # The statement bankcrm.auth.scope_for_session sends on every request, copied so that
 # PostgreSQL plans and runs the same work on both sides (asyncpg prepares each once).
@@ -183,18 +183,13 @@ async def customer_360(
 async def customer_search(
     request: Request[Any, Any, Any], q: FromQuery[str], limit: FromQuery[int] = 50
 ) -> dict[str, Any]:
-    # No fuzzy fallback: the load only sends names and pinyin of existing customers.
-    query = services._Query()
-    await services._search_conditions(services.CustomerFilter(q=q), query)
-    limit_arg = query.arg(limit + 1)
-    sql = (
-        f"SELECT {services._SUMMARY_COLUMNS} FROM {services.CUSTOMER} c"
-        f" WHERE {' AND '.join(query.conditions)} ORDER BY c.id DESC LIMIT {limit_arg}"
-    )
+    # The platform's own statement (search.search_statement is what search_customers
+    # sends). No fuzzy fallback: the load only sends names and pinyin of existing customers.
+    statement = await search.search_statement(search.CustomerFilter(q=q), limit + 1)
     async with STATE.pool.acquire() as connection:
         actor = await authenticate(connection, request)
         await scoped(connection, actor)
-        rows = await connection.fetch(sql, *query.args)
+        rows = [] if statement is None else await connection.fetch(statement[0], *statement[1])
     items = [dict(r) for r in rows[:limit]]
     return {"items": items, "next_cursor": str(items[-1]["id"]) if len(rows) > limit else None}
 

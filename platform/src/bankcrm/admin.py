@@ -11,6 +11,8 @@ What a screen means (for plugin authors):
   with the matching ``.write`` (``customer_archive.customer.read`` / ``.write``), any other
   permission opens it for reading and writing. The screen is shown only where the plugin
   is enabled, and row-level security applies to every query.
+- ``read_only=True`` refuses every write (creating, editing, deleting) to everyone, as
+  for the audit trail: ledgers and queues that only the plugin's service may change;
 - ``read_only_columns`` cannot be changed once a row exists (creating a row sets them);
   ``masked_columns`` are always masked in the admin, cannot be filtered, sorted or
   searched on, and are masked in the audit trail too (revealing goes through the REST API

@@ -73,6 +73,10 @@ class AdminScreen:
     allow_create: bool = True
     """False where rows need what only the plugin's service does (encrypting, validating):
     the admin then refuses to create them and points to the REST API or the import."""
+    read_only: bool = False
+    """True for ledgers and queues that change only through the plugin's service (a merge
+    ledger, a review queue): the admin then refuses every write, deletes included, to
+    every user, superusers too."""
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from bankcrm_customer_archive.access import (
     PRODUCT_READ,
     TAG_READ,
 )
+from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
 from bankcrm_customer_archive.importing.admin import IMPORT_BATCH_SCREEN
 from bankcrm_customer_archive.profile_admin import PROFILE_SCREENS
+from bankcrm_customer_archive.search_admin import SAVED_SEARCH_SCREEN
 from bankcrm_customer_archive.services import ENTITY_CUSTOMER
 from bankcrm_customer_archive.tables import (
     Customer,
@@ -212,4 +214,6 @@ SCREENS: tuple[AdminScreen, ...] = (
     TAG_SCREEN,
     *PROFILE_SCREENS,
     IMPORT_BATCH_SCREEN,
+    *DEDUPE_SCREENS,
+    SAVED_SEARCH_SCREEN,
 )

@@ -253,11 +253,6 @@ VIEW_360_SQL = f"""WITH c AS MATERIALIZED (
 SELECT {_DETAIL_COLUMNS}, {_HOLDINGS_JSON} AS holdings
 FROM c CROSS JOIN v LEFT JOIN piccolo_user u ON u.id = c.relationship_manager"""
 
-_SUMMARY_COLUMNS = f"""c.id, c.branch_id, c.kind, c.name, c.name_pinyin, c.gender, c.id_type,
-  c.id_number_masked, c.phone, c.status, c.relationship_manager, c.created_at,
-  ARRAY(SELECT t.name FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag
-        WHERE ct.customer = c.id ORDER BY t.name) AS tags"""
-
 PROFILE_DETAIL_FIELDS = (
     "education", "income_band", "marital_status", "company_size", "registered_capital",
     "established_on", "credit_grade", "risk_tolerance", "value_tier", "last_activity_at",

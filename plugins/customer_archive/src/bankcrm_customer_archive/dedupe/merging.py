@@ -36,6 +36,7 @@ Survivorship rules (the survivor is the older customer unless the requester choo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -81,7 +82,11 @@ OWN_REFERENCES: tuple[CustomerReference, ...] = (
     CustomerReference("customer_archive_household_member", unique_with=()),
     CustomerReference("customer_archive_balance_snapshot"),
     CustomerReference("customer_archive_aum_snapshot", unique_with=("snapshot_on",)),
-    CustomerReference("customer_archive_contract"),
+    # Documents carry their contract's branch, so they follow it to the survivor's.
+    CustomerReference(
+        "customer_archive_contract",
+        followers=(("customer_archive_contract_document", "contract"),),
+    ),
     CustomerReference("customer_archive_rating"),
 )  # fmt: skip
 """customer_archive's own tables that point at a customer (its ``customer_references``)."""
@@ -114,6 +119,9 @@ class MergeOut(msgspec.Struct, kw_only=True):
     """Rows moved to the survivor, per table."""
     dropped: dict[str, int]
     """Rows of the merged customer removed as duplicates or derived data, per table."""
+    followed: dict[str, int]
+    """Dependent rows (contract documents) moved to the survivor's branch with their
+    re-pointed parents, per table."""
 
 
 def _merge_out(row: Mapping[str, Any]) -> MergeOut:
@@ -128,6 +136,7 @@ def _merge_out(row: Mapping[str, Any]) -> MergeOut:
         decided_by=row["decided_by"], decided_at=row["decided_at"],
         unmerged_by=row["unmerged_by"], unmerged_at=row["unmerged_at"],
         repointed=counts(row["repointed"]), dropped=counts(row["dropped"]),
+        followed=counts(row["followed"]),
     )  # fmt: skip
 
 
@@ -147,14 +156,20 @@ def references(registry: PluginRegistry | None) -> list[CustomerReference]:
 
 
 async def _existing(refs: Sequence[CustomerReference]) -> list[CustomerReference]:
-    """The declarations whose table exists (a plugin's migration may not have run)."""
+    """The declarations whose table exists (a plugin's migration may not have run), with
+    only the followers whose table exists."""
+    names = {r.table for r in refs} | {table for r in refs for table, _ in r.followers}
     tables = await db.fetch(
         "SELECT table_name::text AS name FROM information_schema.tables"
         " WHERE table_schema = current_schema() AND table_name = ANY($1::text[])",
-        sorted({r.table for r in refs}),
+        sorted(names),
     )
     present = {t["name"] for t in tables}
-    return [r for r in refs if r.table in present]
+    return [
+        dataclasses.replace(r, followers=tuple(f for f in r.followers if f[0] in present))
+        for r in refs
+        if r.table in present
+    ]
 
 
 def _ident(name: str) -> str:
@@ -321,6 +336,7 @@ class _Ledger:
     rows_before: dict[str, dict[int, dict[str, Any]]]
     repointed: dict[str, list[int]]
     dropped: dict[str, list[int]]
+    followed: dict[str, list[dict[str, int]]]
 
 
 async def _snapshot_rows(
@@ -383,14 +399,49 @@ async def _repoint(
         if ref.demote is not None:
             await _demote(ref, survivor_id, merged_id)
         moves_branch = ref.moves_branch and await _has_branch(ref.table)
-        rows = await db.fetch(
-            f"UPDATE {ref.table} SET {column} = $2"
-            + (", branch_id = $3" if moves_branch else "")
-            + f" WHERE {column} = $1 RETURNING id",
-            *((merged_id, survivor_id, survivor["branch_id"]) if moves_branch
-              else (merged_id, survivor_id)),
-        )  # fmt: skip
-        ledger.repointed.setdefault(ref.table, []).extend(r["id"] for r in rows)
+        try:
+            rows = await db.fetch(
+                f"UPDATE {ref.table} SET {column} = $2"
+                + (", branch_id = $3" if moves_branch else "")
+                + f" WHERE {column} = $1 RETURNING id",
+                *((merged_id, survivor_id, survivor["branch_id"]) if moves_branch
+                  else (merged_id, survivor_id)),
+            )  # fmt: skip
+        except asyncpg.UniqueViolationError as exc:
+            # A contract number the survivor's branch already uses, for example.
+            raise Problem(
+                409,
+                f"a row of {ref.table} of customer {merged_id} clashes with one in the"
+                f" survivor's branch ({exc.constraint_name}); change one of them first",
+                code="merge_conflict",
+            ) from exc
+        moved = [r["id"] for r in rows]
+        ledger.repointed.setdefault(ref.table, []).extend(moved)
+        if moves_branch and moved:
+            for table, parent in ref.followers:
+                await _follow(table, parent, moved, survivor["branch_id"], ledger)
+
+
+async def _follow(
+    table: str, parent: str, parent_ids: Sequence[int], branch_id: int, ledger: _Ledger
+) -> None:
+    """Move the rows of ``table`` that belong to the re-pointed ``parent_ids`` to
+    ``branch_id``, recording every one of them with the branch it had."""
+    rows = await db.fetch(
+        f"SELECT id, branch_id FROM {table} WHERE {_ident(parent)} = ANY($1::bigint[])"
+        " ORDER BY id FOR UPDATE",
+        list(parent_ids),
+    )
+    if not rows:
+        return
+    ledger.followed.setdefault(table, []).extend(
+        {"id": r["id"], "branch_id": r["branch_id"]} for r in rows
+    )
+    await db.fetch(
+        f"UPDATE {table} SET branch_id = $2 WHERE id = ANY($1::bigint[])",
+        [r["id"] for r in rows],
+        branch_id,
+    )
 
 
 async def _demote(ref: CustomerReference, survivor_id: int, merged_id: int) -> None:
@@ -432,7 +483,7 @@ async def approve_merge(merge_id: int, registry: PluginRegistry | None) -> Merge
         survivor_before = await _row_json(CUSTOMER, survivor_id)
         merged_before = await _row_json(CUSTOMER, merged_id)
         refs = await _existing(references(registry))
-        ledger = _Ledger({}, {}, {})
+        ledger = _Ledger({}, {}, {}, {})
         await _snapshot_rows(refs, [survivor_id, merged_id], ledger)
 
         # The merged customer goes first: its identity may move to the survivor, and
@@ -461,12 +512,13 @@ async def approve_merge(merge_id: int, registry: PluginRegistry | None) -> Merge
         result = await db.fetchrow(
             f"UPDATE {MERGE} SET status = 'merged', decided_by = $2, decided_at = now(),"
             " survivor_before = $3::jsonb, merged_before = $4::jsonb, survivor_after = $5::jsonb,"
-            " rows_before = $6::jsonb, repointed = $7::jsonb, dropped = $8::jsonb"
-            " WHERE id = $1 RETURNING *",
+            " rows_before = $6::jsonb, repointed = $7::jsonb, dropped = $8::jsonb,"
+            " followed = $9::jsonb WHERE id = $1 RETURNING *",
             merge_id, scope.user_id, db.jsonb(survivor_before), db.jsonb(merged_before),
             db.jsonb(survivor_after), db.jsonb(rows_before),
             db.jsonb({t: ids for t, ids in ledger.repointed.items() if ids}),
             db.jsonb({t: ids for t, ids in ledger.dropped.items() if ids}),
+            db.jsonb(ledger.followed),
         )  # fmt: skip
         assert result is not None
         if request["candidate"] is not None:
@@ -502,7 +554,12 @@ async def approve_merge(merge_id: int, registry: PluginRegistry | None) -> Merge
             merge_id,
             branch_id=request["branch_id"],
             before={"status": "requested"},
-            after={"status": "merged", "repointed": out.repointed, "dropped": out.dropped},
+            after={
+                "status": "merged",
+                "repointed": out.repointed,
+                "dropped": out.dropped,
+                "followed": out.followed,
+            },
         )
         await events.emit(events.CUSTOMER_MERGED, survivor_id=survivor_id, merged_id=merged_id,
                           merge_id=merge_id, branch_id=survivor["branch_id"])  # fmt: skip
@@ -534,6 +591,35 @@ async def _restore_rows(table: str, rows: list[dict[str, Any]], insert_ids: set[
         sorted(insert_ids),
     )
     return len(updated) + len(inserted)
+
+
+async def _restore_followers(
+    refs: Sequence[CustomerReference],
+    repointed: Mapping[str, list[int]],
+    followed: Mapping[str, list[dict[str, int]]],
+) -> None:
+    """Give the recorded dependent rows their branches back, and let those added since the
+    merge (a document attached to a moved contract) follow their restored parent."""
+    for table, rows in followed.items():
+        await db.fetch(
+            f"UPDATE {table} t SET branch_id = r.branch_id"
+            " FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, branch_id bigint)"
+            " WHERE t.id = r.id AND t.branch_id IS DISTINCT FROM r.branch_id",
+            db.jsonb(rows),
+        )
+    for ref in refs:
+        parent_ids = repointed.get(ref.table, [])
+        if not (ref.moves_branch and parent_ids):
+            continue
+        for table, parent in ref.followers:
+            recorded = [r["id"] for r in followed.get(table, [])]
+            await db.fetch(
+                f"UPDATE {table} t SET branch_id = p.branch_id FROM {ref.table} p"
+                f" WHERE p.id = t.{_ident(parent)} AND p.id = ANY($1::bigint[])"
+                " AND t.id <> ALL($2::bigint[]) AND t.branch_id IS DISTINCT FROM p.branch_id",
+                parent_ids,
+                recorded,
+            )
 
 
 async def unmerge(merge_id: int, registry: PluginRegistry | None, reason: str = "") -> MergeOut:
@@ -576,6 +662,8 @@ async def unmerge(merge_id: int, registry: PluginRegistry | None, reason: str = 
         for table, rows in rows_before.items():
             if table not in derived:
                 await _restore_rows(table, rows, set(dropped.get(table, ())))
+        await _restore_followers(refs, json.loads(request["repointed"]),
+                                 json.loads(request["followed"]))  # fmt: skip
         result = await db.fetchrow(
             f"UPDATE {MERGE} SET status = 'unmerged', unmerged_by = $2, unmerged_at = now()"
             " WHERE id = $1 RETURNING *",

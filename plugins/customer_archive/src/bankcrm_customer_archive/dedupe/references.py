@@ -39,14 +39,24 @@ class CustomerReference:
     moves_branch: bool = True
     """Set ``branch_id`` to the survivor's branch when re-pointing (child rows carry their
     customer's branch); False for rows that belong to a branch of their own."""
+    followers: tuple[tuple[str, str], ...] = ()
+    """``(table, column)`` pairs of dependent tables whose rows point at a row of ``table``
+    (not at the customer) and carry its branch, such as
+    ``("customer_archive_contract_document", "contract")``: when re-pointed rows move to
+    the survivor's branch, their followers move too (and back on un-merge), so row-level
+    security keeps showing them to whoever sees their parent."""
 
     def __post_init__(self) -> None:
+        if self.followers and (self.derived or self.unique_with is not None):
+            # Such rows may be deleted by a merge, which their followers would block.
+            raise ValueError("followers need rows that a merge re-points, never deletes")
         for name in (
             self.table,
             self.column,
             *(self.unique_with or ()),
             *self.demote_within,
             *((self.demote,) if self.demote else ()),
+            *(name for pair in self.followers for name in pair),
         ):
             if not _IDENTIFIER.fullmatch(name):
                 raise ValueError(f"{name!r} is not a plain lower-case SQL identifier")

@@ -92,6 +92,10 @@ class CustomerMerge(Table, tablename="customer_archive_merge"):
     dropped = JSONB(default="{}")
     """``{table: [id, ...]}``: rows of the merged customer deleted as duplicates of the
     survivor's (a tag both had) or as derived data (search keys)."""
+    followed = JSONB(default="{}")
+    """``{table: [{"id", "branch_id"}, ...]}``: rows of dependent tables (contract
+    documents) moved to the survivor's branch with the rows they belong to, and the branch
+    each had before (ids only: their content is never copied into the ledger)."""
 
 
 DEDUPE_TABLES: list[type[Table]] = [DuplicateCandidate, CustomerMerge]

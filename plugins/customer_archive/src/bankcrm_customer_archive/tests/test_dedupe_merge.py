@@ -1,5 +1,6 @@
 """Review queue, maker-checker merge and exact un-merge, through the REST API."""
 
+import json
 from typing import Any
 
 import asyncpg
@@ -9,6 +10,7 @@ from bankcrm import db
 from bankcrm.context import Scope
 from bankcrm_customer_archive.dedupe import detection, merging
 from bankcrm_customer_archive.services import CustomerReference
+from bankcrm_sdk.isolation import branch_user_client
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"
@@ -245,4 +247,119 @@ async def test_plugin_rows_follow_the_customer_through_the_hook(
         assert await snapshot(world) == before
     finally:
         await owner.execute("DROP TABLE dedupe_test_visit")
+        await owner.close()
+
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+async def test_cross_branch_merge_moves_contract_documents_and_unmerge_restores_them(
+    world: World, kit: Any, bj: httpx.AsyncClient
+) -> None:
+    """BJ-HD and BJ-CY hold the same man; the BJ-CY record has a signed contract with a
+    scanned document, which must stay readable to BJ-HD once the record moves there."""
+    hd, cy = world.branch("BJ-HD"), world.branch("BJ-CY")
+    survivor = await kit.create(bj, name="李建国", branch_id=hd,
+                                id_number=kit.resident_id(order="311"))  # fmt: skip
+    merged = await kit.create(bj, name="李建国", branch_id=cy, phone="13912345678",
+                              id_number=kit.resident_id(order="313"))  # fmt: skip
+    contract = await bj.post(
+        f"{BASE}/customers/{merged['id']}/contracts",
+        json={"kind": "loan", "number": "CY-JK-0001", "signed_on": "2026-01-05",
+              "status": "active", "amount": "300000"},
+    )  # fmt: skip
+    assert contract.status_code == 201, contract.text
+    uploaded = await bj.post(
+        f"{BASE}/contracts/{contract.json()['id']}/documents",
+        files={"file": ("借款合同.pdf", PDF, "application/pdf")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    document_url = f"{BASE}/contract-documents/{uploaded.json()['id']}"
+    checker = await branch_user_client(world, "BJ")  # a second BJ-level user
+    haidian = await branch_user_client(world, "BJ-HD")  # every permission, BJ-HD only
+    assert (await haidian.get(document_url)).status_code == 404  # BJ-CY's, for now
+    before = await snapshot(world)
+
+    requested = await bj.post(f"{BASE}/merges", json={"survivor_id": survivor["id"],
+                                                      "merged_id": merged["id"]})  # fmt: skip
+    assert requested.status_code == 201, requested.text
+    merge = requested.json()
+    assert merge["branch_id"] == world.branch("BJ")  # the pair's lowest common branch
+    approved = await checker.post(f"{BASE}/merges/{merge['id']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["repointed"]["customer_archive_contract"] == 1
+    assert approved.json()["followed"] == {"customer_archive_contract_document": 1}
+
+    download = await haidian.get(document_url)
+    assert download.status_code == 200, download.text
+    assert download.content == PDF
+    contracts = (await haidian.get(f"{BASE}/customers/{survivor['id']}/contracts")).json()
+    assert [c["number"] for c in contracts] == ["CY-JK-0001"]
+    ledger = await admin_ledger(world, merge["id"])
+    assert ledger["followed"] == {
+        "customer_archive_contract_document": [{"id": uploaded.json()["id"], "branch_id": cy}]
+    }
+    assert "customer_archive_contract_document" not in ledger["rows_before"]  # no bytes
+
+    undone = await checker.post(f"{BASE}/merges/{merge['id']}/unmerge", json={})
+    assert undone.status_code == 200, undone.text
+    after = await snapshot(world)
+    assert (
+        after["customer_archive_contract_document"] == before["customer_archive_contract_document"]
+    )
+    assert after == before
+    assert (await haidian.get(document_url)).status_code == 404
+
+    # The ledger in the admin: listed without its before-images, and never writable,
+    # not even by a head-office superuser.
+    admin = await world.client("demo.admin")
+    response = await admin.get("/admin/")
+    assert response.status_code == 200
+    admin.headers["X-CSRFToken"] = admin.cookies["csrftoken"]
+    ledger_url = f"/admin/api/tables/customer_archive_merge/{merge['id']}/"
+    shown = await admin.get(ledger_url)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["status"] == "unmerged"
+    assert not {"rows_before", "survivor_before", "merged_before"} & set(shown.json())
+    for method in ("PATCH", "DELETE"):
+        refused = await admin.request(method, ledger_url, json={} if method == "PATCH" else None)
+        assert refused.status_code == 405, (method, refused.text)
+    listed = await admin.get("/admin/api/tables/customer_archive_saved_search/")
+    assert listed.status_code == 200, listed.text
+
+
+async def test_merge_refused_when_a_contract_number_is_taken_in_the_survivor_branch(
+    world: World, kit: Any, bj: httpx.AsyncClient
+) -> None:
+    hd, cy = world.branch("BJ-HD"), world.branch("BJ-CY")
+    survivor = await kit.create(bj, name="李建国", branch_id=hd,
+                                id_number=kit.resident_id(order="311"))  # fmt: skip
+    merged = await kit.create(bj, name="李建国", branch_id=cy,
+                              id_number=kit.resident_id(order="313"))  # fmt: skip
+    for customer in (survivor, merged):
+        created = await bj.post(f"{BASE}/customers/{customer['id']}/contracts",
+                                json={"kind": "deposit", "number": "CK-0001"})  # fmt: skip
+        assert created.status_code == 201, created.text
+    before = await snapshot(world)
+    merge = (await bj.post(f"{BASE}/merges", json={"survivor_id": survivor["id"],
+                                                   "merged_id": merged["id"]})).json()  # fmt: skip
+    admin = await world.client("demo.admin")
+    refused = await admin.post(f"{BASE}/merges/{merge['id']}/approve", json={})
+    assert refused.status_code == 409, refused.text
+    assert "customer_archive_contract" in refused.json()["detail"]
+    assert (await bj.get(f"{BASE}/merges/{merge['id']}")).json()["status"] == "requested"
+    assert await snapshot(world) == before
+
+
+async def admin_ledger(world: World, merge_id: int) -> dict[str, Any]:
+    owner = await asyncpg.connect(world.kernel.owner_url)
+    try:
+        row = await owner.fetchrow(
+            "SELECT followed::text, rows_before::text FROM customer_archive_merge WHERE id = $1",
+            merge_id,
+        )
+        assert row is not None
+        return {"followed": json.loads(row["followed"]),
+                "rows_before": json.loads(row["rows_before"])}  # fmt: skip
+    finally:
         await owner.close()
