@@ -128,9 +128,9 @@ async def test_documents_upload_download_scope_and_audit(
     assert (await sh.post(documents)).status_code == 404  # even without a file
     assert len(await kit.audit(document["id"], "view", "customer_archive.contract_document")) == 1
 
-    # Without contract.read (a relationship manager's role) no download either.
-    rm = await world.client("demo.bj.rm")
-    assert (await rm.get(document_url)).status_code == 403
+    # Without contract.read (a teller's role) no download either.
+    teller = await world.client("demo.teller")
+    assert (await teller.get(document_url)).status_code == 403
 
     assert (await bj.delete(document_url)).status_code == 204
     assert (await bj.get(document_url)).status_code == 404
