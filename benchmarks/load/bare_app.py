@@ -42,7 +42,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from bankcrm import auth, db
-from bankcrm_customer_archive import search, services
+from bankcrm_customer_archive import search, services, view_360
 
 # The statement bankcrm.auth.scope_for_session sends on every request, copied so that
 # PostgreSQL plans and runs the same work on both sides (asyncpg prepares each once).
@@ -57,7 +57,12 @@ BRANCH_SQL = "SELECT id, path FROM bankcrm_branch"
 # statement constants, and for search the plugin's own query builder (which only assembles
 # text and arguments for a name query), so the baseline cannot drift from the plugin while
 # it changes. What the bare app skips is everything around the SQL.
-JSON_COLUMNS = ("tags", "addresses", "contacts", "holdings")
+JSON_COLUMNS = (
+    "tags", "addresses", "contacts", "holdings",
+    # the 360 statement's profile panels and portrait aggregates
+    "relations", "household", "channels", "rating_history", "contracts", "aum_points",
+    "holding_totals", "opened", "mix", "trend", "averages", "tag_marks", "latest_ratings",
+)  # fmt: skip
 
 # Kept identical to bankcrm.server._serve so that only the application differs.
 UVICORN_FLAGS: dict[str, Any] = {
@@ -143,7 +148,7 @@ def not_found(what: str) -> NotFoundException:
 def record(row: asyncpg.Record) -> dict[str, Any]:
     values = dict(row)
     for column in JSON_COLUMNS:
-        if column in values:
+        if values.get(column) is not None:
             values[column] = msgspec.json.decode(values[column])
     return values
 
@@ -171,8 +176,12 @@ async def customer_360(
     async with STATE.pool.acquire() as connection:
         actor = await authenticate(connection, request)
         await scoped(connection, actor)
+        # The platform's one 360 statement; the manager may read contracts and holdings.
         row = await connection.fetchrow(
-            services.VIEW_360_SQL, customer_id, '{"screen": "360"}', uuid.uuid4().hex
+            view_360.VIEW_360_SQL,
+            *view_360.view_360_arguments(
+                customer_id, uuid.uuid4().hex, reads_contracts=True, reads_holdings=True
+            ),
         )
     if row is None:
         raise not_found(f"customer {customer_id}")

@@ -57,7 +57,6 @@ ROLES = [
             "customer_archive.tag.read",
             "customer_archive.contract.read",
             "customer_archive.contract.write",
-            "customer_archive.rating.write",
             "customer_archive.import.read",
             "customer_archive.import.write",
             "customer_archive.duplicate.read",

@@ -30,6 +30,7 @@ Traits (derived labels, computed at read time, each with its reason):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,14 @@ from bankcrm_customer_archive.access import HOLDING_READ
 from bankcrm_customer_archive.services import Section
 from bankcrm_customer_archive.tiers import tier_settings
 
-__all__ = ["PORTRAIT_SECTION", "Portrait", "portrait", "portrait_section"]
+__all__ = [
+    "PORTRAIT_COLUMNS",
+    "PORTRAIT_SECTION",
+    "Portrait",
+    "portrait",
+    "portrait_section",
+    "portrait_section_of",
+]
 
 PORTRAIT_SECTION = "customer_archive.portrait"
 TREND_THRESHOLD = Decimal("0.05")
@@ -130,16 +138,12 @@ class Portrait(Struct):
     traits: list[Trait]
 
 
-_READ = """
-  SELECT c.id, c.branch_id, c.kind, c.name, c.gender, c.birth_date, c.phone,
-    c.id_number_masked, c.status, c.value_tier, c.credit_grade, c.risk_tolerance,
-    c.last_activity_at, c.created_at,
-    (SELECT json_build_object(
+PORTRAIT_COLUMNS = """(SELECT json_build_object(
         'aum', sum(h.balance) FILTER (WHERE p.balance_type = 'asset' AND h.currency = 'CNY'),
         'credit_open', count(*) FILTER (WHERE p.balance_type = 'credit'),
         'products', count(DISTINCT h.product))
      FROM customer_archive_holding h JOIN customer_archive_product p ON p.id = h.product
-     WHERE h.customer = c.id AND h.status <> 'closed') AS holdings,
+     WHERE h.customer = c.id AND h.status <> 'closed') AS holding_totals,
     (SELECT json_build_object('first', min(h.opened_on), 'last', max(h.opened_on))
      FROM customer_archive_holding h WHERE h.customer = c.id) AS opened,
     (SELECT coalesce(json_agg(json_build_object('category', m.category, 'holdings', m.n,
@@ -164,16 +168,24 @@ _READ = """
     (SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name, 'color', t.color,
         'kind', t.kind, 'source', ct.source, 'since', ct.created_at) ORDER BY t.name), '[]')
      FROM customer_archive_customer_tag ct JOIN customer_archive_tag t ON t.id = ct.tag
-     WHERE ct.customer = c.id) AS tags,
+     WHERE ct.customer = c.id) AS tag_marks,
     (SELECT coalesce(json_agg(json_build_object('kind', r.kind, 'value', r.value,
         'source', r.source, 'rated_at', r.rated_at) ORDER BY r.kind), '[]')
      FROM (SELECT DISTINCT ON (kind) kind, value, source, rated_at
            FROM customer_archive_rating WHERE customer = c.id
-           ORDER BY kind, rated_at DESC, id DESC) r) AS ratings,
+           ORDER BY kind, rated_at DESC, id DESC) r) AS latest_ratings,
     (SELECT count(*) FROM customer_archive_contact_channel k WHERE k.customer = c.id)
-      AS channels,
+      AS channel_count,
     (SELECT count(*) FROM customer_archive_customer_contact k WHERE k.customer = c.id)
-      AS persons"""
+      AS person_count"""
+"""The portrait's aggregates over the customer row ``c``; the 360 statement
+(:mod:`.view_360`) reads them beside its own columns."""
+
+_READ = f"""
+  SELECT c.id, c.branch_id, c.kind, c.name, c.gender, c.birth_date, c.phone,
+    c.id_number_masked, c.status, c.value_tier, c.credit_grade, c.risk_tolerance,
+    c.last_activity_at, c.created_at,
+    {PORTRAIT_COLUMNS}"""
 
 PORTRAIT_SQL = f"""WITH c AS MATERIALIZED (
   SELECT * FROM customer_archive_customer WHERE id = $1 AND deleted_at IS NULL)
@@ -221,12 +233,12 @@ def _direction(averages: dict[str, Any]) -> str | None:
     return "steady"
 
 
-async def _build(row: Any, scope: Scope) -> Portrait:
+async def _build(row: Mapping[str, Any], scope: Scope) -> Portrait:
     now = datetime.now(UTC)
     today = now.date()
     rules = await tier_settings(row["branch_id"])
     sees_holdings = scope.has(HOLDING_READ)
-    holdings = _json(row["holdings"])
+    holdings = _json(row["holding_totals"])
     opened = _json(row["opened"])
     averages = _json(row["averages"])
     first_opened = date.fromisoformat(opened["first"]) if opened["first"] else None
@@ -323,7 +335,7 @@ async def _build(row: Any, scope: Scope) -> Portrait:
         risk_tolerance=row["risk_tolerance"],
         ratings=[
             RatingMark(r["kind"], r["value"], r["source"], _datetime(r["rated_at"]))
-            for r in _json(row["ratings"])
+            for r in _json(row["latest_ratings"])
         ],
         aum=aum,
         aum_average_90d=_decimal(averages.get("last_90")) if sees_holdings else None,
@@ -333,14 +345,14 @@ async def _build(row: Any, scope: Scope) -> Portrait:
         products_held=products,
         tags=[
             TagMark(t["id"], t["name"], t["color"], t["kind"], t["source"], _datetime(t["since"]))
-            for t in _json(row["tags"])
+            for t in _json(row["tag_marks"])
         ],
         customer_since=customer_since,
         tenure_days=tenure_days,
         last_activity_at=row["last_activity_at"],
         days_since_activity=days_since_activity,
-        contact_channels=row["channels"],
-        contact_persons=row["persons"],
+        contact_channels=row["channel_count"],
+        contact_persons=row["person_count"],
         traits=traits,
     )
 
@@ -355,9 +367,15 @@ async def portrait(customer_id: int) -> Portrait:
 
 
 async def portrait_section(customer_id: int, scope: Scope) -> Section | None:
-    """The portrait as a 360 section (the 360 read has audited the view already); None
-    when the customer is not visible."""
+    """The portrait as a 360 section, read on its own (the caller has audited the view);
+    None when the customer is not visible."""
     row = await db.fetchrow(PORTRAIT_SQL, customer_id)
     if row is None:
         return None
+    return await portrait_section_of(row, scope)
+
+
+async def portrait_section_of(row: Mapping[str, Any], scope: Scope) -> Section:
+    """The portrait section from a row already read: the customer's columns (those of
+    ``_READ``) and :data:`PORTRAIT_COLUMNS`, as the 360 statement has them."""
     return Section(PORTRAIT_SECTION, "客户画像", "Portrait", {"portrait": await _build(row, scope)})

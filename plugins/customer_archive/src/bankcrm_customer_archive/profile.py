@@ -84,10 +84,12 @@ from bankcrm_customer_archive.validation import (
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "PANELS_360_COLUMNS",
     "add_channel",
     "add_household_member",
     "add_relation",
     "aum_history",
+    "aum_trend_dates",
     "balance_history",
     "create_contract",
     "create_household",
@@ -1364,10 +1366,79 @@ BACKGROUND_FIELDS = (
 AUM_TREND_DAYS = 90
 
 
-async def profile_sections(customer_id: int, scope: Scope, detail: Any) -> list[Section]:
+RATING_HISTORY_360 = 20
+_FAMILY_KINDS_ARRAY = "ARRAY[" + ", ".join(f"'{k}'" for k in sorted(FAMILY_KINDS)) + "]"
+
+PANELS_360_COLUMNS = f"""(SELECT coalesce(json_agg(json_build_object(
+    'id', r.id,
+    'customer_id', CASE WHEN r.customer = c.id THEN r.customer ELSE r.related END,
+    'related_id', CASE WHEN r.customer = c.id THEN r.related ELSE r.customer END,
+    'related_name', o.name, 'kind', r.kind,
+    'direction', CASE WHEN r.customer = c.id THEN 'outgoing' ELSE 'incoming' END,
+    'share_ratio', r.share_ratio, 'note', r.note, 'created_at', r.created_at)
+    ORDER BY r.customer = c.id DESC, r.kind, r.id), '[]')
+  FROM {RELATION} r JOIN {CUSTOMER} o
+    ON o.id = CASE WHEN r.customer = c.id THEN r.related ELSE r.customer END
+  WHERE (r.customer = c.id OR (r.related = c.id AND NOT r.kind = ANY({_FAMILY_KINDS_ARRAY})))
+    AND o.deleted_at IS NULL) AS relations,
+  (SELECT json_build_object('id', h.id, 'branch_id', h.branch_id, 'name', h.name,
+      'head_id', h.head, 'created_at', h.created_at, 'updated_at', h.updated_at,
+      'members', (SELECT coalesce(json_agg(json_build_object('customer_id', mc.id,
+          'name', mc.name, 'kind', mc.kind, 'role', mm.role) ORDER BY mm.role <> 'head', mm.id),
+        '[]') FROM {MEMBER} mm JOIN {CUSTOMER} mc ON mc.id = mm.customer
+        WHERE mm.household = h.id))
+    FROM {MEMBER} m JOIN {HOUSEHOLD} h ON h.id = m.household WHERE m.customer = c.id
+    LIMIT 1) AS household,
+  (SELECT coalesce(json_agg(json_build_object('id', ch.id, 'customer_id', ch.customer,
+      'kind', ch.kind, 'value', ch.value, 'label', ch.label, 'is_primary', ch.is_primary)
+      ORDER BY ch.kind, ch.is_primary DESC, ch.id), '[]')
+    FROM {CHANNEL} ch WHERE ch.customer = c.id) AS channels,
+  (SELECT coalesce(json_agg(json_build_object('id', rh.id, 'customer_id', rh.customer,
+      'kind', rh.kind, 'value', rh.value, 'previous', rh.previous, 'source', rh.source,
+      'rated_by', rh.rated_by, 'rated_by_name', rh.rated_by_name, 'rated_at', rh.rated_at,
+      'note', rh.note) ORDER BY rh.id DESC), '[]')
+    FROM (SELECT * FROM ({_RATING_SELECT} WHERE r.customer = c.id) h
+          ORDER BY h.id DESC LIMIT {RATING_HISTORY_360}) rh) AS rating_history,
+  CASE WHEN $4::boolean THEN (SELECT coalesce(json_agg(json_build_object('id', k.id,
+      'branch_id', k.branch_id, 'customer_id', k.customer, 'kind', k.kind,
+      'number', k.number, 'title', k.title, 'signed_on', k.signed_on,
+      'start_on', k.start_on, 'end_on', k.end_on, 'status', k.status, 'amount', k.amount,
+      'currency', k.currency, 'created_at', k.created_at, 'updated_at', k.updated_at,
+      'documents', (SELECT coalesce(json_agg(json_build_object('id', d.id,
+          'contract_id', d.contract, 'filename', d.filename, 'content_type', d.content_type,
+          'size', d.size, 'sha256', d.sha256, 'uploaded_by', d.uploaded_by,
+          'uploaded_at', d.uploaded_at) ORDER BY d.id), '[]')
+        FROM {DOCUMENT} d WHERE d.contract = k.id))
+      ORDER BY k.signed_on DESC NULLS FIRST, k.id DESC), '[]')
+    FROM {CONTRACT} k WHERE k.customer = c.id) END AS contracts,
+  CASE WHEN $5::boolean THEN (SELECT coalesce(json_agg(json_build_object(
+      'snapshot_on', s.snapshot_on, 'aum', s.aum) ORDER BY s.snapshot_on), '[]')
+    FROM {AUM_SNAPSHOT} s WHERE s.customer = c.id AND s.snapshot_on BETWEEN $6 AND $7)
+    END AS aum_points"""
+"""The profile's 360 panels as columns of the 360 statement (:mod:`.view_360`), read
+from its customer row ``c``: what :func:`list_relations`, :func:`household_of`,
+:func:`list_channels`, :func:`list_ratings`, :func:`list_contracts` and
+:func:`aum_history` answer, in one round trip instead of a dozen. Parameters: ``$4``
+may read contracts, ``$5`` may read holdings (a panel the actor may not see is not read
+at all), ``$6``..``$7`` the AUM trend's dates (:func:`aum_trend_dates`)."""
+
+
+def aum_trend_dates(today: date | None = None) -> tuple[date, date]:
+    """The AUM trend's first and last day: the :data:`AUM_TREND_DAYS` days up to ``today``
+    (the business date by default), as :func:`aum_history` reads by default."""
+    date_to = today or business_date()
+    return date_to - timedelta(days=AUM_TREND_DAYS - 1), date_to
+
+
+def _decode(value: Any, type_: Any) -> Any:
+    return msgspec.json.decode(value, type=type_)
+
+
+def profile_sections(scope: Scope, detail: Any, row: Mapping[str, Any]) -> list[Section]:
     """The profile's 360 panels: background, relations and household, ratings, and (with
     the permissions to read them) contracts and the AUM trend. ``detail`` is the
-    customer's :class:`~.schemas.CustomerDetail` the caller already read (and audited)."""
+    customer's :class:`~.schemas.CustomerDetail` the caller already read (and audited),
+    ``row`` the 360 statement's row with the :data:`PANELS_360_COLUMNS`."""
     background = {name: getattr(detail, name) for name in BACKGROUND_FIELDS}
     if detail.kind == "individual":
         for name in ("company_size", "registered_capital", "established_on"):
@@ -1375,6 +1446,11 @@ async def profile_sections(customer_id: int, scope: Scope, detail: Any) -> list[
     else:
         for name in ("education", "income_band", "marital_status"):
             background.pop(name)
+    channels = [
+        msgspec.structs.replace(c, value=_mask_channel(c.kind, c.value))
+        for c in _decode(row["channels"], list[ChannelOut])
+    ]
+    household = row["household"]
     sections = [
         Section("customer_archive.background", "背景信息", "Background", background),
         Section(
@@ -1382,9 +1458,9 @@ async def profile_sections(customer_id: int, scope: Scope, detail: Any) -> list[
             "关系与家庭",
             "Relations and household",
             {
-                "relations": await list_relations(customer_id),
-                "household": await household_of(customer_id),
-                "channels": await list_channels(customer_id),
+                "relations": _decode(row["relations"], list[RelationOut]),
+                "household": None if household is None else _decode(household, HouseholdOut),
+                "channels": channels,
             },
         ),
         Section(
@@ -1397,12 +1473,12 @@ async def profile_sections(customer_id: int, scope: Scope, detail: Any) -> list[
                     "risk_tolerance": detail.risk_tolerance,
                     "value_tier": detail.value_tier,
                 },
-                "history": await list_ratings(customer_id, limit=20),
+                "history": _decode(row["rating_history"], list[RatingOut]),
             },
         ),
     ]
     if scope.has(CONTRACT_READ):
-        contracts = await list_contracts(customer_id)
+        contracts: list[ContractOut] = _decode(row["contracts"], list[ContractOut])
         sections.append(
             Section(
                 "customer_archive.contracts",
@@ -1415,13 +1491,16 @@ async def profile_sections(customer_id: int, scope: Scope, detail: Any) -> list[
             )
         )
     if scope.has(HOLDING_READ):
-        history = await aum_history(customer_id)
         sections.append(
             Section(
                 "customer_archive.aum_trend",
                 "资产趋势",
                 "AUM trend",
-                {"currency": "CNY", "days": AUM_TREND_DAYS, "points": history.points},
+                {
+                    "currency": "CNY",
+                    "days": AUM_TREND_DAYS,
+                    "points": _decode(row["aum_points"], list[AumPoint]),
+                },
             )
         )
     return sections

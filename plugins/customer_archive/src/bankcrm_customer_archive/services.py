@@ -28,7 +28,6 @@ from bankcrm.context import Scope, require_scope
 from bankcrm.plugins import PluginRegistry
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import events, names, search
-from bankcrm_customer_archive.access import HOLDING_READ
 from bankcrm_customer_archive.dedupe.references import CustomerReference  # re-exported
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.schemas import (
@@ -247,11 +246,8 @@ VIEW_DETAIL_SQL = f"""WITH c AS MATERIALIZED (
 SELECT {_DETAIL_COLUMNS}
 FROM c CROSS JOIN v LEFT JOIN piccolo_user u ON u.id = c.relationship_manager"""
 
-VIEW_360_SQL = f"""WITH c AS MATERIALIZED (
-  SELECT * FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL),
-{_VIEW_AUDIT}
-SELECT {_DETAIL_COLUMNS}, {_HOLDINGS_JSON} AS holdings
-FROM c CROSS JOIN v LEFT JOIN piccolo_user u ON u.id = c.relationship_manager"""
+# The 360 view's statement (these columns, the holdings and every panel) is
+# view_360.VIEW_360_SQL.
 
 PROFILE_DETAIL_FIELDS = (
     "education", "income_band", "marital_status", "company_size", "registered_capital",
@@ -796,43 +792,12 @@ async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
     contracts, AUM trend); None if not visible.
 
     Reading them records the view (audit action ``view``, screen ``360``) in the same
-    statement: whoever assembles a 360 view has viewed the customer.
+    statement: whoever assembles a 360 view has viewed the customer. That one statement
+    (:data:`.view_360.VIEW_360_SQL`) answers every section, the portrait's included.
     """
-    row = await db.fetchrow(VIEW_360_SQL, customer_id, '{"screen": "360"}', scope.request_id)
-    if row is None:
-        return None
-    from bankcrm_customer_archive.portrait import portrait_section  # imports this module
-    from bankcrm_customer_archive.profile import profile_sections  # imports this module
+    from bankcrm_customer_archive.view_360 import read_sections  # imports this module
 
-    detail = _detail(row)
-    profile = Section("customer_archive.profile", "基本信息", "Profile", {"customer": detail})
-    more = await profile_sections(customer_id, scope, detail)
-    portrait = await portrait_section(customer_id, scope)
-    more = [*more, *([portrait] if portrait is not None else [])]
-    if not scope.has(HOLDING_READ):
-        return [profile, *more]
-    holdings = [
-        _masked_holding(h) for h in msgspec.json.decode(row["holdings"], type=_HOLDING_LIST)
-    ]
-    by_category: dict[str, int] = {}
-    for h in holdings:
-        if h.status != "closed":
-            by_category[h.category] = by_category.get(h.category, 0) + 1
-    return [
-        profile,
-        Section(
-            "customer_archive.holdings",
-            "产品持有",
-            "Accounts and holdings",
-            {
-                "aum": _sum_by_currency(holdings, "asset"),
-                "credit": _sum_by_currency(holdings, "credit"),
-                "open_by_category": by_category,
-                "holdings": holdings,
-            },
-        ),
-        *more,
-    ]
+    return await read_sections(customer_id, scope)
 
 
 def _as_sections(plugin: str, answer: Any) -> list[Section]:
