@@ -15,9 +15,10 @@ comparisons are not. So:
 - free text (names, companies, addresses) is found through rows of
   ``customer_archive_search_key``: besides the name keys of :mod:`.names`, every two
   adjacent characters of the employer (``e:``) and of each address's district and street
-  (``a:``), folded by :func:`fold`. A fragment of two or more characters is looked up by
-  key equality on the btree (a few of its pairs, all required), and a longer fragment is
-  then re-checked as a substring on the few candidates. Keys are rewritten in the same
+  (``a:``), folded by :func:`fold`, except pairs with an ASCII digit (house numbers find
+  no one). A fragment is looked up by key equality on the btree (a few of its digit-free
+  pairs, all required; a company or address fragment needs at least one) and then
+  re-checked as a substring on the few candidates. Keys are rewritten in the same
   transaction as the change (:func:`refresh_text_keys`), by SQL functions that the Python
   side mirrors exactly (``customer_archive_fold``/``customer_archive_bigrams``).
 - every other criterion is an equality or range on an indexed column, or an ``EXISTS``
@@ -126,10 +127,18 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+def has_ascii_digit(text: str) -> bool:
+    return any("0" <= character <= "9" for character in text)
+
+
 def bigrams(text: str) -> set[str]:
-    """Every two adjacent characters of the folded text (``customer_archive_bigrams``)."""
+    """Every two adjacent characters of the folded text without an ASCII digit
+    (``customer_archive_bigrams``). House and room numbers (``27号院3号楼501``) occur in
+    nearly every address, so their pairs find no one and only bloat the key table; a
+    fragment is found by its other pairs and then checked as a whole substring."""
     folded = fold(text)
-    return {folded[i : i + 2] for i in range(len(folded) - 1)}
+    pairs = (folded[i : i + 2] for i in range(len(folded) - 1))
+    return {pair for pair in pairs if not has_ascii_digit(pair)}
 
 
 def address_text(district: str, street: str) -> str:
@@ -146,10 +155,12 @@ def text_keys(employer: str | None, addresses: Iterable[tuple[str, str]]) -> lis
 
 
 def _query_pairs(folded: str, limit: int = 3) -> list[str]:
-    """A few pairs every text containing ``folded`` has: those with a Chinese character
-    first (digits and Latin letters are common), later ones before earlier ones (the street
-    after the district; the trade name after the city)."""
-    pairs = list(dict.fromkeys(folded[i : i + 2] for i in range(len(folded) - 1)))
+    """A few stored pairs every text containing ``folded`` has (none: the fragment has no
+    two adjacent characters without a digit): those with a Chinese character first (Latin
+    letters are common), later ones before earlier ones (the street after the district;
+    the trade name after the city)."""
+    adjacent = (folded[i : i + 2] for i in range(len(folded) - 1))
+    pairs = list(dict.fromkeys(pair for pair in adjacent if not has_ascii_digit(pair)))
     ranked = sorted(enumerate(pairs), key=lambda item: (not names.has_cjk(item[1]), -item[0]))
     return sorted(pair for _, pair in ranked[:limit])
 
@@ -622,6 +633,14 @@ async def _search_conditions(
         if value is not None and value.strip():
             if len(fold(value)) < 2:
                 raise invalid(f"{prefix}.{name}", "give at least two characters")
+            if not _query_pairs(fold(value)):
+                # Every field searched here includes companies or addresses, whose keys
+                # leave out pairs with a digit: nothing could be looked up by index.
+                raise invalid(
+                    f"{prefix}.{name}",
+                    "give at least two adjacent characters that are not digits"
+                    " (house and room numbers alone are not searchable)",
+                )
             _fragment_condition(query, value, fields)
     if criteria.phone is not None and criteria.phone.strip():
         phone = _phone_digits(criteria.phone)

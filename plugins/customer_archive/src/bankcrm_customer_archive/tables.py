@@ -367,6 +367,9 @@ class SearchKey(Table, tablename="customer_archive_search_key"):
     digits under row-level security (see :mod:`bankcrm_customer_archive.names`).
     Rewritten by the services whenever a customer's name or phone changes."""
 
+    # Declared like every scoped table (row-level security keys on it), but migration
+    # 2026-11-25T02:00 drops its foreign key and its own index in the database: derived
+    # rows carry their customer's branch, and writing them dominated imports.
     branch_id = branch_column()
     customer = ForeignKey(Customer, on_delete=OnDelete.restrict, index=True)
     key = Varchar(length=400)

@@ -179,6 +179,12 @@ async def test_chinese_fragments(
     assert await names_post(bj, address="soho 现代") == ["李建国"]
     assert await names_post(bj, address="大街38") == []
     assert await names_post(bj, address="村中") == []
+    # Digits are not keys, but a fragment with them is found by its other pairs and then
+    # checked whole.
+    assert await names_post(bj, address="中关村大街27号") == ["王秀英"]
+    assert await names_post(bj, address="中关村大街28号") == []
+    assert await names_post(bj, address="88号soho") == ["李建国"]
+    assert await names_post(bj, text="院路38号") == ["张伟"]
     # Companies: corporate names and individuals' employers.
     assert await names_post(bj, company="恒信") == ["北京恒信科技有限公司", "王秀英"]
     assert await names_post(bj, company="中信证券") == ["李建国"]
@@ -262,8 +268,108 @@ async def test_bad_filters_are_4xx(bj: httpx.AsyncClient, people: dict[str, int]
     assert "query.aum_max" in response.text
 
 
+async def test_fragments_without_a_digit_free_pair_are_refused(
+    world: World, bj: httpx.AsyncClient, people: dict[str, int]
+) -> None:
+    """House and room numbers are not keys, so ``501`` or ``27号`` alone cannot be looked
+    up: a 422 naming the field, never a scan or a silently empty result."""
+    for field in ("address", "company", "text"):
+        for fragment in ("501", "27号", "3 号"):
+            response = await bj.post(f"{BASE}/customers/search", json={field: fragment})
+            assert response.status_code == 422, (field, fragment, response.text)
+            errors = response.json()["errors"]
+            assert errors[0]["field"] == f"body.{field}", errors
+            assert "not digits" in errors[0]["message"], errors
+        response = await bj.get(f"{BASE}/customers", params={field: "501"})
+        assert response.status_code == 422, response.text
+        assert f"query.{field}" in response.text
+    # Saved searches are checked when saved; name search is separate and unchanged.
+    saved = await bj.post(
+        f"{BASE}/saved-searches", json={"name": "门牌", "filter": {"address": "501"}}
+    )
+    assert saved.status_code == 422, saved.text
+    assert "body.filter.address" in saved.text
+    assert (await bj.get(f"{BASE}/customers", params={"q": "501"})).status_code == 200
+
+
+async def test_text_keys_leave_out_digit_pairs(
+    world: World, bj: httpx.AsyncClient, people: dict[str, int]
+) -> None:
+    assert search.bigrams("27号院3号楼501") == {"号院", "号楼"}
+    assert search.text_keys("3M中国", [("海淀区", "学院路38号")]) == sorted(
+        ["e:m中", "e:中国", "a:海淀", "a:淀区", "a:区学", "a:学院", "a:院路"]
+    )
+    with world.bind(world.system_scope()):
+        keys = [
+            r["key"]
+            for r in await db.fetch(
+                "SELECT key FROM customer_archive_search_key WHERE customer = $1",
+                people["王秀英"],
+            )
+        ]
+    assert {"a:大街", "e:恒信"} <= set(keys)
+    assert not [k for k in keys if k[:2] in search.TEXT_PREFIXES and search.has_ascii_digit(k)]
+
+
+async def test_upgrade_drops_digit_keys_and_the_branch_constraint(
+    world: World, people: dict[str, int]
+) -> None:
+    """The migration's statements on an archive written before it: the digit keys go, the
+    others stay, and the key table keeps only its customer foreign key."""
+    from bankcrm_customer_archive.piccolo_migrations import (
+        customer_archive_2026_11_25t02_00_00_000000 as lean_keys,
+    )
+
+    customer = people["王秀英"]
+    owner = await asyncpg.connect(world.kernel.owner_url)
+    try:
+        async with owner.transaction():
+            await owner.execute(
+                "SELECT set_config('bankcrm.branch_ids',"
+                " (SELECT string_agg(id::text, ',') FROM bankcrm_branch), true)"
+            )
+            await owner.execute(
+                "INSERT INTO customer_archive_search_key (branch_id, customer, key)"
+                " SELECT branch_id, id, k FROM customer_archive_customer,"
+                " unnest(ARRAY['a:27', 'a:7号', 'e:3m', 'n:27']) k WHERE id = $1",
+                customer,
+            )
+        async with owner.transaction():
+            for statement in lean_keys.STATEMENTS:
+                await owner.execute(statement)
+            keys = {
+                r["key"]
+                for r in await owner.fetch(
+                    "SELECT key FROM customer_archive_search_key WHERE customer = $1", customer
+                )
+            }
+        constraints = {
+            r["conname"]
+            for r in await owner.fetch(
+                "SELECT conname FROM pg_constraint WHERE contype = 'f'"
+                " AND conrelid = 'customer_archive_search_key'::regclass"
+            )
+        }
+        indexes = {
+            r["indexname"]
+            for r in await owner.fetch(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'customer_archive_search_key'"
+            )
+        }
+    finally:
+        await owner.close()
+    assert not keys & {"a:27", "a:7号", "e:3m"}
+    assert {"n:27", "a:大街", "e:恒信"} <= keys  # name keys are not text keys
+    assert constraints == {"customer_archive_search_key_customer_fkey"}
+    assert "customer_archive_search_key_branch_id" not in indexes
+    assert "customer_archive_search_key_lookup" in indexes
+
+
 async def test_fold_matches_the_database(world: World) -> None:
-    samples = ["海淀区 中关村大街27号", "SOHO现代城\u3000B座", "Room\t5A", "ÄBC de", "a", ""]
+    samples = [
+        "海淀区 中关村大街27号", "SOHO现代城\u3000B座", "Room\t5A", "ÄBC de", "a", "",
+        "27号院3号楼501", "Ｂ座１２０８室", "3M中国 2号",
+    ]  # fmt: skip
     with world.bind(world.system_scope()):
         for text in samples:
             rows = await db.fetchrow(
