@@ -17,8 +17,7 @@ from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 import decimal
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager as _Base
-from piccolo.engine import engine_finder
+from bankcrm.migrations import MigrationManagerWithSql
 
 # Rules Piccolo cannot express. Run at the end of this migration's own transaction (after
 # the tables and columns exist; Piccolo's add_raw would run them first, before the tables).
@@ -56,18 +55,6 @@ STATEMENTS = [
     " (customer, kind, rated_at DESC, id DESC)",
 ]
 
-
-class MigrationManager(_Base):
-    """Runs :data:`STATEMENTS` as the last step inside the migration's transaction."""
-
-    async def _run_drop_constraints(self, backwards: bool = False) -> None:
-        await super()._run_drop_constraints(backwards=backwards)
-        if backwards or self.preview:
-            return
-        engine = engine_finder()
-        assert engine is not None
-        for statement in STATEMENTS:
-            await engine.run_ddl(statement)
 
 
 class BaseUser(Table, tablename="piccolo_user", schema=None):
@@ -154,8 +141,9 @@ DESCRIPTION = "Customer profile: background, ratings, channels, relations, house
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="customer_archive", description=DESCRIPTION
+    manager = MigrationManagerWithSql(
+        migration_id=ID, app_name="customer_archive", description=DESCRIPTION,
+        statements=STATEMENTS,
     )
 
     manager.add_table(

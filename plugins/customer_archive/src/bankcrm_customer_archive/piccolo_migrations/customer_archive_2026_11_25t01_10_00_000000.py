@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager as _Base
+from bankcrm.migrations import MigrationManagerWithSql
 from enum import Enum
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
@@ -15,7 +15,6 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.engine import engine_finder
 from piccolo.table import Table
 import decimal
 
@@ -51,18 +50,6 @@ STATEMENTS = [
     " 'failed', 'rejected', 'discarded'))",
 ]
 
-
-class MigrationManager(_Base):
-    """Runs :data:`STATEMENTS` as the last step inside the migration's transaction."""
-
-    async def _run_drop_constraints(self, backwards: bool = False) -> None:
-        await super()._run_drop_constraints(backwards=backwards)
-        if backwards or self.preview:
-            return
-        engine = engine_finder()
-        assert engine is not None
-        for statement in STATEMENTS:
-            await engine.run_ddl(statement)
 
 
 class BaseUser(Table, tablename="piccolo_user", schema=None):
@@ -105,8 +92,9 @@ class ImportSource(Table, tablename="customer_archive_import_source", schema=Non
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="customer_archive", description=DESCRIPTION
+    manager = MigrationManagerWithSql(
+        migration_id=ID, app_name="customer_archive", description=DESCRIPTION,
+        statements=STATEMENTS,
     )
 
     manager.add_table(

@@ -1,5 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager as _Base
-from piccolo.engine import engine_finder
+from bankcrm.migrations import MigrationManagerWithSql
 from enum import Enum
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
@@ -99,22 +98,11 @@ STATEMENTS = [
 ]
 
 
-class MigrationManager(_Base):
-    """Runs :data:`STATEMENTS` as the last step inside the migration's transaction."""
-
-    async def _run_drop_constraints(self, backwards: bool = False) -> None:
-        await super()._run_drop_constraints(backwards=backwards)
-        if backwards or self.preview:
-            return
-        engine = engine_finder()
-        assert engine is not None
-        for statement in STATEMENTS:
-            await engine.run_ddl(statement)
-
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="customer_archive", description=DESCRIPTION
+    manager = MigrationManagerWithSql(
+        migration_id=ID, app_name="customer_archive", description=DESCRIPTION,
+        statements=STATEMENTS,
     )
 
     manager.add_table(

@@ -1,11 +1,10 @@
 from enum import Enum
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager as _Base
+from bankcrm.migrations import MigrationManagerWithSql
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.columns.column_types import JSONB, BigInt, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.engine import engine_finder
 from piccolo.table import Table
 
 ID = "2026-11-25T01:30:00:000000"
@@ -92,19 +91,6 @@ FROM customer_archive_customer c JOIN customer_archive_customer_address a ON a.c
 ]
 
 
-class MigrationManager(_Base):
-    """Runs :data:`STATEMENTS` as the last step inside the migration's transaction (after
-    the tables and columns exist; ``add_raw`` would run them first)."""
-
-    async def _run_drop_constraints(self, backwards: bool = False) -> None:
-        await super()._run_drop_constraints(backwards=backwards)
-        if backwards or self.preview:
-            return
-        engine = engine_finder()
-        assert engine is not None
-        for statement in STATEMENTS:
-            await engine.run_ddl(statement)
-
 
 class BaseUser(Table, tablename="piccolo_user", schema=None):
     id = Serial(
@@ -158,9 +144,10 @@ def _foreign_key(references: type[Table], *, null: bool, index: bool) -> dict[st
     }  # fmt: skip
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(
-        migration_id=ID, app_name="customer_archive", description=DESCRIPTION
+async def forwards() -> MigrationManagerWithSql:
+    manager = MigrationManagerWithSql(
+        migration_id=ID, app_name="customer_archive", description=DESCRIPTION,
+        statements=STATEMENTS,
     )
 
     manager.add_column(

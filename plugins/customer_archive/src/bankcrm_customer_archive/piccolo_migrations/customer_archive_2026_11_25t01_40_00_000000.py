@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager as _Base
+from bankcrm.migrations import MigrationManagerWithSql
 from enum import Enum
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
@@ -11,7 +11,6 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.engine import engine_finder
 from piccolo.table import Table
 
 ID = "2026-11-25T01:40:00:000000"
@@ -29,18 +28,6 @@ STATEMENTS = [
     " customer_archive_customer_tag_source CHECK (source IN ('manual', 'rule'))",
 ]
 
-
-class MigrationManager(_Base):
-    """Runs :data:`STATEMENTS` as the last step inside the migration's transaction."""
-
-    async def _run_drop_constraints(self, backwards: bool = False) -> None:
-        await super()._run_drop_constraints(backwards=backwards)
-        if backwards or self.preview:
-            return
-        engine = engine_finder()
-        assert engine is not None
-        for statement in STATEMENTS:
-            await engine.run_ddl(statement)
 
 
 class BaseUser(Table, tablename="piccolo_user", schema=None):
@@ -82,9 +69,10 @@ class Tag(Table, tablename="customer_archive_tag", schema=None):
     )
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(
-        migration_id=ID, app_name="customer_archive", description=DESCRIPTION
+async def forwards() -> MigrationManagerWithSql:
+    manager = MigrationManagerWithSql(
+        migration_id=ID, app_name="customer_archive", description=DESCRIPTION,
+        statements=STATEMENTS,
     )
 
     manager.add_table(
