@@ -64,22 +64,6 @@ ENTITY_TIER_RUN = "customer_archive.value_tier_run"
 # $2..$4 the private/wealth/affluent thresholds, $5 use the snapshot average, $6 its
 # days, $7 dormancy days (0: off), $8 one customer or NULL.
 _MEASURE = """
-current_aum AS (
-  SELECT h.customer,
-    sum(h.balance) FILTER (WHERE p.balance_type = 'asset' AND h.status <> 'closed'
-                             AND h.currency = 'CNY') AS aum,
-    max(h.opened_on) AS last_opened
-  FROM customer_archive_holding h JOIN customer_archive_product p ON p.id = h.product
-  WHERE h.branch_id = $1 AND ($8::bigint IS NULL OR h.customer = $8)
-  GROUP BY h.customer
-),
-average_aum AS (
-  SELECT s.customer, avg(s.aum) AS aum
-  FROM customer_archive_aum_snapshot s
-  WHERE $5 AND s.branch_id = $1 AND s.snapshot_on > current_date - $6::int
-    AND ($8::bigint IS NULL OR s.customer = $8)
-  GROUP BY s.customer
-),
 measured AS (
   SELECT c.id, c.branch_id, c.value_tier AS old_tier,
     round(coalesce(a.aum, cur.aum, 0), 2) AS aum,
@@ -87,8 +71,18 @@ measured AS (
        cur.last_opened::timestamptz, c.created_at) < now() - make_interval(days => $7::int)))
       AS dormant
   FROM customer_archive_customer c
-  LEFT JOIN current_aum cur ON cur.customer = c.id
-  LEFT JOIN average_aum a ON a.customer = c.id
+  -- Per-customer index lookups rather than joins with grouped subqueries: the plan then
+  -- cannot turn quadratic when statistics lag behind a bulk load (as in one transaction
+  -- that loads a million customers and computes their tiers).
+  LEFT JOIN LATERAL (
+    SELECT sum(h.balance) FILTER (WHERE p.balance_type = 'asset' AND h.status <> 'closed'
+                                    AND h.currency = 'CNY') AS aum,
+      max(h.opened_on) AS last_opened
+    FROM customer_archive_holding h JOIN customer_archive_product p ON p.id = h.product
+    WHERE h.customer = c.id) cur ON true
+  LEFT JOIN LATERAL (
+    SELECT avg(s.aum) AS aum FROM customer_archive_aum_snapshot s
+    WHERE $5 AND s.customer = c.id AND s.snapshot_on > current_date - $6::int) a ON true
   WHERE c.branch_id = $1 AND c.deleted_at IS NULL AND c.kind = 'individual'
     AND ($8::bigint IS NULL OR c.id = $8)
 ),
