@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
+
+import asyncpg
 
 from bankcrm import auth, branches, db
 from bankcrm.context import Scope, bind_scope
@@ -166,7 +169,20 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
             role_ids[role],
         )
         user_ids[username] = user_id
-    return DemoContext(branches=branch_ids, users=user_ids, scale=scale)
+    return DemoContext(
+        branches=branch_ids,
+        users=user_ids,
+        scale=scale,
+        refresh_statistics=partial(analyze, kernel.owner_url),
+    )
+
+
+async def analyze(owner_url: str) -> None:
+    connection = await asyncpg.connect(owner_url)
+    try:
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
 
 
 async def seed(kernel: Kernel, scale: int = 1000) -> DemoContext | None:

@@ -112,3 +112,8 @@ class DemoContext:
     users: dict[str, int]
     scale: int = 1000
     seed: int = 20261124
+    refresh_statistics: Callable[[], Awaitable[None]] | None = None
+    """Runs ``ANALYZE`` as the owner. Call it after committing a bulk load and before
+    queries over the loaded rows: the application role may not analyze, and without
+    statistics the planner takes a million fresh rows for a few and picks nested loops
+    that turn quadratic."""

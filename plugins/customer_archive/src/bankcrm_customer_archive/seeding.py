@@ -342,14 +342,19 @@ async def seed_demo(demo: DemoContext) -> None:
             after={"products": sorted(products)},
         )
         totals = await seed_customers(connection, demo, products, tags)
-        await search.seed_segments(connection, branch_ids)
-        for branch_id in branch_ids:
-            await tiers.recompute_branch(branch_id, run_id="demo")
-        await tagging.seed_demo_rules(branch_ids)
         for branch_id in branch_ids:
             await audit.record(
                 audit.Action.CREATE, ENTITY_CUSTOMER, "demo", branch_id=branch_id,
                 after={"customers": totals.get(branch_id, 0), "tags": list(TAG_VOCABULARY),
                        "seed": demo.seed},
             )  # fmt: skip
+    # Tiers and rule tags query what was just loaded: commit it and refresh the planner's
+    # statistics first, or a large load is planned as a handful of rows.
+    if demo.refresh_statistics is not None:
+        await demo.refresh_statistics()
+    async with db.transaction() as transaction:
+        await search.seed_segments(transaction.connection, branch_ids)
+        for branch_id in branch_ids:
+            await tiers.recompute_branch(branch_id, run_id="demo")
+        await tagging.seed_demo_rules(branch_ids)
     log.info("demo customers loaded", extra={"customers": sum(totals.values())})
