@@ -41,7 +41,6 @@ from bankcrm_customer_archive.schemas import (
     CustomerDetail,
     CustomerIn,
     CustomerPatch,
-    CustomerSummary,
     CustomerTagIn,
     HoldingIn,
     HoldingOut,
@@ -296,24 +295,6 @@ def _detail(row: Mapping[str, Any]) -> CustomerDetail:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         **{name: row[name] for name in PROFILE_DETAIL_FIELDS},
-    )
-
-
-def _summary(row: Mapping[str, Any]) -> CustomerSummary:
-    return CustomerSummary(
-        id=row["id"],
-        branch_id=row["branch_id"],
-        kind=row["kind"],
-        name=row["name"],
-        name_pinyin=row["name_pinyin"],
-        gender=row["gender"],
-        id_type=row["id_type"],
-        id_number=row["id_number_masked"],
-        phone=mask_phone(row["phone"]),
-        status=row["status"],
-        relationship_manager_id=row["relationship_manager"],
-        tags=list(row["tags"]),
-        created_at=row["created_at"],
     )
 
 
