@@ -18,6 +18,7 @@ from bankcrm_customer_archive.access import (
     PRODUCT_READ,
     TAG_READ,
 )
+from bankcrm_customer_archive.admin_labels import GROUP, labels
 from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
 from bankcrm_customer_archive.importing.admin import IMPORT_BATCH_SCREEN
 from bankcrm_customer_archive.profile_admin import PROFILE_SCREENS
@@ -32,28 +33,11 @@ from bankcrm_customer_archive.tables import (
     Tag,
 )
 
-GROUP = Label("客户档案", "Customer archive")
-
-_COMMON = {
-    "id": Label("编号", "ID"),
-    "branch_id": Label("机构", "Branch"),
-    "customer": Label("客户", "Customer"),
-    "created_at": Label("创建时间", "Created at"),
-    "updated_at": Label("更新时间", "Updated at"),
-}
-
-
-def _labels(names: tuple[str, ...], **own: tuple[str, str]) -> dict[str, Label]:
-    labels = {name: _COMMON[name] for name in names}
-    labels.update({name: Label(zh, en) for name, (zh, en) in own.items()})
-    return labels
-
-
 CUSTOMER_SCREEN = AdminScreen(
     table=Customer,
     title=Label("客户", "Customers"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "created_at", "updated_at"),
         kind=("客户类型", "Kind"),
         name=("客户名称", "Name"),
@@ -108,7 +92,7 @@ ADDRESS_SCREEN = AdminScreen(
     table=CustomerAddress,
     title=Label("客户地址", "Customer addresses"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         kind=("地址类型", "Kind"),
         province=("省", "Province"),
@@ -130,7 +114,7 @@ CONTACT_SCREEN = AdminScreen(
     table=CustomerContact,
     title=Label("联系人", "Contact persons"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         name=("姓名", "Name"),
         title=("职务", "Title"),
@@ -149,7 +133,7 @@ PRODUCT_SCREEN = AdminScreen(
     table=Product,
     title=Label("产品目录", "Product catalogue"),
     permission=PRODUCT_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "created_at", "updated_at"),
         code=("产品代码", "Code"),
         name=("产品名称", "Name"),
@@ -171,7 +155,7 @@ HOLDING_SCREEN = AdminScreen(
     table=Holding,
     title=Label("产品持有", "Holdings"),
     permission=HOLDING_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         product=("产品", "Product"),
         account_no=("账号/卡号", "Account or card number"),
@@ -192,7 +176,7 @@ TAG_SCREEN = AdminScreen(
     table=Tag,
     title=Label("客户标签", "Tags"),
     permission=TAG_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "created_at"),
         name=("标签名称", "Name"),
         color=("颜色", "Colour"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_customer_archive.access import CONTRACT_READ, CUSTOMER_READ, HOLDING_READ
+from bankcrm_customer_archive.admin_labels import GROUP, labels
 from bankcrm_customer_archive.tables import (
     AumSnapshot,
     BalanceSnapshot,
@@ -23,28 +24,11 @@ from bankcrm_customer_archive.tables import (
     Relation,
 )
 
-GROUP = Label("客户档案", "Customer archive")
-
-_COMMON = {
-    "id": Label("编号", "ID"),
-    "branch_id": Label("机构", "Branch"),
-    "customer": Label("客户", "Customer"),
-    "created_at": Label("创建时间", "Created at"),
-    "updated_at": Label("更新时间", "Updated at"),
-}
-
-
-def _labels(names: tuple[str, ...], **own: tuple[str, str]) -> dict[str, Label]:
-    labels = {name: _COMMON[name] for name in names}
-    labels.update({name: Label(zh, en) for name, (zh, en) in own.items()})
-    return labels
-
-
 CHANNEL_SCREEN = AdminScreen(
     table=ContactChannel,
     title=Label("联系渠道", "Contact channels"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         kind=("渠道类型", "Kind"),
         value=("号码/账号", "Number or address"),
@@ -64,7 +48,7 @@ RELATION_SCREEN = AdminScreen(
     table=Relation,
     title=Label("客户关系", "Customer relations"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         related=("关联客户", "Related customer"),
         kind=("关系类型", "Kind"),
@@ -83,7 +67,7 @@ HOUSEHOLD_SCREEN = AdminScreen(
     table=Household,
     title=Label("家庭", "Households"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "created_at", "updated_at"),
         name=("家庭名称", "Name"),
         head=("户主", "Head"),
@@ -99,7 +83,7 @@ MEMBER_SCREEN = AdminScreen(
     table=HouseholdMember,
     title=Label("家庭成员", "Household members"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at"),
         household=("家庭", "Household"),
         role=("角色", "Role"),
@@ -115,7 +99,7 @@ BALANCE_SCREEN = AdminScreen(
     table=BalanceSnapshot,
     title=Label("余额快照", "Balance snapshots"),
     permission=HOLDING_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at"),
         holding=("产品持有", "Holding"),
         snapshot_on=("快照日期", "Snapshot date"),
@@ -134,7 +118,7 @@ AUM_SCREEN = AdminScreen(
     table=AumSnapshot,
     title=Label("资产规模快照", "AUM snapshots"),
     permission=HOLDING_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at"),
         snapshot_on=("快照日期", "Snapshot date"),
         aum=("资产规模(元)", "AUM (CNY)"),
@@ -150,7 +134,7 @@ CONTRACT_SCREEN = AdminScreen(
     table=Contract,
     title=Label("合同", "Contracts"),
     permission=CONTRACT_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         kind=("合同类型", "Kind"),
         number=("合同编号", "Number"),
@@ -176,7 +160,7 @@ DOCUMENT_SCREEN = AdminScreen(
     table=ContractDocument,
     title=Label("合同附件", "Contract documents"),
     permission=CONTRACT_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id"),
         contract=("合同", "Contract"),
         filename=("文件名", "File name"),
@@ -200,7 +184,7 @@ RATING_SCREEN = AdminScreen(
     table=Rating,
     title=Label("评级历史", "Rating history"),
     permission=CUSTOMER_READ,
-    columns=_labels(
+    columns=labels(
         ("id", "branch_id", "customer"),
         kind=("评级类型", "Kind"),
         value=("评级结果", "Value"),

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_customer_archive.access import DUPLICATE_READ
+from bankcrm_customer_archive.admin_labels import GROUP
 from bankcrm_customer_archive.dedupe.tables import CustomerMerge, DuplicateCandidate
-
-GROUP = Label("客户档案", "Customer archive")
 
 _CANDIDATE_LABELS = {
     "id": ("编号", "ID"),
