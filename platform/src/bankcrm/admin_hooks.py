@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException
 from bankcrm import audit, auth, branches, db, pii
 from bankcrm.admin_screens import ScreenSpec
 from bankcrm.context import require_scope
-from bankcrm.tables import Branch, PluginEnablement
+from bankcrm.tables import Branch, PluginEnablement, Role
 
 ADMIN_REASON = "admin ui"
 """Written as the audit ``reason`` of admin writes, so the trail shows the channel."""
@@ -163,10 +163,19 @@ class KernelRules:
             await self._check_enablement(row.branch, row.plugin, row.enabled, creating=True)
             row.changed_by = require_scope().actor
             row.changed_at = datetime.now(UTC)
+        elif isinstance(row, Role):
+            # Only migrate creates managed roles, from the plugins' declarations.
+            row.managed = False
 
     async def before_update(
         self, spec: ScreenSpec, before: dict[str, Any], changes: dict[str, Any]
     ) -> None:
+        if spec.table is Role and before["managed"] and changes:
+            raise _refuse(
+                422,
+                f"role {before['name']!r} is managed: its permissions come from the modules'"
+                " declarations and are restored on every migrate; create a custom role instead",
+            )
         if spec.table is PluginEnablement:
             after = {**before, **changes}
             if {"branch", "plugin", "enabled"} & changes.keys():

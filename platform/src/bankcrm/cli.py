@@ -42,9 +42,12 @@ def migrate() -> None:
     from bankcrm.runtime import boot
 
     async def go() -> None:
-        kernel = await boot(migrate=True, connect=True)
+        kernel = await boot(migrate=False, connect=False)
+        synced = await kernel.migrate()
+        await kernel.connect()
         await kernel.disconnect()
         click.echo(f"migrated: kernel + {', '.join(kernel.registry.order) or 'no plugins'}")
+        click.echo(synced.summary())
 
     run(go)
 
@@ -59,6 +62,9 @@ def plugins() -> None:
     from bankcrm.settings import get_settings
 
     registry = load_registry(get_settings())
+    if not registry.records:
+        click.echo("no plugins: none is installed, or BANKCRM_PLUGINS names none")
+        return
     table = Table("name", "version", "status", "requires", "hooks / reason")
     for record in registry.records.values():
         detail = record.reason or ", ".join(sorted(record.hooks))

@@ -1,17 +1,19 @@
-"""Demo data: a head office, two branches with sub-branches, a user per role, and each
-plugin's own data through ``seed_demo_data``."""
+"""Demo data: a head office, two branches with sub-branches, a user per standard role,
+and each plugin's own data through ``seed_demo_data``, plugins in dependency order.
+
+The kernel names no plugin here: the roles and their permissions come from the plugins'
+declarations (:mod:`bankcrm.roles`)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from functools import partial
 
 import asyncpg
 
-from bankcrm import auth, branches, db
+from bankcrm import auth, branches, db, roles
 from bankcrm.context import Scope, bind_scope
-from bankcrm.plugin_api import DemoContext
+from bankcrm.plugin_api import DemoContext, StandardRole
 from bankcrm.runtime import Kernel
 
 log = logging.getLogger(__name__)
@@ -30,113 +32,24 @@ BRANCHES = [
 ]
 
 
-@dataclass(frozen=True)
-class RoleSpec:
-    name: str
-    title: str
-    title_en: str
-    permissions: tuple[str, ...]
-    """``*`` grants every declared permission; ``<plugin>.*`` every one of that plugin."""
-
-
-ROLES = [
-    RoleSpec("head_office_admin", "总行管理员", "Head-office administrator", ("*",)),
-    RoleSpec(
-        "branch_manager",
-        "分行行长",
-        "Branch manager",
-        ("customer_archive.*", "bankcrm.audit.read", "bankcrm.api_client.manage"),
-    ),
-    RoleSpec(
-        "relationship_manager",
-        "客户经理",
-        "Relationship manager",
-        (
-            "customer_archive.customer.read",
-            "customer_archive.customer.write",
-            "customer_archive.product.read",
-            "customer_archive.holding.read",
-            "customer_archive.holding.write",
-            "customer_archive.tag.read",
-            "customer_archive.contract.read",
-            "customer_archive.contract.write",
-            "customer_archive.import.read",
-            "customer_archive.import.write",
-            "customer_archive.duplicate.read",
-            "customer_archive.duplicate.review",
-        ),
-    ),
-    RoleSpec(
-        "teller",
-        "柜员",
-        "Teller",
-        (
-            "customer_archive.customer.read",
-            "customer_archive.product.read",
-            "customer_archive.holding.read",
-            "customer_archive.tag.read",
-        ),
-    ),
-    RoleSpec(
-        "auditor",
-        "审计员",
-        "Auditor",
-        (
-            "bankcrm.audit.read",
-            "customer_archive.customer.read",
-            "customer_archive.holding.read",
-            "customer_archive.contract.read",
-            "customer_archive.import.read",
-            "customer_archive.duplicate.read",
-        ),
-    ),
-]
-
 # username, role, branch code, superuser
 USERS = [
-    ("demo.admin", "head_office_admin", "HQ", True),
-    ("demo.bj.manager", "branch_manager", "BJ", False),
-    ("demo.bj.rm", "relationship_manager", "BJ-HD", False),
-    ("demo.sh.manager", "branch_manager", "SH", False),
-    ("demo.sh.rm", "relationship_manager", "SH-PD", False),
-    ("demo.teller", "teller", "SH-XH", False),
-    ("demo.auditor", "auditor", "HQ", False),
+    ("demo.admin", StandardRole.HEAD_OFFICE_ADMIN, "HQ", True),
+    ("demo.bj.manager", StandardRole.BRANCH_MANAGER, "BJ", False),
+    ("demo.bj.rm", StandardRole.RELATIONSHIP_MANAGER, "BJ-HD", False),
+    ("demo.sh.manager", StandardRole.BRANCH_MANAGER, "SH", False),
+    ("demo.sh.rm", StandardRole.RELATIONSHIP_MANAGER, "SH-PD", False),
+    ("demo.teller", StandardRole.TELLER, "SH-XH", False),
+    ("demo.auditor", StandardRole.AUDITOR, "HQ", False),
 ]
 
 
-def expand_permissions(patterns: tuple[str, ...], declared: list[str]) -> list[str]:
-    granted: set[str] = set()
-    for pattern in patterns:
-        if pattern == "*":
-            granted.update(declared)
-        elif pattern.endswith(".*"):
-            granted.update(p for p in declared if p.startswith(pattern[:-1]))
-        elif pattern in declared:
-            granted.add(pattern)
-    return sorted(granted)
-
-
-def declared_permissions(kernel: Kernel) -> list[str]:
-    names: list[str] = []
-    for _, specs in kernel.registry.call_each("register_permissions"):
-        names.extend(spec.name for spec in specs or [])
-    return sorted(set(names))
-
-
-async def ensure_roles(kernel: Kernel) -> dict[str, int]:
-    declared = declared_permissions(kernel)
-    ids = {}
-    for role in ROLES:
-        permissions = expand_permissions(role.permissions, declared)
-        ids[role.name] = await db.fetchval(
-            "INSERT INTO bankcrm_role (name, title, title_en, permissions) VALUES ($1,$2,$3,$4)"
-            " ON CONFLICT (name) DO UPDATE SET permissions = EXCLUDED.permissions RETURNING id",
-            role.name,
-            role.title,
-            role.title_en,
-            permissions,
-        )
-    return ids
+async def ensure_roles(kernel: Kernel, actor: str) -> dict[str, int]:
+    """Bring the declared roles into the database (emptied test databases have none)."""
+    declared = roles.declared_roles(kernel.registry)
+    async with db.transaction() as transaction:
+        await roles.sync_roles(transaction.connection, declared, actor)
+        return await roles.role_ids(transaction.connection, declared)
 
 
 async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
@@ -155,7 +68,7 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
                 branch_ids["HQ"],
                 plugin,
             )
-        role_ids = await ensure_roles(kernel)
+    role_ids = await ensure_roles(kernel, "system:demo")
     branches.invalidate()
     user_ids: dict[str, int] = {}
     for username, role, branch, superuser in USERS:
@@ -172,6 +85,7 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
     return DemoContext(
         branches=branch_ids,
         users=user_ids,
+        roles=role_ids,
         scale=scale,
         refresh_statistics=partial(analyze, kernel.owner_url),
     )
@@ -194,8 +108,6 @@ async def seed(kernel: Kernel, scale: int = 1000) -> DemoContext | None:
         actor="system:demo", branch_ids=frozenset(context.branches.values()), is_superuser=True
     )
     with bind_scope(system):
-        for name, result in kernel.registry.call_each("seed_demo_data", demo=context):
-            if result is not None and hasattr(result, "__await__"):
-                await result
+        for name, _ in await kernel.registry.call_in_order("seed_demo_data", demo=context):
             log.info("demo data seeded", extra={"plugin": name})
     return context

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
         EventSpec,
         MetricSpec,
         PermissionSpec,
+        RoleGrant,
+        RoleSpec,
         ScheduleSpec,
     )
 
@@ -76,6 +78,34 @@ def register_permissions() -> Sequence[PermissionSpec]:
     """Permissions this plugin declares, named ``<plugin>.<object>.<verb>``. Boot time.
 
     A permission not declared by some plugin cannot be granted to a role.
+    """
+
+
+@hookspec
+def register_roles() -> Sequence[RoleSpec]:
+    """Roles this plugin adds to the standard ones, named ``<plugin>.<role>``. Boot time.
+
+    The kernel declares :data:`bankcrm.plugin_api.STANDARD_ROLES`. Every declared role is
+    a *managed* role: ``bankcrm migrate`` (and demo seeding) creates it, and keeps its
+    title and permissions in step with the declarations, audited. Roles the bank creates
+    itself are *custom* and never touched; a declared name already taken by a custom role
+    is left alone and reported.
+    """
+
+
+@hookspec
+def register_role_grants() -> Sequence[RoleGrant]:
+    """Which of this plugin's permissions each role gets, the way a module ships its
+    access rules. Boot time.
+
+    A grant names a standard role (:class:`bankcrm.plugin_api.StandardRole`) or a role
+    some active plugin declares, and only permissions this plugin declares
+    (``<plugin>.*`` and ``<plugin>.<object>.*`` expand to them). A grant of another
+    plugin's permission, of an undeclared permission or to an unknown role stops
+    ``bankcrm migrate`` with a message naming the plugin. The head-office administrator
+    holds every permission without grants. A managed role's permissions are exactly the
+    union of its grants, recomputed on each migrate: an upgraded plugin's new permissions
+    reach the roles without anyone editing them.
     """
 
 
@@ -134,8 +164,12 @@ def shutdown(app: Any) -> Awaitable[None] | None:
 def seed_demo_data(demo: DemoContext) -> Awaitable[None] | None:
     """Write this plugin's demo data (``bankcrm demo``), plugins in dependency order.
 
-    Called once on a freshly migrated database with a system scope over all branches;
-    ``demo`` carries the branches and users already created. May return an awaitable.
+    Called once on a freshly migrated database with a system scope over all branches,
+    each plugin after the plugins it requires (so their data exists); ``demo`` carries
+    the branches, roles and users already created, and ``demo.scale`` the number of
+    customers asked for (``bankcrm demo --customers N``), which a plugin scales its own
+    data by. A plugin may add its own users to ``demo.users``. May return an awaitable,
+    which the kernel awaits before calling the next plugin.
     """
 
 

@@ -9,20 +9,48 @@ from litestar.connection import ASGIConnection
 
 from bankcrm import auth
 from bankcrm.context import Scope
-from bankcrm.plugin_api import PermissionSpec, hookimpl
+from bankcrm.plugin_api import (
+    STANDARD_ROLES,
+    PermissionSpec,
+    RoleGrant,
+    RoleSpec,
+    StandardRole,
+    hookimpl,
+)
+
+AUDIT_READ = "bankcrm.audit.read"
+API_CLIENT_MANAGE = "bankcrm.api_client.manage"
 
 KERNEL_PERMISSIONS = [
     PermissionSpec("bankcrm.branch.manage", "管理机构", "Manage branches"),
     PermissionSpec("bankcrm.plugin.manage", "启用或停用模块", "Enable or disable modules"),
-    PermissionSpec("bankcrm.api_client.manage", "管理接口客户端", "Manage API clients"),
-    PermissionSpec("bankcrm.audit.read", "查看审计日志", "Read the audit trail"),
+    PermissionSpec(API_CLIENT_MANAGE, "管理接口客户端", "Manage API clients"),
+    PermissionSpec(AUDIT_READ, "查看审计日志", "Read the audit trail"),
     PermissionSpec("bankcrm.user.manage", "管理用户", "Manage users and memberships"),
+]
+
+
+# The head-office administrator holds every permission without a grant; branches,
+# modules and users are managed by superusers.
+KERNEL_GRANTS = [
+    RoleGrant(StandardRole.BRANCH_MANAGER, (AUDIT_READ, API_CLIENT_MANAGE)),
+    RoleGrant(StandardRole.AUDITOR, (AUDIT_READ,)),
 ]
 
 
 @hookimpl
 def register_permissions() -> Sequence[PermissionSpec]:
     return KERNEL_PERMISSIONS
+
+
+@hookimpl
+def register_roles() -> Sequence[RoleSpec]:
+    return STANDARD_ROLES
+
+
+@hookimpl
+def register_role_grants() -> Sequence[RoleGrant]:
+    return KERNEL_GRANTS
 
 
 @hookimpl(trylast=True)

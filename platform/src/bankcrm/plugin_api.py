@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -39,6 +40,80 @@ class PermissionSpec:
     name: str
     title: str
     title_en: str
+
+
+class StandardRole(StrEnum):
+    """The roles every bank has; plugins grant their permissions to them by these names."""
+
+    HEAD_OFFICE_ADMIN = "head_office_admin"
+    BRANCH_MANAGER = "branch_manager"
+    RELATIONSHIP_MANAGER = "relationship_manager"
+    TELLER = "teller"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role a plugin declares (``register_roles``); the kernel declares the standard ones.
+
+    Declared roles are *managed*: created and kept in step with the declarations on every
+    ``bankcrm migrate``. A plugin's own roles are named ``<plugin>.<role>``.
+    """
+
+    name: str
+    title: str
+    title_en: str
+    description: str = ""
+    every_permission: bool = False
+    """Holds every declared permission of every plugin (the head-office administrator)."""
+
+
+STANDARD_ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec(
+        StandardRole.HEAD_OFFICE_ADMIN,
+        "总行管理员",
+        "Head-office administrator",
+        "Runs the installation: every permission of every module.",
+        every_permission=True,
+    ),
+    RoleSpec(
+        StandardRole.BRANCH_MANAGER,
+        "分行行长",
+        "Branch manager",
+        "Manages a branch and its sub-branches: their staff, customers and approvals.",
+    ),
+    RoleSpec(
+        StandardRole.RELATIONSHIP_MANAGER,
+        "客户经理",
+        "Relationship manager",
+        "Looks after customers: their records, products, contracts and sales.",
+    ),
+    RoleSpec(
+        StandardRole.TELLER,
+        "柜员",
+        "Teller",
+        "Serves customers at the counter: reads what the counter needs.",
+    ),
+    RoleSpec(
+        StandardRole.AUDITOR,
+        "审计员",
+        "Auditor",
+        "Reads the audit trail and the records it points at; changes nothing.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    """Permissions a plugin grants to a role (``register_role_grants``).
+
+    ``role`` is a :class:`StandardRole` or a role some active plugin declares.
+    ``permissions`` are the plugin's own permission names; ``<plugin>.*`` stands for all of
+    them, ``<plugin>.<object>.*`` for all of one object's.
+    """
+
+    role: str
+    permissions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -106,10 +181,12 @@ class MetricSpec:
 
 @dataclass
 class DemoContext:
-    """Handed to ``seed_demo_data``: what the kernel already created, keyed by code."""
+    """Handed to ``seed_demo_data``: what the kernel and the plugins seeded before this one
+    already created: branches by code, users by username, roles by name."""
 
     branches: dict[str, int]
     users: dict[str, int]
+    roles: dict[str, int] = field(default_factory=dict)
     scale: int = 1000
     seed: int = 20261124
     refresh_statistics: Callable[[], Awaitable[None]] | None = None

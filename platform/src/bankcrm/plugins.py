@@ -95,21 +95,37 @@ class PluginRegistry:
         assert record.manifest is not None
         return record.manifest
 
+    def in_dependency_order(self, hook_name: str) -> list[tuple[str, Any]]:
+        """The kernel's then each plugin's implementation of a hook, dependencies first."""
+        caller = getattr(self.pm.hook, hook_name)
+        by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
+        return [
+            (name, by_plugin[name])
+            for name in [KERNEL_PLUGIN_NAME, *self.order]
+            if name in by_plugin
+        ]
+
     def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a hook plugin by plugin, in dependency order, with who answered what.
 
         Implementations may accept any subset of the hook's arguments (pluggy passes
         only those they name).
         """
-        caller = getattr(self.pm.hook, hook_name)
-        by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
+        return [
+            (name, impl.function(**{arg: kwargs[arg] for arg in impl.argnames}))
+            for name, impl in self.in_dependency_order(hook_name)
+        ]
+
+    async def call_in_order(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """:meth:`call_each` for hooks whose implementations may be async: each answer is
+        awaited before the next plugin is called, so a plugin's work (demo data) can build
+        on what the plugins it requires did first."""
         results: list[tuple[str, Any]] = []
-        for name in [KERNEL_PLUGIN_NAME, *self.order]:
-            impl = by_plugin.get(name)
-            if impl is None:
-                continue
-            args = {arg: kwargs[arg] for arg in impl.argnames}
-            results.append((name, impl.function(**args)))
+        for name, impl in self.in_dependency_order(hook_name):
+            result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            if inspect.isawaitable(result):
+                result = await result
+            results.append((name, result))
         return results
 
     def impls(self, hook_name: str, plugins: frozenset[str] | None = None) -> list[Any]:

@@ -25,6 +25,7 @@ from bankcrm.db import (
 )
 from bankcrm.embedded import DATABASE, EmbeddedServer, start_embedded
 from bankcrm.plugins import PluginCandidate, PluginRegistry, build_registry, entry_point_candidates
+from bankcrm.roles import RoleSync, declared_roles, sync_roles
 from bankcrm.security import apply_security, verify_security
 from bankcrm.settings import Settings, get_settings
 
@@ -48,13 +49,16 @@ class Kernel:
     def hook(self) -> Any:
         return self.registry.hook
 
-    async def migrate(self) -> None:
-        """Run every app's migrations as the owner, then policies and grants."""
+    async def migrate(self) -> RoleSync:
+        """Run every app's migrations as the owner, then policies and grants, then bring
+        the declared roles up to date."""
         from piccolo.apps.migrations.commands.forwards import run_forwards
         from piccolo.conf.apps import Finder
 
         from bankcrm.jobs.brokers import prepare_broker_schema
 
+        # Checked first: a plugin with broken grants stops the upgrade before it starts.
+        declared = declared_roles(self.registry)
         owner = await asyncpg.connect(self.owner_url)
         try:
             await ensure_app_role(owner, self.settings.app_role, self.settings.app_role_password)
@@ -75,6 +79,7 @@ class Kernel:
         try:
             await apply_security(owner, Finder().get_app_registry(), self.settings.app_role)
             await prepare_broker_schema(owner, self.settings.app_role)
+            return await sync_roles(owner, declared, "system:migrate")
         finally:
             await owner.close()
 

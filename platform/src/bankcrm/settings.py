@@ -15,7 +15,9 @@ from pathlib import Path
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
-    if value is None or not value.strip():
+    """Unset: None; set, even to nothing, the names it lists (``BANKCRM_PLUGINS=`` loads
+    no plugin: the kernel alone)."""
+    if value is None:
         return None
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
@@ -33,7 +35,8 @@ class Settings:
     host: str
     port: int
     enabled_plugins: tuple[str, ...] | None
-    """Restricts which installed plugins load (the SDK uses it); ``None`` loads all."""
+    """Restricts which installed plugins load (the SDK uses it); ``None`` loads all, an
+    empty tuple none."""
     production: bool
     pool_min_size: int = 2
     pool_max_size: int = 20

@@ -76,6 +76,11 @@ class Role(Table, tablename="bankcrm_role"):
     title = Varchar(length=200)
     title_en = Varchar(length=200, default="")
     permissions = Array(base_column=Varchar(length=128))
+    managed = Boolean(default=False)
+    """Declared by the kernel or a plugin (``register_roles``) and kept in step with the
+    declarations by ``bankcrm migrate``; false for the bank's own (custom) roles, which
+    the kernel never changes."""
+    description = Text(default="")
 
 
 @global_table("memberships grant scope; managed by superusers only")

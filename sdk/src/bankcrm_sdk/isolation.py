@@ -12,7 +12,6 @@ an actor saw or changed with what the owner sees.
 
 from __future__ import annotations
 
-import inspect
 import re
 import uuid
 from collections import Counter
@@ -28,8 +27,8 @@ from piccolo.table import Table
 
 from bankcrm import audit, auth, db
 from bankcrm.context import Scope, bind_scope
-from bankcrm.demo import declared_permissions
 from bankcrm.plugin_api import DemoContext
+from bankcrm.roles import declared_permissions
 from bankcrm.runtime import Kernel
 from bankcrm.security import classify, registered_tables
 from bankcrm.tables import Branch
@@ -263,7 +262,12 @@ async def seed_plugin_demo_data(world: World, scale: int = 60) -> list[str]:
 
     The same call the kernel makes in ``bankcrm demo``; returns the plugins that answered.
     """
-    context = DemoContext(branches=dict(world.branches), users=dict(world.users), scale=scale)
+    context = DemoContext(
+        branches=dict(world.branches),
+        users=dict(world.users),
+        roles=dict(world.roles),
+        scale=scale,
+    )
     system = Scope(
         actor="system:isolation-seed",
         branch_ids=frozenset(world.branches.values()),
@@ -271,9 +275,7 @@ async def seed_plugin_demo_data(world: World, scale: int = 60) -> list[str]:
     )
     seeded = []
     with bind_scope(system):
-        for name, result in world.kernel.registry.call_each("seed_demo_data", demo=context):
-            if inspect.isawaitable(result):
-                await result
+        for name, _ in await world.kernel.registry.call_in_order("seed_demo_data", demo=context):
             seeded.append(name)
     return seeded
 
@@ -330,7 +332,7 @@ def single_branch_tables(snapshot: DatabaseSnapshot, index: TableIndex) -> dict[
 
 
 async def ensure_probe_role(world: World) -> int:
-    permissions = declared_permissions(world.kernel)
+    permissions = sorted(declared_permissions(world.kernel.registry))
     role_id: int = await db.fetchval(
         "INSERT INTO bankcrm_role (name, title, title_en, permissions) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (name) DO UPDATE SET permissions = EXCLUDED.permissions RETURNING id",
@@ -366,7 +368,7 @@ async def branch_token_client(world: World, code: str) -> httpx.AsyncClient:
     issued = await auth.create_api_client(
         f"probe token {code}",
         world.branch(code),
-        declared_permissions(world.kernel),
+        sorted(declared_permissions(world.kernel.registry)),
         "system:isolation-probe",
     )
     return world.token_client(issued.token)

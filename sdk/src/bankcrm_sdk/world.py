@@ -1,4 +1,5 @@
-"""The standard test world: the demo branch tree, roles and one user per role."""
+"""The standard test world: the demo branch tree, the declared roles and one user per
+standard role."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class World:
     branches: dict[str, int]
     users: dict[str, int]
     app: Any
+    roles: dict[str, int] = field(default_factory=dict)
     _clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     def branch(self, code: str) -> int:
@@ -74,7 +76,7 @@ class World:
 
 async def build_world(kernel: Kernel, app: Any) -> World:
     context = await seed_kernel_world(kernel)
-    return World(kernel, context.branches, context.users, app)
+    return World(kernel, context.branches, context.users, app, context.roles)
 
 
 async def truncate_all(owner_url: str) -> None:

@@ -8,8 +8,6 @@ everything that needs writes, masks, read-only columns and a plugin to enable or
 
 from __future__ import annotations
 
-import inspect
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -783,16 +781,16 @@ async def isolation_problems(
 async def test_every_scoped_screen_is_isolated_in_the_admin(world: World, app: Any) -> None:
     """Over every registered screen on a branch-scoped table (the audit trail, plugins')."""
     kernel = world.kernel
-    demo = DemoContext(branches=dict(world.branches), users=dict(world.users), scale=10)
+    demo = DemoContext(
+        branches=dict(world.branches), users=dict(world.users), roles=dict(world.roles), scale=10
+    )
     with bind_scope(world.system_scope()):
         for code in ("BJ", "BJ-HD", "BJ-CY", "SH", "SH-PD", "HQ"):
             async with db.transaction():
                 await audit.record(
                     audit.Action.VIEW, "test.sample", code, branch_id=world.branch(code)
                 )
-        for _, result in kernel.registry.call_each("seed_demo_data", demo=demo):
-            if inspect.isawaitable(result):
-                await result
+        await kernel.registry.call_in_order("seed_demo_data", demo=demo)
     specs = [s for s in admin_screens(kernel) if s.scoped]
     await grant(
         world,
@@ -918,109 +916,3 @@ async def test_kernel_tables_keep_their_rest_rules(world: World) -> None:
     )
     assert is_problem(unknown, 422)
     assert "not installed" in unknown.json()["detail"]
-
-
-# --- customer archive screens ----------------------------------------------------------------
-
-CUSTOMERS = "/admin/api/tables/customer_archive_customer/"
-
-
-async def rest_customer(world: World, code: str) -> int:
-    """A customer of ``code`` created the only way that encrypts its ID number."""
-    from bankcrm_customer_archive.demo_data import resident_id_check_digit
-
-    body = "11010819850614302"
-    client = await world.client("demo.bj.manager")
-    created = await client.post(
-        "/api/v1/customer_archive/customers",
-        json={
-            "kind": "individual",
-            "name": "王秀英",
-            "id_type": "resident_id",
-            "id_number": body + resident_id_check_digit(body),
-            "phone": "13812345678",
-            "branch_id": world.branch(code),
-        },
-    )
-    assert created.status_code == 201, created.text
-    customer_id: int = created.json()["id"]
-    return customer_id
-
-
-async def test_opening_and_exporting_customers_is_audited(world: World) -> None:
-    customer_id = await rest_customer(world, "BJ-HD")
-    client = await admin_client(world, "demo.bj.manager")
-    before = len(await audit_rows(world, "customer_archive.customer"))
-
-    listed = await client.get(CUSTOMERS, params={"__readable": "true", "__page_size": 15})
-    assert listed.status_code == 200
-    assert (await client.get(f"{CUSTOMERS}count/")).status_code == 200
-    assert (await client.get(f"{CUSTOMERS}{customer_id}/?__readable=true")).status_code == 200
-    assert (await client.get(f"{CUSTOMERS}{customer_id}/")).status_code == 200
-    assert is_problem(await client.get(f"{CUSTOMERS}999999999/"), 404)
-    exported = await client.get(
-        CUSTOMERS,
-        params={"__page_size": 1000, "__page": 1, "__readable": "true", "status": "active"},
-    )
-    assert exported.status_code == 200
-    assert [r["id"] for r in exported.json()["rows"]] == [customer_id]
-
-    trail = (await audit_rows(world, "customer_archive.customer"))[before:]
-    assert [(r["action"], r["entity_id"]) for r in trail] == [
-        ("view", str(customer_id)),
-        ("view", str(customer_id)),
-        ("export", "export"),
-    ]
-    view, _, export = trail
-    assert view["branch_id"] == world.branch("BJ-HD")
-    assert view["actor"] == f"user:{world.users['demo.bj.manager']}"
-    assert view["reason"] == "admin ui"
-    assert export["branch_id"] == world.branch("BJ")
-    after = json.loads(export["after"])
-    assert after["filters"] == {"status": ["active"]}
-    assert (after["ids"], after["rows"], after["page"]) == ([customer_id], 1, 1)
-
-
-async def test_customers_are_not_created_in_the_admin(world: World) -> None:
-    client = await admin_client(world, "demo.bj.manager")
-    refused = await client.post(
-        CUSTOMERS,
-        json={"kind": "individual", "name": "李四", "id_type": "resident_id",
-              "branch_id": world.branch("BJ-HD")},
-    )  # fmt: skip
-    assert is_problem(refused, 405)
-    assert "REST API" in refused.json()["detail"]
-    with bind_scope(world.system_scope()):
-        assert await db.fetchval("SELECT count(*) FROM customer_archive_customer") == 0
-
-
-async def test_customer_id_number_ciphertext_and_hash_never_reach_the_admin(
-    world: World,
-) -> None:
-    customer_id = await rest_customer(world, "BJ-HD")
-    client = await admin_client(world, "demo.bj.manager")
-    hidden = {"id_number_encrypted", "id_number_hash"}
-    schema = (await client.get(f"{CUSTOMERS}schema/")).json()
-    assert not hidden & set(schema["properties"])
-    assert not hidden & set(schema["extra"]["visible_column_names"])
-    assert not hidden & set(schema["extra"]["visible_filter_names"])
-    rows = (await client.get(CUSTOMERS, params={"__readable": "true"})).json()["rows"]
-    detail = (await client.get(f"{CUSTOMERS}{customer_id}/?__readable=true")).json()
-    wanted = await client.get(
-        CUSTOMERS, params={"__page_size": 1000, "__visible_fields": "id,id_number_hash"}
-    )
-    for row in (*rows, detail, *wanted.json()["rows"]):
-        assert not hidden & set(row), row
-    assert detail["id_number_masked"].count("*") >= 8
-    for params in (
-        {"id_number_hash": "0" * 64},
-        {"id_number_hash__operator": "gte", "id_number_hash": "0"},
-        {"__order": "id_number_encrypted"},
-    ):
-        assert is_problem(await client.get(CUSTOMERS, params=params), 400), params
-    patched = await client.patch(f"{CUSTOMERS}{customer_id}/", json={"occupation": "教师"})
-    assert patched.status_code == 200, patched.text
-    assert not hidden & set(patched.json())
-    assert patched.json()["phone"] == "138****5678"
-    refused = await client.patch(f"{CUSTOMERS}{customer_id}/", json={"id_number_hash": "x"})
-    assert is_problem(refused, 422)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from bankcrm.plugins import entry_point_candidates
 from bankcrm_sdk.world import World
 
 
@@ -64,13 +65,28 @@ async def test_unknown_branch_is_a_clear_error(world: World) -> None:
     assert "no branch with code 'NOPE'" in result.stderr
 
 
-def test_plugins_command_lists_installed_plugins() -> None:
-    result = subprocess.run(
+def plugins_command(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "bankcrm", "plugins"],
+        env=dict(os.environ, **env),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_plugins_command_lists_installed_plugins() -> None:
+    installed = [candidate.name for candidate in entry_point_candidates()]
+    result = plugins_command()
     assert result.returncode == 0, result.stderr
-    assert "customer_archive" in result.stdout
+    for name in installed:
+        assert name in result.stdout
+    if not installed:
+        assert result.stdout.startswith("no plugins")
+
+
+def test_an_empty_plugin_list_loads_the_kernel_alone() -> None:
+    result = plugins_command(BANKCRM_PLUGINS="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("no plugins")

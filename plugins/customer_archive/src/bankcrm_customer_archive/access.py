@@ -1,8 +1,9 @@
-"""Permissions this plugin declares (``customer_archive.<object>.<verb>``)."""
+"""Permissions this plugin declares (``customer_archive.<object>.<verb>``), and which
+standard role gets each (the head-office administrator gets all of them anyway)."""
 
 from __future__ import annotations
 
-from bankcrm.plugin_api import PermissionSpec
+from bankcrm.plugin_api import PermissionSpec, RoleGrant, StandardRole
 
 CUSTOMER_READ = "customer_archive.customer.read"
 CUSTOMER_WRITE = "customer_archive.customer.write"
@@ -87,5 +88,31 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
         PII_REVEAL,
         "查看完整敏感信息（需说明理由）",
         "Reveal unmasked personal data (with a stated reason)",
+    ),
+)
+
+GRANTS: tuple[RoleGrant, ...] = (
+    RoleGrant(StandardRole.BRANCH_MANAGER, ("customer_archive.*",)),
+    RoleGrant(
+        StandardRole.RELATIONSHIP_MANAGER,
+        (
+            CUSTOMER_READ,
+            CUSTOMER_WRITE,
+            PRODUCT_READ,
+            HOLDING_READ,
+            HOLDING_WRITE,
+            TAG_READ,
+            CONTRACT_READ,
+            CONTRACT_WRITE,
+            IMPORT_READ,
+            IMPORT_WRITE,
+            DUPLICATE_READ,
+            DUPLICATE_REVIEW,
+        ),
+    ),
+    RoleGrant(StandardRole.TELLER, (CUSTOMER_READ, PRODUCT_READ, HOLDING_READ, TAG_READ)),
+    RoleGrant(
+        StandardRole.AUDITOR,
+        (CUSTOMER_READ, HOLDING_READ, CONTRACT_READ, IMPORT_READ, DUPLICATE_READ),
     ),
 )

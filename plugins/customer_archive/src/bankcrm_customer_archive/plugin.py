@@ -15,11 +15,12 @@ from bankcrm.plugin_api import (
     EventSpec,
     MetricSpec,
     PermissionSpec,
+    RoleGrant,
     ScheduleSpec,
     hookimpl,
 )
 from bankcrm_customer_archive import hookspecs, services
-from bankcrm_customer_archive.access import PERMISSIONS
+from bankcrm_customer_archive.access import GRANTS, PERMISSIONS
 from bankcrm_customer_archive.admin import SCREENS
 from bankcrm_customer_archive.api import ROUTES
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
@@ -77,6 +78,11 @@ def register_settings() -> type:
 @hookimpl
 def register_permissions() -> Sequence[PermissionSpec]:
     return PERMISSIONS
+
+
+@hookimpl
+def register_role_grants() -> Sequence[RoleGrant]:
+    return GRANTS
 
 
 @hookimpl
