@@ -32,15 +32,6 @@ from bankcrm_sdk.jobs import StartJobWorker, enable_plugin
 from bankcrm_sdk.route_probe import probe_rest_isolation
 from bankcrm_sdk.world import World
 
-# Reference-looking fields whose table the naming rules cannot find.
-OVERRIDES = {
-    "/api/v1/branches:parent_id": "bankcrm_branch",
-    # A customer filter's segment is a saved search; a relationship manager is a user,
-    # and users are not branch-scoped rows.
-    "segment_id": "customer_archive_saved_search",
-    "relationship_manager_id": None,
-}
-
 
 def scoped_table_names() -> list[str]:
     return [p.table for p in table_policies(Finder().get_app_registry()) if p.scoped]
@@ -120,7 +111,7 @@ async def test_a_job_sees_exactly_its_senders_branches(
     ("kind", "code"), [("session", "BJ"), ("token", "BJ"), ("session", "SH-PD")]
 )
 async def test_rest_routes_neither_show_nor_change_other_branches(
-    populated_world: World, kind: str, code: str
+    populated_world: World, kind: str, code: str, reference_overrides: dict[str, str | None]
 ) -> None:
     world = populated_world
     if kind == "token":
@@ -129,7 +120,7 @@ async def test_rest_routes_neither_show_nor_change_other_branches(
         actor = await branch_user_client(world, code)
     head_office = await world.client("demo.admin")
     result = await probe_rest_isolation(
-        world, actor, code, control=head_office, overrides=OVERRIDES
+        world, actor, code, control=head_office, overrides=reference_overrides
     )
     assert result.plan.attempts, "no request was generated"
     assert result.problems() == []

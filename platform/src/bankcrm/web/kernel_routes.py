@@ -479,7 +479,7 @@ async def list_audit(
 ) -> Page[AuditEntry]:
     """The audit trail of your branches, newest first (row-level security applies)."""
     check_limit(limit)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, (int,))
     rows = await db.fetch(
         "SELECT id, at, branch_id, actor, action, entity, entity_id, before, after, reason,"
         " request_id FROM bankcrm_audit WHERE ($1::text IS NULL OR entity = $1)"

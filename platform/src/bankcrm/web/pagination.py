@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -26,16 +27,41 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+CursorValue = int | float | str
+_INT64 = 2**63
+
+
+def _of_type(value: object, kind: type[CursorValue]) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind is int:
+        return isinstance(value, int) and -_INT64 <= value < _INT64
+    if kind is float:
+        return isinstance(value, int | float) and math.isfinite(value) and abs(value) < _INT64
+    return isinstance(value, kind)
+
+
+def decode_cursor(
+    cursor: str | None, types: tuple[type[CursorValue], ...], parameter: str = "query.cursor"
+) -> list[Any] | None:
+    """The keys a cursor of :func:`encode_cursor` carries, checked against ``types``.
+
+    Every paginated route decodes its cursor here, so a tampered cursor (not base64, not
+    JSON, another length, a value of another type or beyond a 64-bit column) is always a
+    422 naming the parameter, never an error deeper down.
+    """
     if not cursor:
         return None
+    refused = invalid(parameter, "not a cursor returned by this API")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise invalid("query.cursor", "not a cursor returned by this API") from exc
-    if not isinstance(values, list) or len(values) != arity:
-        raise invalid("query.cursor", "not a cursor returned by this API")
+    except (ValueError, RecursionError) as exc:
+        raise refused from exc
+    if not isinstance(values, list) or len(values) != len(types):
+        raise refused
+    if not all(_of_type(v, t) for v, t in zip(values, types, strict=True)):
+        raise refused
     return values
 
 

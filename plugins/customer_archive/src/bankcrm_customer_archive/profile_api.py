@@ -289,9 +289,7 @@ class RatingController(Controller):
     ) -> Page[RatingOut]:
         """Rating history with who rated and when, newest first (keyset pages)."""
         check_limit(limit)
-        after = decode_cursor(cursor, 1)
-        if after is not None and not isinstance(after[0], int):
-            raise invalid("query.cursor", "not a cursor returned by this API")
+        after = decode_cursor(cursor, (int,))
         rows = await profile.list_ratings(customer_id, kind, limit + 1, after[0] if after else None)
         items = rows[:limit]
         return Page(items, encode_cursor([items[-1].id]) if len(rows) > limit else None)

@@ -828,9 +828,7 @@ async def search_customers(
     closest pinyin spellings (trigram similarity) are returned instead, on one page.
     """
     require_valid(criteria, prefix)
-    after = decode_cursor(cursor, 1)
-    if after is not None and not isinstance(after[0], int):
-        raise invalid("query.cursor", "not a cursor returned by this API")
+    after = decode_cursor(cursor, (int,))
     statement = await search_statement(
         criteria, limit + 1, after[0] if after else None, prefix=prefix
     )

@@ -111,9 +111,7 @@ class MergeController(Controller):
     ) -> Page[MergeOut]:
         """Merge requests and merges, newest first."""
         check_limit(limit)
-        after = decode_cursor(cursor, 1)
-        if after is not None and not isinstance(after[0], int):
-            raise invalid("query.cursor", "not a cursor returned by this API")
+        after = decode_cursor(cursor, (int,))
         items = await merging.list_merges(status, limit + 1, after[0] if after else None)
         next_cursor = encode_cursor([items[limit - 1].id]) if len(items) > limit else None
         return Page(items[:limit], next_cursor)

@@ -12,7 +12,7 @@ import msgspec
 from bankcrm import audit, db
 from bankcrm.context import require_scope
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
-from bankcrm.web.problems import Problem, invalid, not_found
+from bankcrm.web.problems import Problem, not_found
 from bankcrm_customer_archive import services
 
 CUSTOMER = "customer_archive_customer"
@@ -99,9 +99,7 @@ async def list_candidates(
 
     Pairs whose customer was deleted or merged since are left out of the open queue.
     """
-    after = decode_cursor(cursor, 2)
-    if after is not None and not (isinstance(after[0], int | float) and isinstance(after[1], int)):
-        raise invalid("query.cursor", "not a cursor returned by this API")
+    after = decode_cursor(cursor, (float, int))
     live = " AND l.deleted_at IS NULL AND h.deleted_at IS NULL" if status == "open" else ""
     rows = await db.fetch(
         f"{_SELECT} WHERE d.status = $1 AND d.probability >= $2{live}"

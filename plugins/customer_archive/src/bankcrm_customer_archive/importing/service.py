@@ -268,9 +268,9 @@ async def get_batch(batch_id: int) -> BatchOut:
 async def list_batches(
     limit: int, cursor: str | None, status: str | None = None, branch_id: int | None = None
 ) -> Page[BatchOut]:
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, (int,))
     rows = await db.fetch(
-        f"SELECT * FROM {BATCH} WHERE ($1::int IS NULL OR id < $1)"
+        f"SELECT * FROM {BATCH} WHERE ($1::bigint IS NULL OR id < $1)"
         " AND ($2::text IS NULL OR status = $2) AND ($3::int IS NULL OR branch_id = $3)"
         " ORDER BY id DESC LIMIT $4",
         after[0] if after else None,
@@ -285,12 +285,12 @@ async def list_batches(
 
 async def list_problems(batch_id: int, limit: int, cursor: str | None) -> Page[RowProblem]:
     batch = await get_batch(batch_id)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, (int,))
     rows = await db.fetch(
         f"SELECT row_no, state, errors FROM {staging_table(batch.kind)} WHERE batch = $1"
-        " AND state <> 'valid' AND row_no > $2 ORDER BY row_no LIMIT $3",
+        " AND state <> 'valid' AND row_no > $2::bigint ORDER BY row_no LIMIT $3",
         batch_id,
-        int(after[0]) if after else 0,
+        after[0] if after else 0,
         limit + 1,
     )
     items = [

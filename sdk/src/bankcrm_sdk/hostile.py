@@ -1,0 +1,157 @@
+"""Hostile requests generated over every REST route of the app.
+
+Nothing here names a route: operations come from the Litestar app and its OpenAPI
+description, path keys from rows the head office can see. A plugin's new list route gets
+tampered cursors, and its new JSON route hostile bodies, without anyone writing a test.
+
+Expectations: a tampered cursor is a 422 naming ``query.cursor``; a hostile body is the
+4xx its kind calls for; every refusal is a problem body; nothing answers 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bankcrm_sdk.isolation import table_index, take_snapshot
+from bankcrm_sdk.route_probe import (
+    Operation,
+    ReferenceResolver,
+    ReferenceValues,
+    Unmapped,
+    minimal_instance,
+    operations,
+)
+
+
+def _cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+TAMPERED_CURSORS: dict[str, str] = {
+    "not base64": "%%%not-a-cursor%%%",
+    "base64 of no JSON": _cursor(b"\xff\xfe garbage"),
+    "a JSON object": _cursor(b'{"id": 1}'),
+    "an empty list": _cursor(b"[]"),
+    "a string key": _cursor(b'["x"]'),
+    "a boolean key": _cursor(b"[true]"),
+    "a null key": _cursor(b"[null]"),
+    "a nested list": _cursor(b"[[1]]"),
+    "a key beyond 64 bits": _cursor(b"[99999999999999999999999]"),
+    "too many keys": _cursor(b"[1, 2, 3, 4, 5]"),
+    "a float that is not finite": _cursor(b"[1e999, 1]"),
+    "deep nesting": _cursor(b"[" * 150 + b"]" * 150),
+}
+
+
+@dataclass
+class Refusal:
+    request: str
+    status: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.request} -> {self.status}: {self.detail}"
+
+
+@dataclass
+class SweepResult:
+    checked: list[str] = field(default_factory=list)
+    """Operations the sweep reached (their untampered request answered 2xx)."""
+    unreached: list[str] = field(default_factory=list)
+    """Operations whose untampered request did not answer 2xx: not covered."""
+    problems: list[Refusal] = field(default_factory=list)
+
+
+class PathFiller:
+    """Concrete paths for an operation: path keys are rows the head office can see."""
+
+    def __init__(self, resolver: ReferenceResolver, values: ReferenceValues) -> None:
+        self.resolver = resolver
+        self.values = values
+
+    def path(self, operation: Operation) -> str | None:
+        path = operation.template
+        for name, kind in operation.path_types.items():
+            try:
+                reference = self.resolver.resolve(name, operation, strict=True)
+            except Unmapped:
+                return None
+            candidates = self.values.own(reference)
+            if not candidates:
+                return None
+            value = candidates[0]
+            path = path.replace("{" + name + "}", str(int(value) if kind is int else value))
+        return path
+
+
+async def path_filler(world: Any, overrides: Mapping[str, str | None] | None) -> PathFiller:
+    index = table_index()
+    snapshot = await take_snapshot(world.kernel.owner_url, index)
+    everything = await world.subtree("HQ")
+    return PathFiller(ReferenceResolver(index, overrides), ReferenceValues(snapshot, everything))
+
+
+def _query_defaults(operation: Operation, components: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        p["name"]: minimal_instance(p.get("schema", {}), components)
+        for p in operation.parameters("query")
+        if p.get("required")
+    }
+
+
+def _is_problem(response: httpx.Response) -> bool:
+    if not response.headers.get("content-type", "").startswith("application/problem+json"):
+        return False
+    body = response.json()
+    return isinstance(body, dict) and {"status", "detail", "errors"} <= body.keys()
+
+
+async def probe_tampered_cursors(
+    world: Any,
+    client: httpx.AsyncClient,
+    *,
+    overrides: Mapping[str, str | None] | None = None,
+) -> SweepResult:
+    """Send every cursor of :data:`TAMPERED_CURSORS` to every list route with a cursor."""
+    filler = await path_filler(world, overrides)
+    components = world.app.openapi_schema.to_schema().get("components", {}).get("schemas", {})
+    result = SweepResult()
+    for operation in operations(world.app):
+        if operation.method != "GET" or not any(
+            p["name"] == "cursor" for p in operation.parameters("query")
+        ):
+            continue
+        path = filler.path(operation)
+        query = _query_defaults(operation, components)
+        plain = await client.get(path, params=query) if path is not None else None
+        if path is None or plain is None or plain.status_code >= 300:
+            result.unreached.append(operation.label)
+            continue
+        result.checked.append(operation.label)
+        for label, cursor in TAMPERED_CURSORS.items():
+            response = await client.get(path, params={**query, "cursor": cursor})
+            fields = (
+                [e.get("field") for e in response.json().get("errors", [])]
+                if _is_problem(response)
+                else []
+            )
+            if response.status_code != 422 or "query.cursor" not in fields:
+                result.problems.append(
+                    Refusal(f"GET {path} with {label}", response.status_code, response.text[:200])
+                )
+    return result
+
+
+__all__ = [
+    "TAMPERED_CURSORS",
+    "PathFiller",
+    "Refusal",
+    "SweepResult",
+    "path_filler",
+    "probe_tampered_cursors",
+]
