@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from bankcrm import __version__, branches, db
 from bankcrm.context import Scope
 from bankcrm.observability import HttpMetrics
 from bankcrm.runtime import Kernel
+from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.kernel_routes import kernel_router
 from bankcrm.web.problems import EXCEPTION_HANDLERS, problem_response
@@ -74,6 +76,35 @@ SWAGGER_ASSETS = "/schema/assets"
 SWAGGER_FAVICON = f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}/favicon-32x32.png'>"
 
 
+KERNEL_ASSETS = "/schema/bankcrm"
+
+
+class ApiViewer(SwaggerRenderPlugin):
+    """Swagger UI started by a script file: the Content-Security-Policy forbids inline ones."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        title = html.escape(str(openapi_schema["info"]["title"]))
+        return (
+            "<!DOCTYPE html><html><head>"
+            f"<title>{title}</title>{self.favicon}<meta charset='utf-8'/>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<link href='{self.css_url}' rel='stylesheet'>"
+            f"<script src='{self.js_url}'></script>"
+            f"<script src='{self.standalone_preset_js_url}'></script>"
+            f"<script src='{KERNEL_ASSETS}/swagger-init.js'></script>"
+            "</head><body><div id='swagger-container'></div></body></html>"
+        ).encode()
+
+
+def kernel_assets() -> Any:
+    return create_static_files_router(
+        path=KERNEL_ASSETS,
+        directories=[Path(__file__).parent / "web" / "static"],
+        opt={"public": True},
+        include_in_schema=False,
+    )
+
+
 def swagger_assets() -> Any:
     """Swagger UI's files from the swagger-ui-py wheel: the API viewer loads nothing from a CDN."""
     import swagger_ui
@@ -116,7 +147,14 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
     async def resolver(connection: ASGIConnection[Any, Any, Any, Any], request_id: str) -> Any:
         return await resolve_scope(kernel, connection, request_id)
 
-    handlers: list[Any] = [healthz, readyz, prometheus_metrics, kernel_router(), swagger_assets()]
+    handlers: list[Any] = [
+        healthz,
+        readyz,
+        prometheus_metrics,
+        kernel_router(),
+        swagger_assets(),
+        kernel_assets(),
+    ]
     handlers.extend(plugin_routers(kernel))
     if with_admin:
         from bankcrm.admin import admin_handlers
@@ -131,7 +169,8 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
 
     config = AppConfig(
         route_handlers=handlers,
-        middleware=[ScopeMiddleware(resolver, metrics)],
+        middleware=[ScopeMiddleware(resolver, metrics), BodyGate()],
+        before_send=[security_headers(hsts=kernel.settings.production)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="bankcrm",
@@ -139,7 +178,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
             description="Bank CRM platform: kernel and plugin REST API.",
             path="/schema",
             render_plugins=[
-                SwaggerRenderPlugin(
+                ApiViewer(
                     path="/",
                     js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",

@@ -5,12 +5,15 @@ description, path keys from rows the head office can see. A plugin's new list ro
 tampered cursors, and its new JSON route hostile bodies, without anyone writing a test.
 
 Expectations: a tampered cursor is a 422 naming ``query.cursor``; a hostile body is the
-4xx its kind calls for; every refusal is a problem body; nothing answers 5xx.
+4xx its kind calls for (400 too deep, 413 too large, 415 wrong media type or charset, 422
+control characters); a valid body declared as GBK is read; every refusal is a problem
+body; nothing answers 5xx.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,11 +150,79 @@ async def probe_tampered_cursors(
     return result
 
 
+def _hostile_bodies(minimal: Any) -> dict[str, tuple[bytes, str, set[int]]]:
+    """label -> (body, content type, statuses accepted)."""
+    valid = json.dumps(minimal, ensure_ascii=False)
+    deep = b"[" * 1000 + b"]" * 1000
+    oversize = json.dumps({"padding": "x" * (1024 * 1024 + 10)}).encode()
+    with_override = json.dumps({"name": "abc\u202egnp.exe"}).encode()
+    with_control = json.dumps({"name": "a\u0000b\u0007"}).encode()
+    return {
+        "nested 1,000 deep": (deep, "application/json", {400}),
+        "over the size limit": (oversize, "application/json", {413}),
+        "declared as text/plain": (valid.encode(), "text/plain", {415}),
+        "without a content type": (valid.encode(), "", {415}),
+        "in an unsupported charset": (
+            valid.encode(),
+            "application/json; charset=shift_jis",
+            {415},
+        ),
+        "with a right-to-left override": (with_override, "application/json", {422}),
+        "with control characters": (with_control, "application/json", {422}),
+    }
+
+
+GB_DECODED_STATUSES = frozenset(range(200, 500)) - {415}
+
+
+async def probe_hostile_bodies(
+    world: Any,
+    client: httpx.AsyncClient,
+    *,
+    overrides: Mapping[str, str | None] | None = None,
+) -> SweepResult:
+    """Send hostile bodies to every JSON route; a GBK-declared valid body must be read."""
+    filler = await path_filler(world, overrides)
+    components = world.app.openapi_schema.to_schema().get("components", {}).get("schemas", {})
+    result = SweepResult()
+    for operation in operations(world.app):
+        schema = operation.body_schema()
+        if schema is None or operation.method == "GET":
+            continue
+        path = filler.path(operation) or _any_path(operation)
+        result.checked.append(operation.label)
+        minimal = minimal_instance(schema, components)
+        cases = _hostile_bodies(minimal)
+        gbk = json.dumps(minimal, ensure_ascii=False).encode("gb18030")
+        cases["declared as GBK"] = (gbk, "application/json; charset=gbk", set(GB_DECODED_STATUSES))
+        for label, (body, content_type, expected) in cases.items():
+            headers = {"content-type": content_type} if content_type else {}
+            response = await client.request(operation.method, path, content=body, headers=headers)
+            refused = response.status_code >= 400
+            if response.status_code not in expected or (refused and not _is_problem(response)):
+                result.problems.append(
+                    Refusal(
+                        f"{operation.method} {path} {label}",
+                        response.status_code,
+                        response.text[:200],
+                    )
+                )
+    return result
+
+
+def _any_path(operation: Operation) -> str:
+    path = operation.template
+    for name, kind in operation.path_types.items():
+        path = path.replace("{" + name + "}", "1" if kind is int else "probe")
+    return path
+
+
 __all__ = [
     "TAMPERED_CURSORS",
     "PathFiller",
     "Refusal",
     "SweepResult",
     "path_filler",
+    "probe_hostile_bodies",
     "probe_tampered_cursors",
 ]

@@ -221,7 +221,7 @@ class ContractController(Controller):
 
     @post(
         "/documents",
-        opt={"permission": CONTRACT_WRITE},
+        opt={"permission": CONTRACT_WRITE, "body": "multipart"},
         request_max_body_size=UPLOAD_LIMIT,
         description="Body: ``multipart/form-data`` with the document in the file part ``file``.",
     )

@@ -48,7 +48,7 @@ class ImportController(Controller):
 
     @post(
         "/",
-        opt={"permission": IMPORT_WRITE},
+        opt={"permission": IMPORT_WRITE, "body": "multipart"},
         status_code=201,
         request_max_body_size=None,
         description=(
