@@ -217,12 +217,96 @@ def _any_path(operation: Operation) -> str:
     return path
 
 
+async def probe_deleting_referenced_rows(
+    world: Any,
+    client: httpx.AsyncClient,
+    *,
+    overrides: Mapping[str, str | None] | None = None,
+) -> SweepResult:
+    """DELETE, on every delete route, a row that other rows still refer to.
+
+    The row is picked deterministically (the lowest key among referenced rows), with the
+    route's other path keys taken from that row (``/customers/{customer_id}/holdings/
+    {holding_id}``: the holding's own ``customer``). The answer must be a 2xx, or a 4xx
+    problem; a refusal for dependents (``has_dependents``) must name the dependent table.
+    Changes the data: use a world of its own.
+    """
+    index = table_index()
+    snapshot = await take_snapshot(world.kernel.owner_url, index)
+    resolver = ReferenceResolver(index, overrides)
+    referenced: dict[str, set[Any]] = {}
+    dependents: dict[str, set[str]] = {}
+    for table, columns in index.foreign_keys.items():
+        dependent_rows = snapshot.tables.get(table)
+        if dependent_rows is None:
+            continue
+        for column, parent in columns.items():
+            values = {row.get(column) for row in dependent_rows.rows.values()} - {None}
+            if values:
+                referenced.setdefault(parent, set()).update(values)
+                dependents.setdefault(parent, set()).add(table)
+    result = SweepResult()
+    for operation in operations(world.app):
+        if operation.method != "DELETE" or not operation.path_types:
+            continue
+        *parents, last = operation.path_types
+        try:
+            target = resolver.resolve(last, operation, strict=True).table
+        except Unmapped:
+            target = None
+        if target is None or target.name not in snapshot.tables:
+            result.unreached.append(operation.label)
+            continue
+        rows = snapshot.tables[target.name].rows
+        keys = sorted(k for k in rows if k in referenced.get(target.name, set()))
+        path = _path_for_row(operation, parents, last, rows, keys)
+        if path is None:
+            result.unreached.append(operation.label)
+            continue
+        result.checked.append(operation.label)
+        response = await client.delete(path)
+        problem = response.json() if _is_problem(response) else {}
+        named = {e.get("field") for e in problem.get("errors", [])}
+        broken = response.status_code >= 500 or (response.status_code >= 400 and not problem)
+        if str(problem.get("type", "")).endswith("/has_dependents") and not (
+            named & dependents.get(target.name, set())
+        ):
+            broken = True
+        if broken:
+            result.problems.append(
+                Refusal(f"DELETE {path}", response.status_code, response.text[:200])
+            )
+    return result
+
+
+def _path_for_row(
+    operation: Operation,
+    parents: list[str],
+    last: str,
+    rows: Mapping[Any, Mapping[str, Any]],
+    keys: list[Any],
+) -> str | None:
+    for key in keys:
+        row = rows[key]
+        path = operation.template.replace("{" + last + "}", str(key))
+        for name in parents:
+            stem = name.removesuffix("_id")
+            value = row.get(stem, row.get(name))
+            if value is None:
+                break
+            path = path.replace("{" + name + "}", str(value))
+        else:
+            return path
+    return None
+
+
 __all__ = [
     "TAMPERED_CURSORS",
     "PathFiller",
     "Refusal",
     "SweepResult",
     "path_filler",
+    "probe_deleting_referenced_rows",
     "probe_hostile_bodies",
     "probe_tampered_cursors",
 ]

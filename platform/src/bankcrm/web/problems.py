@@ -135,6 +135,12 @@ _DB_ERRORS: list[tuple[type[Exception], int, str, str]] = [
         "reference",
         "a referenced record is missing or other records still refer to this one",
     ),
+    (
+        asyncpg.RestrictViolationError,
+        409,
+        "has_dependents",
+        "other records still refer to this one",
+    ),
     (asyncpg.CheckViolationError, 422, "invalid", "a value is outside the allowed range"),
     (asyncpg.NotNullViolationError, 422, "invalid", "a required value is missing"),
     (asyncpg.DataError, 400, "invalid", "a value has the wrong format"),
@@ -161,7 +167,42 @@ def _rejected_inputs(
     return found
 
 
+_STILL_REFERENCED = re.compile(r'is still referenced from table "([^"]+)"')
+_NOT_PRESENT = re.compile(r'Key \(([^)]+)\)=\(.*\) is not present in table "([^"]+)"')
+
+
+def reference_problem(exc: asyncpg.PostgresError) -> Problem | None:
+    """A foreign-key refusal as the client can act on it: a 409 naming the tables whose
+    rows still refer to the record (deleting it would orphan them), or a 422 naming the
+    field that refers to a missing record."""
+    detail = str(getattr(exc, "detail", "") or "")
+    if isinstance(exc, asyncpg.RestrictViolationError) or (
+        dependent := _STILL_REFERENCED.search(detail)
+    ):
+        table = dependent.group(1) if dependent else str(getattr(exc, "table_name", "") or "")
+        return Problem(
+            409,
+            f"rows of {table or 'another table'} still refer to this record: remove them"
+            " first, or change its status instead of deleting it",
+            [FieldError(table, "rows refer to this record")] if table else [],
+            "has_dependents",
+        )
+    if missing := _NOT_PRESENT.search(detail):
+        column, table = missing.groups()
+        return Problem(
+            422,
+            f"{column}: refers to a record of {table} that does not exist",
+            [FieldError(f"body.{column}", f"no such record in {table}")],
+            "invalid",
+        )
+    return None
+
+
 def handle_database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, asyncpg.ForeignKeyViolationError | asyncpg.RestrictViolationError):
+        problem = reference_problem(exc)
+        if problem is not None:
+            return handle_problem(request, problem)
     for error_type, status, code, detail in _DB_ERRORS:
         if isinstance(exc, error_type):
             column = getattr(exc, "column_name", None) or getattr(exc, "constraint_name", None)
@@ -186,4 +227,12 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: handle_unexpected,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "FieldError", "MediaType", "Problem", "invalid", "not_found"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "FieldError",
+    "MediaType",
+    "Problem",
+    "invalid",
+    "not_found",
+    "reference_problem",
+]

@@ -157,3 +157,40 @@ async def test_360_has_profile_sections(
     ]  # fmt: skip
     assert "customer_archive.contracts" not in keys
     assert "customer_archive.aum_trend" not in keys
+
+
+async def test_a_holding_with_history_cannot_be_deleted_only_closed(
+    world: World, kit: Any, bj: httpx.AsyncClient, catalogue: dict[str, int]
+) -> None:
+    customer_id = (await kit.create(bj, branch_id=world.branch("BJ-HD")))["id"]
+    deposit, wealth, _loan = await _holdings(bj, customer_id)
+    with world.bind(await world.scope_of("BJ")):
+        async with db.transaction():
+            await take_daily_snapshots(date(2026, 3, 31).isoformat())
+
+    refused = await bj.delete(f"{BASE}/customers/{customer_id}/holdings/{deposit}")
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["type"].endswith("/has_dependents")
+    assert problem["errors"] == [
+        {
+            "field": "customer_archive_balance_snapshot",
+            "message": "rows refer to this record",
+        }
+    ]
+    assert "status" in problem["detail"]
+    closed = await bj.patch(
+        f"{BASE}/customers/{customer_id}/holdings/{deposit}", json={"status": "closed"}
+    )
+    assert closed.status_code == 200, closed.text
+    balances, _aum = await _rows(world)
+    assert deposit in {r[1] for r in balances}
+
+    fresh = await bj.post(
+        f"{BASE}/customers/{customer_id}/holdings",
+        json={"product_code": "DEP-1Y", "account_no": "6222000000000000099", "balance": "1.00"},
+    )
+    assert fresh.status_code == 201, fresh.text
+    gone = await bj.delete(f"{BASE}/customers/{customer_id}/holdings/{fresh.json()['id']}")
+    assert gone.status_code == 204, gone.text
+    assert wealth
