@@ -30,9 +30,10 @@ from bankcrm_sdk.world import World, build_world
 if TYPE_CHECKING:
     from bankcrm_sdk.database import TestDatabase
 
-LARGE = 1_500_000
+LARGE = 900_000
 """Large enough for uvicorn to pause and resume reading (its flow-control high-water mark
-is 64 KiB), which is what carries one request's context into the next."""
+is 64 KiB), which is what carries one request's context into the next; below the 1 MiB
+JSON limit, so that the body is read in full."""
 
 
 @pytest.fixture(scope="module")

@@ -430,15 +430,11 @@ class AdminGate:
             raise Problem(422, "enter the current and the new password", code="invalid")
         if new != _text(data, "confirm_new_password", 128):
             raise Problem(422, "the new passwords do not match", code="invalid")
-        async with db.transaction():
-            problems = await auth.change_password(actor.user_id, current, new)
-        if problems:
-            raise Problem(
-                422,
-                "password " + "; ".join(problems),
-                [FieldError("body.new_password", p) for p in problems],
-                "password_policy",
-            )
+        try:
+            await auth.change_password(actor.user_id, current, new)
+        except (auth.PasswordRefused, auth.TooManyFailures) as exc:
+            renamed = {"body.current": "body.current_password", "body.new": "body.new_password"}
+            raise auth.refusal_problem(exc, renamed) from exc
         gone = Cookie(
             key=SESSION_COOKIE,
             value="",

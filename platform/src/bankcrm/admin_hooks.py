@@ -26,7 +26,7 @@ from piccolo.table import Table
 from piccolo_api.crud.hooks import Hook, HookType
 from starlette.exceptions import HTTPException
 
-from bankcrm import audit, auth, branches, db, pii
+from bankcrm import audit, branches, db, passwords, pii
 from bankcrm.admin_screens import ScreenSpec
 from bankcrm.context import require_scope
 from bankcrm.tables import Branch, PluginEnablement, Role
@@ -183,7 +183,8 @@ class KernelRules:
             changes["changed_by"] = require_scope().actor
             changes["changed_at"] = datetime.now(UTC)
         elif spec.table is BaseUser and changes.get("password"):
-            problems = auth.password_problems(changes["password"], before["username"])
+            changes["password"] = passwords.normalised(changes["password"])
+            problems = passwords.problems(changes["password"], before["username"])
             if problems:
                 raise _refuse(422, "password " + "; ".join(problems))
             # As after a password change through the REST API: every session ends.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -19,15 +18,14 @@ from typing import Any
 
 import anyio.to_thread
 import pyotp
-from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 
-from bankcrm import branches, db, pii
+from bankcrm import branches, db, passwords, pii
 from bankcrm.context import Scope
 from bankcrm.settings import get_settings
+from bankcrm.web.problems import FieldError, Problem
 
 TOKEN_PREFIX = "bcrm"  # noqa: S105 - a public marker, not a secret
-MIN_PASSWORD_LENGTH = 12
 
 
 class AuthError(Exception):
@@ -37,20 +35,6 @@ class AuthError(Exception):
         super().__init__(message)
         self.code = code
         self.status = status
-
-
-def password_problems(password: str, username: str = "") -> list[str]:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters long")
-    if len(password) > 128:
-        problems.append("must be at most 128 characters long")
-    classes = [r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"]
-    if sum(bool(re.search(c, password)) for c in classes) < 3:
-        problems.append("must mix at least three of: lower case, upper case, digits, symbols")
-    if username and username.lower() in password.lower():
-        problems.append("must not contain the username")
-    return problems
 
 
 LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = 20
@@ -72,15 +56,6 @@ async def forget_login_attempts() -> None:
     await db.fetch("DELETE FROM bankcrm_login_attempt WHERE at > now() - interval '1 minute'")
 
 
-def _verify_password(password: str, stored: str) -> bool:
-    try:
-        _, iterations, salt, _ = BaseUser.split_stored_password(stored)
-        candidate = BaseUser.hash_password(password, salt, int(iterations))
-    except ValueError:
-        return False
-    return hmac.compare_digest(candidate, stored)
-
-
 async def _record_attempt(username: str, ip: str, success: bool, reason: str) -> None:
     await db.fetch(
         "INSERT INTO bankcrm_login_attempt (username, ip, success, reason, at) "
@@ -99,52 +74,77 @@ class LoginResult:
     expires_at: datetime
 
 
+_DUMMY_HASH = passwords.hash_password(secrets.token_urlsafe(16))
+"""Verified against for unknown users, so the answer takes as long as for known ones."""
+
+
 async def login(username: str, password: str, otp: str | None, ip: str) -> LoginResult:
-    settings = get_settings()
+    """A session for ``username``, or :class:`AuthError`.
+
+    Unknown user, wrong password, inactive or locked account: one answer
+    (``invalid_credentials``), so the login reveals neither existence nor lock. Wrong
+    passwords and wrong one-time codes both count toward the lock.
+    """
     if not await _address_allowed(ip):
         raise AuthError("rate_limited", "too many login attempts; wait a minute", 429)
     user = await db.fetchrow(
-        "SELECT u.id, u.password, u.active, u.admin, s.failed_logins, s.locked_until,"
-        " s.mfa_enabled, s.totp_secret FROM piccolo_user u"
-        " LEFT JOIN bankcrm_user_security s ON s.user = u.id WHERE u.username = $1",
+        "SELECT u.id, u.password, u.active, s.locked_until, s.mfa_enabled, s.totp_secret"
+        " FROM piccolo_user u LEFT JOIN bankcrm_user_security s ON s.user = u.id"
+        " WHERE u.username = $1",
         username[:100],
     )
-    # Verify even for unknown users so response time does not reveal which exist.
-    stored = user["password"] if user else BaseUser.hash_password("x" * 16)
-    valid = await anyio.to_thread.run_sync(_verify_password, password, stored)
-    now = datetime.now(UTC)
+    stored = user["password"] if user else _DUMMY_HASH
+    valid = await anyio.to_thread.run_sync(passwords.verify, password, stored)
+    refused = AuthError("invalid_credentials", "wrong username or password")
     if user is None:
         await _record_attempt(username, ip, False, "unknown_user")
-        raise AuthError("invalid_credentials", "wrong username or password")
-    if user["locked_until"] is not None and user["locked_until"] > now:
+        raise refused
+    if user["locked_until"] is not None and user["locked_until"] > datetime.now(UTC):
         await _record_attempt(username, ip, False, "locked")
-        raise AuthError(
-            "locked", f"account locked after repeated failures until {user['locked_until']:%H:%M}"
-        )
+        raise refused
     if not valid or not user["active"]:
-        failures = (user["failed_logins"] or 0) + 1
-        locked_until = None
-        if failures >= settings.login_max_failures:
-            locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-        await _upsert_security(user["id"], failures, locked_until)
+        await count_failure(user["id"])
         await _record_attempt(username, ip, False, "bad_password" if user["active"] else "inactive")
-        raise AuthError("invalid_credentials", "wrong username or password")
+        raise refused
     if user["mfa_enabled"]:
         if not otp:
             raise AuthError("mfa_required", "enter the code from your authenticator app")
         secret = pii.decrypt(user["totp_secret"])
         if not pyotp.TOTP(secret).verify(otp, valid_window=1):
-            await _upsert_security(user["id"], (user["failed_logins"] or 0) + 1, None)
+            await count_failure(user["id"])
             await _record_attempt(username, ip, False, "bad_otp")
             raise AuthError("invalid_otp", "the authenticator code is wrong or expired")
     await _upsert_security(user["id"], 0, None)
     await _record_attempt(username, ip, True, "")
     await db.fetch("UPDATE piccolo_user SET last_login = now() WHERE id = $1", user["id"])
+    settings = get_settings()
     expires = datetime.now() + timedelta(hours=settings.session_hours)
     session = await SessionsBase.create_session(
         user_id=user["id"], expiry_date=expires, max_expiry_date=expires
     )
     return LoginResult(user["id"], session.token, expires.astimezone(UTC))
+
+
+async def count_failure(user_id: int) -> datetime | None:
+    """Count a wrong proof (password, one-time code, current password) in one statement,
+    so concurrent guesses cannot each read the same count; lock the account at the
+    limit. Answers the lock's end, if this failure (or an earlier one) locked it. After a
+    lock has expired the count starts again."""
+    settings = get_settings()
+    expired = "s.locked_until IS NOT NULL AND s.locked_until <= now()"
+    count = f"CASE WHEN {expired} THEN 1 ELSE s.failed_logins + 1 END"
+    locked_until: datetime | None = await db.fetchval(
+        'INSERT INTO bankcrm_user_security AS s ("user", failed_logins, locked_until,'
+        " mfa_enabled, password_changed_at) VALUES ($1, 1, NULL, false, now())"
+        f' ON CONFLICT ("user") DO UPDATE SET failed_logins = {count},'
+        f" locked_until = CASE WHEN {count} >= $2 THEN now() + make_interval(mins => $3)"
+        f" WHEN {expired} THEN NULL ELSE s.locked_until END"
+        " RETURNING locked_until",
+        user_id,
+        settings.login_max_failures,
+        settings.login_lockout_minutes,
+    )
+    return locked_until
 
 
 async def _upsert_security(user_id: int, failures: int, locked_until: datetime | None) -> None:
@@ -162,23 +162,86 @@ async def logout(session_token: str) -> None:
     await db.fetch("DELETE FROM sessions WHERE token = $1", session_token)
 
 
-async def change_password(user_id: int, current: str, new: str) -> list[str]:
-    row = await db.fetchrow("SELECT username, password FROM piccolo_user WHERE id = $1", user_id)
-    if row is None:
-        return ["user does not exist"]
-    if not await anyio.to_thread.run_sync(_verify_password, current, row["password"]):
-        return ["current password is wrong"]
-    problems = password_problems(new, row["username"])
-    if problems:
-        return problems
-    hashed = await anyio.to_thread.run_sync(BaseUser.hash_password, new)
-    await db.fetch("UPDATE piccolo_user SET password = $1 WHERE id = $2", hashed, user_id)
-    await db.fetch(
-        'UPDATE bankcrm_user_security SET password_changed_at = now() WHERE "user" = $1',
+class PasswordRefused(Exception):
+    def __init__(self, field: str, problems: list[str], status: int = 422) -> None:
+        super().__init__("; ".join(problems))
+        self.field = field
+        self.problems = problems
+        self.status = status
+
+
+class TooManyFailures(Exception):
+    def __init__(self, locked_until: datetime) -> None:
+        super().__init__(f"locked until {locked_until:%H:%M}")
+        self.locked_until = locked_until
+
+
+async def change_password(user_id: int, current: str, new: str) -> None:
+    """Set ``new`` after checking ``current``; a wrong ``current`` counts toward the lock
+    like a wrong login, and a locked account may not try (:class:`TooManyFailures`)."""
+    row = await db.fetchrow(
+        "SELECT u.username, u.password, s.locked_until, s.password_history FROM piccolo_user u"
+        ' LEFT JOIN bankcrm_user_security s ON s."user" = u.id WHERE u.id = $1',
         user_id,
     )
+    if row is None:
+        raise PasswordRefused("body.current", ["user does not exist"])
+    if row["locked_until"] is not None and row["locked_until"] > datetime.now(UTC):
+        raise TooManyFailures(row["locked_until"])
+    if not await anyio.to_thread.run_sync(passwords.verify, current, row["password"]):
+        # Outside any transaction of the caller's: the count must stay when the answer is
+        # a refusal.
+        locked_until = await count_failure(user_id)
+        if locked_until is not None:
+            # Whoever guesses with this session is not the user: end every session.
+            await db.fetch("DELETE FROM sessions WHERE user_id = $1", user_id)
+            raise TooManyFailures(locked_until)
+        raise PasswordRefused("body.current", ["current password is wrong"])
+    async with db.transaction():
+        await set_password(user_id, row["username"], new, row["password"], row["password_history"])
+
+
+def refusal_problem(
+    exc: PasswordRefused | TooManyFailures, fields: dict[str, str] | None = None
+) -> Problem:
+    """The answer to a refused password change; ``fields`` renames the body fields."""
+    if isinstance(exc, TooManyFailures):
+        wait = max(1, int((exc.locked_until - datetime.now(UTC)).total_seconds()))
+        return Problem(
+            429,
+            f"too many wrong passwords: the account is locked until {exc.locked_until:%H:%M} UTC",
+            code="locked",
+            headers={"Retry-After": str(wait)},
+        )
+    field = (fields or {}).get(exc.field, exc.field)
+    return Problem(
+        exc.status,
+        "password " + "; ".join(exc.problems),
+        [FieldError(field, p) for p in exc.problems],
+        "password_policy" if exc.field.endswith("new") else "invalid",
+    )
+
+
+async def set_password(
+    user_id: int, username: str, new: str, current_hash: str, history: list[str] | None
+) -> None:
+    """Apply the policy (including reuse of the last passwords), store, end every session."""
+    problems = passwords.problems(new, username)
+    earlier = [current_hash, *(history or [])][: passwords.history_size() + 1]
+    if not problems and await anyio.to_thread.run_sync(passwords.reused, new, earlier):
+        problems = [f"must differ from your last {passwords.history_size()} passwords"]
+    if problems:
+        raise PasswordRefused("body.new", problems)
+    hashed = await anyio.to_thread.run_sync(passwords.hash_password, new)
+    await db.fetch("UPDATE piccolo_user SET password = $1 WHERE id = $2", hashed, user_id)
+    await _upsert_security(user_id, 0, None)
+    await db.fetch(
+        "UPDATE bankcrm_user_security SET password_changed_at = now(), password_history = $2"
+        ' WHERE "user" = $1',
+        user_id,
+        earlier[: passwords.history_size()],
+    )
     await db.fetch("DELETE FROM sessions WHERE user_id = $1", user_id)
-    return []
 
 
 async def create_user(
@@ -191,10 +254,10 @@ async def create_user(
     superuser: bool = False,
     admin_ui: bool = True,
 ) -> int:
-    problems = password_problems(password, username)
+    problems = passwords.problems(password, username)
     if problems:
         raise ValueError("password " + "; ".join(problems))
-    hashed = await anyio.to_thread.run_sync(BaseUser.hash_password, password)
+    hashed = await anyio.to_thread.run_sync(passwords.hash_password, password)
     user_id: int = await db.fetchval(
         "INSERT INTO piccolo_user (username, password, email, first_name, last_name, active,"
         " admin, superuser) VALUES ($1, $2, $3, $4, $5, true, $6, $7) RETURNING id",
@@ -334,14 +397,27 @@ async def create_api_client(
     return IssuedToken(client_id, token)
 
 
-async def rotate_api_client(client_id: int) -> IssuedToken | None:
+DEFAULT_OVERLAP_MINUTES = 60
+MAX_OVERLAP_MINUTES = 7 * 24 * 60
+
+
+async def rotate_api_client(
+    client_id: int, rotated_by: str, overlap_minutes: int = DEFAULT_OVERLAP_MINUTES
+) -> IssuedToken | None:
+    """A new token; the current one stays valid for ``overlap_minutes`` (one step back
+    only: rotating again ends an earlier overlap)."""
     prefix, token = new_token()
     updated = await db.fetchval(
-        "UPDATE bankcrm_api_client SET token_prefix = $1, token_hash = $2, rotated_at = now()"
+        "UPDATE bankcrm_api_client SET previous_token_prefix = token_prefix,"
+        " previous_token_hash = token_hash,"
+        " previous_valid_until = now() + make_interval(mins => $4),"
+        " token_prefix = $1, token_hash = $2, rotated_at = now(), rotated_by = $5"
         " WHERE id = $3 AND revoked_at IS NULL RETURNING id",
         prefix,
         _digest(token),
         client_id,
+        overlap_minutes,
+        rotated_by,
     )
     return IssuedToken(client_id, token) if updated else None
 
@@ -360,8 +436,10 @@ async def scope_for_token(token: str, request_id: str | None = None) -> Scope | 
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     client = await db.fetchrow(
-        "SELECT id, branch, permissions, token_hash FROM bankcrm_api_client"
-        " WHERE token_prefix = $1 AND revoked_at IS NULL"
+        "SELECT id, branch, permissions, CASE WHEN token_prefix = $1 THEN token_hash"
+        " ELSE previous_token_hash END AS token_hash FROM bankcrm_api_client"
+        " WHERE (token_prefix = $1 OR (previous_token_prefix = $1"
+        " AND previous_valid_until > now())) AND revoked_at IS NULL"
         " AND (expires_at IS NULL OR expires_at > now())",
         parts[1],
     )

@@ -188,11 +188,22 @@ def api_client_create(name: str, branch_code: str, permissions: tuple[str, ...])
 
 @api_client.command("rotate")
 @click.argument("client_id", type=int)
-def api_client_rotate(client_id: int) -> None:
-    """Issue a new token; the old one stops working at once."""
+@click.option(
+    "--overlap-minutes",
+    type=click.IntRange(0, 7 * 24 * 60),
+    default=60,
+    show_default=True,
+    help="How long the old token keeps working (0: it stops at once, e.g. when leaked).",
+)
+def api_client_rotate(client_id: int, overlap_minutes: int) -> None:
+    """Issue a new token; the old one keeps working for the overlap."""
     from bankcrm import auth
 
-    issued = run(lambda: _with_kernel(lambda _: auth.rotate_api_client(client_id)))
+    issued = run(
+        lambda: _with_kernel(
+            lambda _: auth.rotate_api_client(client_id, "system:cli", overlap_minutes)
+        )
+    )
     if issued is None:
         raise click.ClickException(f"client {client_id} does not exist or is revoked")
     click.echo(json.dumps({"id": issued.client_id, "token": issued.token}))

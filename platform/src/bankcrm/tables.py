@@ -109,6 +109,8 @@ class UserSecurity(Table, tablename="bankcrm_user_security"):
     """Encrypted with the deployment key (see :mod:`bankcrm.pii`)."""
     mfa_enabled = Boolean(default=False)
     password_changed_at = Timestamptz(default=TimestamptzNow())
+    password_history = Array(base_column=Varchar(length=256), default=list)
+    """Hashes of the passwords before the current one, newest first (no reuse)."""
 
 
 @global_table("login attempts are recorded before an actor exists")
@@ -132,6 +134,11 @@ class ApiClient(Table, tablename="bankcrm_api_client"):
     rotated_at = Timestamptz(null=True, default=None)
     expires_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    rotated_by = Varchar(length=128, default="")
+    previous_token_prefix = Varchar(length=16, null=True, default=None, index=True)
+    previous_token_hash = Varchar(length=128, null=True, default=None)
+    previous_valid_until = Timestamptz(null=True, default=None)
+    """The token before the last rotation keeps working until then (a switch-over)."""
 
 
 @global_table("the outbox is written in the writer's transaction and relayed by the kernel")

@@ -340,7 +340,7 @@ async def test_admin_login_obeys_lockout_and_mfa(world: World) -> None:
         "/admin/public/login/", json={"username": "demo.bj.rm", "password": world_password()}
     )
     assert is_problem(locked, 401)
-    assert locked.json()["type"].endswith("/locked")
+    assert locked.json()["type"].endswith("/invalid_credentials")
 
     rest = await world.client("demo.sh.rm")
     uri = (await rest.post("/api/v1/auth/mfa/enrol")).json()["provisioning_uri"]

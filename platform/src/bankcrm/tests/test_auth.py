@@ -33,8 +33,83 @@ async def test_lockout_after_repeated_failures(world: World) -> None:
     locked = await client.post(
         "/api/v1/auth/login", json={"username": "demo.teller", "password": PASSWORD}
     )
-    assert locked.status_code == 401
-    assert locked.json()["type"].endswith("/locked")
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"username": "no.such.user", "password": PASSWORD}
+    )
+    # A locked account answers exactly as a wrong password for anyone: the login does not
+    # tell whether an account exists, nor that it is locked.
+    for answer in (locked, unknown):
+        assert answer.status_code == 401
+        body = answer.json()
+        assert body["type"].endswith("/invalid_credentials")
+        assert body["detail"] == "wrong username or password"
+        assert body["errors"] == []
+
+
+async def test_wrong_one_time_codes_lock_the_account(world: World) -> None:
+    client = await world.client("demo.sh.manager")
+    enrol = await client.post("/api/v1/auth/mfa/enrol")
+    secret = parse_qs(urlsplit(enrol.json()["provisioning_uri"]).query)["secret"][0]
+    code = pyotp.TOTP(secret).now()
+    assert (await client.post("/api/v1/auth/mfa/confirm", json={"code": code})).status_code == 204
+    fresh = world.anonymous_client()
+    body = {"username": "demo.sh.manager", "password": PASSWORD}
+    wrong = str((int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000).zfill(6)
+    answers = [
+        (await fresh.post("/api/v1/auth/login", json={**body, "otp": wrong})).status_code
+        for _ in range(world.kernel.settings.login_max_failures)
+    ]
+    assert answers == [401] * world.kernel.settings.login_max_failures
+    right = await fresh.post("/api/v1/auth/login", json={**body, "otp": pyotp.TOTP(secret).now()})
+    assert right.status_code == 401, right.text
+    assert right.json()["type"].endswith("/invalid_credentials")
+
+
+async def test_change_password_is_no_oracle(world: World) -> None:
+    client = await world.client("demo.bj.rm")
+    limit = world.kernel.settings.login_max_failures
+    statuses = []
+    for attempt in range(limit + 2):
+        answer = await client.post(
+            "/api/v1/auth/password",
+            json={"current": f"Not-The-Passw0rd{attempt}", "new": "Another-Passw0rd#"},
+        )
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            assert int(answer.headers["retry-after"]) > 0
+            assert answer.json()["type"].endswith("/locked")
+    # The failure that locks the account ends the guessing session: the rest are 401.
+    assert statuses == [422] * (limit - 1) + [429, 401, 401]
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+    again = await world.anonymous_client().post(
+        "/api/v1/auth/login", json={"username": "demo.bj.rm", "password": PASSWORD}
+    )
+    assert again.status_code == 401
+
+
+async def test_the_policy_refuses_common_and_recent_passwords(world: World) -> None:
+    client = await world.client("demo.bj.manager")
+    for new, message in (
+        ("Password1234", "is one of the most common passwords; choose another"),
+        (PASSWORD, "must differ from your last 5 passwords"),
+    ):
+        refused = await client.post("/api/v1/auth/password", json={"current": PASSWORD, "new": new})
+        assert refused.status_code == 422, refused.text
+        assert {"field": "body.new", "message": message} in refused.json()["errors"]
+    first, second = "Another-Passw0rd#", "Yet-Another-Passw0rd#"
+    changed = await client.post("/api/v1/auth/password", json={"current": PASSWORD, "new": first})
+    assert changed.status_code == 204, changed.text
+    client = await world.client("demo.bj.manager", first)
+    changed = await client.post("/api/v1/auth/password", json={"current": first, "new": second})
+    assert changed.status_code == 204, changed.text
+    client = await world.client("demo.bj.manager", second)
+    back = await client.post("/api/v1/auth/password", json={"current": second, "new": PASSWORD})
+    assert back.status_code == 422, back.text
+    # The same password typed in another Unicode normal form is the same password.
+    composed, decomposed = "Caf\u00e9-Passw0rd#1", "Cafe\u0301-Passw0rd#1"
+    changed = await client.post("/api/v1/auth/password", json={"current": second, "new": composed})
+    assert changed.status_code == 204, changed.text
+    await world.client("demo.bj.manager", decomposed)
 
 
 async def test_login_rate_limit_per_address(world: World) -> None:
@@ -113,8 +188,20 @@ async def test_api_token_lifecycle(world: World) -> None:
 
     rotated = await manager.post(f"/api/v1/api-clients/{client_id}/rotate")
     assert rotated.status_code == 200
-    assert (await system.get("/api/v1/auth/me")).status_code == 401
+    assert rotated.json()["rotated_by"] == f"user:{world.users['demo.bj.manager']}"
+    assert rotated.json()["previous_token_valid_until"] is not None
+    # The integration keeps working during the switch-over (60 minutes by default)...
+    assert (await system.get("/api/v1/auth/me")).status_code == 200
     renewed = world.token_client(rotated.json()["token"])
+    assert (await renewed.get("/api/v1/auth/me")).status_code == 200
+    # ...and a rotation without overlap (a leaked token) ends both earlier tokens at once.
+    again = await manager.post(
+        f"/api/v1/api-clients/{client_id}/rotate", json={"overlap_minutes": 0}
+    )
+    assert again.status_code == 200, again.text
+    assert (await system.get("/api/v1/auth/me")).status_code == 401
+    assert (await renewed.get("/api/v1/auth/me")).status_code == 401
+    renewed = world.token_client(again.json()["token"])
     assert (await renewed.get("/api/v1/auth/me")).status_code == 200
 
     assert (await manager.delete(f"/api/v1/api-clients/{client_id}")).status_code == 204
@@ -166,3 +253,46 @@ async def test_malformed_tokens_and_bodies(world: World) -> None:
         "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert garbage.status_code == 400
+
+
+async def test_rotation_is_refused_to_whoever_holds_less_than_the_client(world: World) -> None:
+    admin = await world.client("demo.admin")
+    rich = await admin.post(
+        "/api/v1/api-clients",
+        json={
+            "name": "head-office integration",
+            "branch_id": world.branch("BJ"),
+            "permissions": ["bankcrm.branch.manage", "bankcrm.audit.read"],
+        },
+    )
+    assert rich.status_code == 201, rich.text
+    rich_id = rich.json()["id"]
+    manager = await world.client("demo.bj.manager")
+    for attempt in (
+        manager.post(f"/api/v1/api-clients/{rich_id}/rotate"),
+        manager.delete(f"/api/v1/api-clients/{rich_id}"),
+    ):
+        refused = await attempt
+        assert refused.status_code == 403, refused.text
+        body = refused.json()
+        assert body["type"].endswith("/credential_exceeds_caller")
+        assert body["errors"] == [
+            {
+                "field": "credential.permissions",
+                "message": "holds what you lack: bankcrm.branch.manage",
+            }
+        ]
+    original = world.token_client(rich.json()["token"])
+    assert (await original.get("/api/v1/auth/me")).status_code == 200
+    # A token holding only the right to manage clients cannot rotate a richer one either.
+    narrow = await admin.post(
+        "/api/v1/api-clients",
+        json={
+            "name": "client manager",
+            "branch_id": world.branch("HQ"),
+            "permissions": ["bankcrm.api_client.manage"],
+        },
+    )
+    token_manager = world.token_client(narrow.json()["token"])
+    refused = await token_manager.post(f"/api/v1/api-clients/{rich_id}/rotate")
+    assert refused.status_code == 403, refused.text

@@ -40,7 +40,7 @@ async def test_api_client_lifecycle_from_the_cli(world: World) -> None:
     me = (await client.get("/api/v1/auth/me")).json()
     assert set(me["branch_ids"]) == await world.subtree("SH")
 
-    rotated = bankcrm(world, "api-client", "rotate", str(issued["id"]))
+    rotated = bankcrm(world, "api-client", "rotate", str(issued["id"]), "--overlap-minutes", "0")
     assert rotated.returncode == 0, rotated.stderr
     assert (await client.get("/api/v1/auth/me")).status_code == 401
     renewed = world.token_client(json.loads(rotated.stdout.strip().splitlines()[-1])["token"])

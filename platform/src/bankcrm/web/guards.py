@@ -13,6 +13,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from bankcrm import branches
 from bankcrm.context import current_scope, set_scope
+from bankcrm.credentials import credential_guard
 from bankcrm.web.problems import Problem
 
 
@@ -69,4 +70,4 @@ async def require_permission(
         raise Problem(403, f"a rule denies {permission!r} here", code="forbidden")
 
 
-CENTRAL_GUARDS = [require_actor, plugin_enabled, require_permission]
+CENTRAL_GUARDS = [require_actor, plugin_enabled, require_permission, credential_guard]

@@ -11,7 +11,9 @@ from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from bankcrm import audit, auth, branches, db
+from bankcrm.auth import DEFAULT_OVERLAP_MINUTES, MAX_OVERLAP_MINUTES
 from bankcrm.context import bind_scope, require_scope
+from bankcrm.credentials import Credential, assert_may_manage_credential, credential_guard
 from bankcrm.web.guards import require_actor, require_permission
 from bankcrm.web.pagination import Page, check_limit, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
@@ -94,26 +96,36 @@ class PasswordBody(msgspec.Struct):
     new: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
-@post("/auth/password", opt={"permission": "authenticated"}, status_code=204, tags=["auth"])
+OWN_CREDENTIAL = {"permission": "authenticated", "credential": "self"}
+"""Self-service on the caller's own credential: declared, nothing to exceed."""
+
+
+@post(
+    "/auth/password",
+    opt=OWN_CREDENTIAL,
+    status_code=204,
+    tags=["auth"],
+)
 async def change_password(data: JSONBody[PasswordBody]) -> None:
     scope = require_scope()
     if scope.user_id is None:
         raise Problem(403, "API clients have no password", code="forbidden")
-    problems = await auth.change_password(scope.user_id, data.current, data.new)
-    if problems:
-        raise Problem(
-            422,
-            "password " + "; ".join(problems),
-            [FieldError("body.new", p) for p in problems],
-            "password_policy",
-        )
+    try:
+        await auth.change_password(scope.user_id, data.current, data.new)
+    except (auth.PasswordRefused, auth.TooManyFailures) as exc:
+        raise auth.refusal_problem(exc) from exc
 
 
 class MfaEnrolment(msgspec.Struct):
     provisioning_uri: str
 
 
-@post("/auth/mfa/enrol", opt={"permission": "authenticated"}, status_code=200, tags=["auth"])
+@post(
+    "/auth/mfa/enrol",
+    opt=OWN_CREDENTIAL,
+    status_code=200,
+    tags=["auth"],
+)
 async def mfa_enrol() -> MfaEnrolment:
     """Start TOTP enrolment; confirm with a code to activate it."""
     scope = require_scope()
@@ -126,7 +138,12 @@ class MfaConfirm(msgspec.Struct):
     code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
 
 
-@post("/auth/mfa/confirm", opt={"permission": "authenticated"}, status_code=204, tags=["auth"])
+@post(
+    "/auth/mfa/confirm",
+    opt=OWN_CREDENTIAL,
+    status_code=204,
+    tags=["auth"],
+)
 async def mfa_confirm(data: JSONBody[MfaConfirm]) -> None:
     scope = require_scope()
     if scope.user_id is None or not await auth.confirm_mfa(scope.user_id, data.code):
@@ -349,6 +366,8 @@ class ApiClientOut(msgspec.Struct):
     permissions: list[str]
     created_at: datetime
     rotated_at: datetime | None
+    rotated_by: str
+    previous_token_valid_until: datetime | None
     expires_at: datetime | None
     revoked_at: datetime | None
     token: str | None = None
@@ -363,6 +382,8 @@ def _client_out(row: Any, token: str | None = None) -> ApiClientOut:
         list(row["permissions"]),
         row["created_at"],
         row["rotated_at"],
+        row["rotated_by"],
+        row["previous_valid_until"],
         row["expires_at"],
         row["revoked_at"],
         token,
@@ -386,7 +407,10 @@ async def list_api_clients() -> list[ApiClientOut]:
     return [_client_out(r) for r in rows]
 
 
-@post("/api-clients", opt={"permission": "bankcrm.api_client.manage"}, tags=["api-clients"])
+API_CLIENT_ROUTE = {"permission": "bankcrm.api_client.manage", "credential": "api_client"}
+
+
+@post("/api-clients", opt=API_CLIENT_ROUTE, tags=["api-clients"])
 async def create_api_client(data: JSONBody[ApiClientIn]) -> ApiClientOut:
     """Create a client bound to a branch; it can never hold more than its creator."""
     scope = require_scope()
@@ -395,6 +419,9 @@ async def create_api_client(data: JSONBody[ApiClientIn]) -> ApiClientOut:
     extra = [p for p in data.permissions if not scope.has(p)]
     if extra:
         raise invalid("body.permissions", f"you cannot grant what you lack: {', '.join(extra)}")
+    assert_may_manage_credential(
+        scope, Credential("api_client", None, data.branch_id, frozenset(data.permissions))
+    )
     async with db.transaction():
         issued = await auth.create_api_client(
             data.name, data.branch_id, sorted(set(data.permissions)), scope.actor, data.expires_at
@@ -410,16 +437,30 @@ async def create_api_client(data: JSONBody[ApiClientIn]) -> ApiClientOut:
     return _client_out(row, issued.token)
 
 
+class RotationIn(msgspec.Struct):
+    overlap_minutes: Annotated[int, msgspec.Meta(ge=0, le=MAX_OVERLAP_MINUTES)] = (
+        DEFAULT_OVERLAP_MINUTES
+    )
+    """How long the old token keeps working, so the integration can switch without an
+    outage; 0 cuts it off at once (a leaked token)."""
+
+
 @post(
     "/api-clients/{client_id:int}/rotate",
-    opt={"permission": "bankcrm.api_client.manage"},
+    opt=API_CLIENT_ROUTE,
     tags=["api-clients"],
     status_code=200,
 )
-async def rotate_api_client(client_id: FromPath[int]) -> ApiClientOut:
+async def rotate_api_client(
+    client_id: FromPath[int], data: JSONBody[RotationIn | None] = None
+) -> ApiClientOut:
+    """A new token for the client (shown once). Only someone who could have granted all
+    the client holds may rotate it; the old token works for ``overlap_minutes`` more."""
+    overlap = (data or RotationIn()).overlap_minutes
     row = await _client_in_scope(client_id)
+    scope = require_scope()
     async with db.transaction():
-        issued = await auth.rotate_api_client(client_id)
+        issued = await auth.rotate_api_client(client_id, scope.actor, overlap)
         if issued is None:
             raise Problem(409, "the client is revoked; create a new one", code="revoked")
         await audit.record(
@@ -427,14 +468,14 @@ async def rotate_api_client(client_id: FromPath[int]) -> ApiClientOut:
             "bankcrm.api_client",
             client_id,
             branch_id=row["branch"],
-            after={"rotated": True},
+            after={"rotated": True, "overlap_minutes": overlap},
         )
     return _client_out(await _client_in_scope(client_id), issued.token)
 
 
 @delete(
     "/api-clients/{client_id:int}",
-    opt={"permission": "bankcrm.api_client.manage"},
+    opt=API_CLIENT_ROUTE,
     tags=["api-clients"],
     status_code=204,
 )
@@ -536,5 +577,5 @@ def kernel_router() -> Router:
             revoke_api_client,
             list_audit,
         ],
-        guards=[require_actor, require_permission],
+        guards=[require_actor, require_permission, credential_guard],
     )

@@ -57,6 +57,7 @@ class Problem(Exception):
     detail: str
     errors: list[FieldError] = field(default_factory=list)
     code: str = ""
+    headers: dict[str, str] | None = None
 
     def __str__(self) -> str:
         return self.detail
@@ -110,7 +111,7 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
 
 
 def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[dict[str, Any]]:
-    return problem_response(request, exc.status, exc.detail, exc.errors, exc.code)
+    return problem_response(request, exc.status, exc.detail, exc.errors, exc.code, exc.headers)
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
