@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bankcrm import pii
+from bankcrm.web.bodies import FORBIDDEN_CHARACTERS
 from bankcrm_customer_archive import names, search
 from bankcrm_customer_archive.demo_data import (
     is_valid_resident_id,
@@ -139,6 +140,27 @@ class RowErrors:
                 "message": message,
             }
         )
+
+    def control_characters(self, cells: list[Cell]) -> None:
+        """Blank every cell holding a control or bidi-override character (PostgreSQL text
+        cannot hold NUL, and the others hide what a reader sees), with an error naming the
+        row's column."""
+        for position, cell in enumerate(cells):
+            if isinstance(cell, str) and (found := FORBIDDEN_CHARACTERS.search(cell)):
+                field_name = (
+                    self.mapping.fields[position] if position < len(self.mapping.fields) else None
+                )
+                self.items.append(
+                    {
+                        "field": field_name or "",
+                        "column": self.mapping.headers[position]
+                        if position < len(self.mapping.headers)
+                        else f"#{position + 1}",
+                        "value": "",
+                        "message": f"contains the control character U+{ord(found.group()):04X}",
+                    }
+                )
+                cells[position] = ""
 
     def json(self) -> str | None:
         return json.dumps(self.items, ensure_ascii=False) if self.items else None
@@ -375,6 +397,7 @@ class CustomerValidator:
     def row(self, row_no: int, cells: list[Cell]) -> tuple[Any, ...]:
         ctx = self.context
         errors = RowErrors(self.mapping)
+        errors.control_characters(cells)
         row = _Row(cells, self.index, errors)
         name = row.free_text("name")
         if name is None and not errors.items:
@@ -551,6 +574,7 @@ class HoldingValidator:
     def row(self, row_no: int, cells: list[Cell]) -> tuple[Any, ...]:
         ctx = self.context
         errors = RowErrors(self.mapping)
+        errors.control_characters(cells)
         row = _Row(cells, self.index, errors)
         target_branch = ctx.branch_id
         code = row.text("branch")
