@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_customer_archive.access import (
+    CUSTOMER_EXPORT,
     CUSTOMER_READ,
     HOLDING_READ,
     PRODUCT_READ,
@@ -79,11 +80,14 @@ CUSTOMER_SCREEN = AdminScreen(
         # background fields through the REST API, which refuses those of the other kind.
         "credit_grade", "risk_tolerance", "value_tier", "last_activity_at", "education",
         "income_band", "marital_status", "company_size", "registered_capital", "established_on",
+        # Derived and system figures: AUM from the holdings, the import and merge links.
+        "aum_cents", "import_batch_id", "merged_into",
     ),
     masked_columns=("id_number_masked", "phone", "email"),
     hidden_columns=("id_number_encrypted", "id_number_hash"),
     menu_group=GROUP,
     audit_reads=ENTITY_CUSTOMER,
+    export_permission=CUSTOMER_EXPORT,
     # Only the REST API and the import validate, encrypt and hash the ID number.
     allow_create=False,
 )  # fmt: skip

@@ -265,6 +265,8 @@ class Context:
     products: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     """Products by code: (id, currency)."""
     today: date = field(default_factory=date.today)
+    covered: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    """Per user id, the branches their memberships cover: a manager must cover the row's."""
 
 
 CUSTOMER_COLUMNS = (
@@ -515,6 +517,13 @@ class CustomerValidator:
             manager = ctx.users.get(username)
             if manager is None:
                 errors.add("relationship_manager", "no active user has this username", username)
+            elif target_branch not in ctx.covered.get(manager, frozenset()):
+                errors.add(
+                    "relationship_manager",
+                    "this person works in none of the branches that cover the row's branch",
+                    username,
+                )
+                manager = None
         province = row.free_text("province")
         city = row.free_text("city")
         district = row.free_text("district")
