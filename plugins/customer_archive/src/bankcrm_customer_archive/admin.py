@@ -38,6 +38,7 @@ CUSTOMER_SCREEN = AdminScreen(
     table=Customer,
     title=Label("客户", "Customers"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "created_at", "updated_at"),
         kind=("客户类型", "Kind"),
@@ -87,7 +88,6 @@ CUSTOMER_SCREEN = AdminScreen(
     hidden_columns=("id_number_encrypted", "id_number_hash"),
     menu_group=GROUP,
     audit_reads=ENTITY_CUSTOMER,
-    export_permission=CUSTOMER_EXPORT,
     # Only the REST API and the import validate, encrypt and hash the ID number.
     allow_create=False,
 )  # fmt: skip
@@ -96,6 +96,7 @@ ADDRESS_SCREEN = AdminScreen(
     table=CustomerAddress,
     title=Label("客户地址", "Customer addresses"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         kind=("地址类型", "Kind"),
@@ -118,6 +119,7 @@ CONTACT_SCREEN = AdminScreen(
     table=CustomerContact,
     title=Label("联系人", "Contact persons"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         name=("姓名", "Name"),
@@ -171,7 +173,10 @@ HOLDING_SCREEN = AdminScreen(
     visible_columns=("id", "customer", "product", "account_no", "balance", "currency",
                      "opened_on", "status"),
     visible_filters=("customer", "product", "status", "branch_id"),
-    read_only_columns=("branch_id", "customer", "account_no", "created_at", "updated_at"),
+    # The product of an account is set when it is opened (the API takes no change of it).
+    read_only_columns=(
+        "branch_id", "customer", "product", "account_no", "created_at", "updated_at",
+    ),
     masked_columns=("account_no",),
     menu_group=GROUP,
 )  # fmt: skip
