@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
     from bankcrm.context import Scope
+    from bankcrm.notifications.templates import NotificationTemplate
     from bankcrm.plugin_api import (
         AdminScreen,
         DemoContext,
@@ -123,6 +124,16 @@ def register_settings() -> type | None:
 @hookspec
 def register_events() -> Sequence[EventSpec]:
     """Domain events this plugin emits (name ``<plugin>.<event>``). Boot time."""
+
+
+@hookspec
+def register_notification_templates() -> Sequence[NotificationTemplate]:
+    """Notification templates this plugin sends, keyed ``<plugin>.<what>``. Boot time.
+
+    Each carries a category (the unit of a user's preferences), zh-CN and English title
+    and body with ``string.Template`` placeholders, and the channels it uses by default.
+    Send one with :func:`bankcrm.notifications.notify` inside the business transaction.
+    """
 
 
 @hookspec

@@ -93,6 +93,10 @@ class Kernel:
             await verify_security(probe, Finder().get_app_registry())
         finally:
             await probe.close()
+        # Imported here: the notification service imports the job runtime, which imports this.
+        from bankcrm.notifications.service import install
+
+        install(self.registry)
         DB = piccolo_conf.DB
         DB.configure(self.app_url)
         await DB.start_connection_pool(

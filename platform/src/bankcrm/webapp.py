@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from bankcrm import __version__, branches, db
 from bankcrm.context import Scope
+from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
 from bankcrm.runtime import Kernel
 from bankcrm.web.bodies import BodyGate, security_headers
@@ -152,6 +153,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         readyz,
         prometheus_metrics,
         kernel_router(),
+        notification_router(),
         swagger_assets(),
         kernel_assets(),
     ]

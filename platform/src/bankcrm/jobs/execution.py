@@ -35,6 +35,7 @@ from bankcrm.jobs.actors import JobActor, JobContext, _current_job
 from bankcrm.jobs.kernel_actors import KERNEL_ACTORS, KERNEL_SCHEDULES
 from bankcrm.jobs.outbox import SCOPE_OPTION, Relay, scope_from_option
 from bankcrm.jobs.scheduler import Scheduler
+from bankcrm.notifications.delivery import NOTIFICATION_ACTORS
 from bankcrm.plugins import KERNEL_PLUGIN_NAME, PluginRegistry
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def collect_actors(registry: PluginRegistry) -> Catalogue:
     reported in ``problems``; the plugin's other actors still run.
     """
     catalogue = Catalogue()
-    catalogue.add(KERNEL_PLUGIN_NAME, KERNEL_ACTORS)
+    catalogue.add(KERNEL_PLUGIN_NAME, [*KERNEL_ACTORS, *NOTIFICATION_ACTORS])
     for plugin, offered in registry.call_each("register_actors"):
         catalogue.add(plugin, offered or ())
     return catalogue
