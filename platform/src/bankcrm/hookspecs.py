@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
     from bankcrm.context import Scope
+    from bankcrm.notifications.channels import NotificationChannel
     from bankcrm.notifications.templates import NotificationTemplate
     from bankcrm.plugin_api import (
         AdminScreen,
@@ -133,6 +134,17 @@ def register_notification_templates() -> Sequence[NotificationTemplate]:
     Each carries a category (the unit of a user's preferences), zh-CN and English title
     and body with ``string.Template`` placeholders, and the channels it uses by default.
     Send one with :func:`bankcrm.notifications.notify` inside the business transaction.
+    """
+
+
+@hookspec
+def register_notification_channels() -> Sequence[NotificationChannel]:
+    """Further notification channels (SMS, WeChat ...), named ``<plugin>.<what>``. Boot time.
+
+    ``send(outgoing)`` delivers one notification to one recipient; raise
+    ``DeliveryRefused`` when retrying cannot help (dead-lettered at once with its
+    message), anything else to be retried with back-off. Pass ``outgoing.idempotency_key``
+    on where the transport accepts one: a delivery may be sent again after a crash.
     """
 
 

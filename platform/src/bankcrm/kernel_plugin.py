@@ -9,6 +9,8 @@ from litestar.connection import ASGIConnection
 
 from bankcrm import auth
 from bankcrm.context import Scope
+from bankcrm.notifications.channels import IN_APP_CHANNEL, NotificationChannel
+from bankcrm.notifications.mail import EMAIL_CHANNEL
 from bankcrm.plugin_api import (
     STANDARD_ROLES,
     PermissionSpec,
@@ -51,6 +53,11 @@ def register_roles() -> Sequence[RoleSpec]:
 @hookimpl
 def register_role_grants() -> Sequence[RoleGrant]:
     return KERNEL_GRANTS
+
+
+@hookimpl
+def register_notification_channels() -> Sequence[NotificationChannel]:
+    return [IN_APP_CHANNEL, EMAIL_CHANNEL]
 
 
 @hookimpl(trylast=True)

@@ -96,7 +96,7 @@ class Kernel:
         # Imported here: the notification service imports the job runtime, which imports this.
         from bankcrm.notifications.service import install
 
-        install(self.registry)
+        install(self.registry, self.settings)
         DB = piccolo_conf.DB
         DB.configure(self.app_url)
         await DB.start_connection_pool(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +20,35 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Outgoing mail of the e-mail notification channel. Without ``BANKCRM_SMTP_HOST``
+    mails are written as ``.eml`` files to ``BANKCRM_MAIL_DIR`` (default
+    ``<data dir>/mail``): the demo and development need no mail server."""
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout: float = 30.0
+    sender: str = "bankcrm@localhost"
+    mail_dir: Path = Path("var/mail")
+
+
+def load_mail_settings(data_dir: Path) -> MailSettings:
+    return MailSettings(
+        smtp_host=os.environ.get("BANKCRM_SMTP_HOST", ""),
+        smtp_port=int(os.environ.get("BANKCRM_SMTP_PORT", "25")),
+        smtp_user=os.environ.get("BANKCRM_SMTP_USER", ""),
+        smtp_password=os.environ.get("BANKCRM_SMTP_PASSWORD", ""),
+        smtp_starttls=os.environ.get("BANKCRM_SMTP_STARTTLS", "") in {"1", "true", "yes"},
+        smtp_timeout=float(os.environ.get("BANKCRM_SMTP_TIMEOUT", "30")),
+        sender=os.environ.get("BANKCRM_MAIL_FROM", "bankcrm@localhost"),
+        mail_dir=Path(os.environ.get("BANKCRM_MAIL_DIR") or data_dir / "mail").absolute(),
+    )
 
 
 @dataclass(frozen=True)
@@ -43,6 +72,7 @@ class Settings:
     session_hours: int = 8
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @property
     def embedded(self) -> bool:
@@ -81,6 +111,7 @@ def load_settings() -> Settings:
         production=production,
         pool_min_size=int(os.environ.get("BANKCRM_POOL_MIN", "2")),
         pool_max_size=int(os.environ.get("BANKCRM_POOL_MAX", "20")),
+        mail=load_mail_settings(data_dir),
     )
 
 

@@ -35,7 +35,6 @@ from bankcrm.jobs.actors import JobActor, JobContext, _current_job
 from bankcrm.jobs.kernel_actors import KERNEL_ACTORS, KERNEL_SCHEDULES
 from bankcrm.jobs.outbox import SCOPE_OPTION, Relay, scope_from_option
 from bankcrm.jobs.scheduler import Scheduler
-from bankcrm.notifications.delivery import NOTIFICATION_ACTORS
 from bankcrm.plugins import KERNEL_PLUGIN_NAME, PluginRegistry
 
 if TYPE_CHECKING:
@@ -91,6 +90,9 @@ def collect_actors(registry: PluginRegistry) -> Catalogue:
     reported in ``problems``; the plugin's other actors still run.
     """
     catalogue = Catalogue()
+    # Imported here: the notification jobs are declared with bankcrm.jobs.actor.
+    from bankcrm.notifications.delivery import NOTIFICATION_ACTORS
+
     catalogue.add(KERNEL_PLUGIN_NAME, [*KERNEL_ACTORS, *NOTIFICATION_ACTORS])
     for plugin, offered in registry.call_each("register_actors"):
         catalogue.add(plugin, offered or ())
@@ -110,7 +112,11 @@ class JobRuntime:
         self.loop = loop
         self.catalogue = collect_actors(kernel.registry)
         self.relay = Relay(broker)
-        self.scheduler = Scheduler(kernel.registry, self.catalogue, KERNEL_SCHEDULES)
+        from bankcrm.notifications.delivery import NOTIFICATION_SCHEDULES
+
+        self.scheduler = Scheduler(
+            kernel.registry, self.catalogue, [*KERNEL_SCHEDULES, *NOTIFICATION_SCHEDULES]
+        )
         self._tasks: list[asyncio.Task[None]] = []
         if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
             broker.add_middleware(CurrentMessage())

@@ -1,15 +1,171 @@
-"""The delivery job: sends the pending deliveries an outbox message names.
+"""The delivery jobs: send the deliveries an outbox message names, and retry what is due.
 
-Each delivery is claimed with ``UPDATE ... WHERE status = 'pending'``, so a message that
-arrives twice (relay resent it, worker redelivered it) sends nothing twice.
+In-app deliveries are recorded in the job's own transaction. Every other channel's
+delivery is claimed on a connection of its own before sending (committed at once:
+``status = 'sending'`` with a lease in ``next_attempt_at``), then marked sent, pending
+again with back-off, or dead with the reason. A worker that dies mid-send leaves the
+claim behind; when the lease ends, :func:`retry_notifications` (every minute) sends it
+again under the same idempotency key. A message that arrives twice finds nothing to
+claim.
 """
 
 from __future__ import annotations
 
-from bankcrm import db
-from bankcrm.jobs.actors import actor
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
 
-IN_APP = "in_app"
+import asyncpg
+
+from bankcrm import db, piccolo_conf
+from bankcrm.context import Scope, bind_scope, current_scope
+from bankcrm.jobs.actors import actor
+from bankcrm.notifications.channels import (
+    IN_APP,
+    MAX_ATTEMPTS,
+    SEND_TIMEOUT_SECONDS,
+    DeliveryRefused,
+    NotificationChannel,
+    OutgoingNotification,
+    backoff_seconds,
+)
+from bankcrm.notifications.tables import DELIVERY_ACTOR
+from bankcrm.plugin_api import ScheduleSpec
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = int(SEND_TIMEOUT_SECONDS * 2)
+RETRY_BATCH = 5_000
+
+CLAIM_SQL = """
+UPDATE bankcrm_notification_delivery d
+SET status = 'sending', attempts = d.attempts + 1,
+    next_attempt_at = now() + make_interval(secs => $2)
+FROM bankcrm_notification n, piccolo_user u
+WHERE d.id = ANY($1::bigint[]) AND d.channel <> 'in_app'
+  AND d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()
+  AND n.id = d.notification AND u.id = n.recipient
+RETURNING d.id, d.channel, d.attempts, d.idempotency_key, n.recipient, u.username,
+          u.email, n.template, n.title_zh, n.body_zh, n.title_en, n.body_en,
+          n.source_plugin, n.source_table, n.source_id, n.branch_id
+"""
+
+
+@contextlib.asynccontextmanager
+async def _own_connection() -> AsyncIterator[asyncpg.Connection]:
+    """A connection outside the job's transaction: what it writes commits at once."""
+    pool = piccolo_conf.DB.pool
+    if pool is None:
+        raise RuntimeError("the database pool is not running")
+    async with pool.acquire() as connection:
+        yield connection
+
+
+def _outgoing(row: Any) -> OutgoingNotification:
+    return OutgoingNotification(
+        delivery_id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        channel=row["channel"],
+        attempt=row["attempts"],
+        recipient_id=row["recipient"],
+        recipient_username=row["username"],
+        recipient_email=row["email"] or "",
+        template=row["template"],
+        title_zh=row["title_zh"],
+        body_zh=row["body_zh"],
+        title_en=row["title_en"],
+        body_en=row["body_en"],
+        source={
+            "plugin": row["source_plugin"],
+            "table": row["source_table"],
+            "id": row["source_id"],
+            "branch_id": row["branch_id"],
+        },
+    )
+
+
+async def _finish(
+    connection: asyncpg.Connection,
+    delivery_id: int,
+    error: str | None,
+    *,
+    dead: bool,
+    attempts: int,
+) -> None:
+    if error is None:
+        await connection.execute(
+            "UPDATE bankcrm_notification_delivery SET status = 'sent', sent_at = now(),"
+            " last_error = '' WHERE id = $1 AND status = 'sending'",
+            delivery_id,
+        )
+    elif dead or attempts >= MAX_ATTEMPTS:
+        await connection.execute(
+            "UPDATE bankcrm_notification_delivery SET status = 'dead', last_error = $2"
+            " WHERE id = $1 AND status = 'sending'",
+            delivery_id,
+            error[:2000],
+        )
+    else:
+        await connection.execute(
+            "UPDATE bankcrm_notification_delivery SET status = 'pending', last_error = $2,"
+            " next_attempt_at = now() + make_interval(secs => $3)"
+            " WHERE id = $1 AND status = 'sending'",
+            delivery_id,
+            error[:2000],
+            backoff_seconds(attempts),
+        )
+
+
+async def _send_one(
+    channel: NotificationChannel | None, outgoing: OutgoingNotification
+) -> tuple[str | None, bool]:
+    """The error (None when sent) and whether it is permanent."""
+    if channel is None or channel.send is None:
+        return f"no channel named {outgoing.channel!r} is installed", True
+    try:
+        await asyncio.wait_for(channel.send(outgoing), SEND_TIMEOUT_SECONDS)
+    except DeliveryRefused as exc:
+        return str(exc) or type(exc).__name__, True
+    except TimeoutError as exc:
+        # The channel's own timeout says what it waited for; wait_for's says nothing.
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else "no answer"
+        return f"{detail} (after at most {SEND_TIMEOUT_SECONDS:.0f} s)", False
+    except Exception as exc:
+        log.warning(
+            "notification delivery failed",
+            exc_info=True,
+            extra={"delivery_id": outgoing.delivery_id, "channel": outgoing.channel},
+        )
+        return f"{type(exc).__name__}: {exc}", False
+    return None, False
+
+
+async def send_deliveries(delivery_ids: list[int]) -> int:
+    """Claim and send the due deliveries of other channels than in-app; how many claimed."""
+    from bankcrm.notifications.service import channels
+
+    scope = current_scope()
+    if scope is None:
+        log.warning("notification deliveries without a scope are not sent")
+        return 0
+    catalogue = channels()
+    reader = Scope(actor=DELIVERY_ACTOR, branch_ids=scope.branch_ids, request_id=scope.request_id)
+    with bind_scope(reader):
+        async with _own_connection() as connection:
+            claimed = await connection.fetch(CLAIM_SQL, delivery_ids, LEASE_SECONDS)
+            for row in claimed:
+                outgoing = _outgoing(row)
+                error, permanent = await _send_one(catalogue.get(outgoing.channel), outgoing)
+                await _finish(
+                    connection,
+                    outgoing.delivery_id,
+                    error,
+                    dead=permanent,
+                    attempts=outgoing.attempt,
+                )
+    return len(claimed)
 
 
 @actor("bankcrm.deliver_notifications", queue_name="bankcrm.notifications")
@@ -23,6 +179,32 @@ async def deliver_notifications(delivery_ids: list[int]) -> None:
         delivery_ids,
         IN_APP,
     )
+    await send_deliveries(delivery_ids)
 
 
-NOTIFICATION_ACTORS = [deliver_notifications]
+@actor("bankcrm.retry_notifications", queue_name="bankcrm.notifications", max_retries=2)
+async def retry_notifications() -> None:
+    """Re-send deliveries whose back-off, quiet hours or lease (a dead worker) ended."""
+    rows = await db.fetch(
+        # Due, and not the first attempt the outbox message of notify() is making now:
+        # backed off, held by quiet hours, a dead worker's lease, or a lost message.
+        "SELECT id FROM bankcrm_notification_delivery"
+        " WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()"
+        " AND (next_attempt_at > created_at OR created_at < now() - interval '2 minutes')"
+        " ORDER BY next_attempt_at LIMIT $1",
+        RETRY_BATCH,
+    )
+    ids = [row["id"] for row in rows]
+    for start in range(0, len(ids), 500):
+        await deliver_notifications.enqueue(ids[start : start + 500])
+
+
+NOTIFICATION_ACTORS = [deliver_notifications, retry_notifications]
+NOTIFICATION_SCHEDULES = [
+    ScheduleSpec(
+        "bankcrm.retry_notifications",
+        "bankcrm.retry_notifications",
+        60,
+        "re-send notification deliveries whose back-off or quiet hours ended",
+    )
+]

@@ -15,8 +15,11 @@ from typing import Any
 
 from bankcrm import branches, db, piccolo_conf
 from bankcrm.jobs.outbox import OutsideTransaction
+from bankcrm.notifications import mail
+from bankcrm.notifications.channels import ChannelCatalogue, collect_channels
 from bankcrm.notifications.templates import TemplateCatalogue, collect_templates, render
 from bankcrm.plugins import PluginRegistry
+from bankcrm.settings import Settings
 from bankcrm.web.problems import invalid
 
 MESSAGE_BATCH = 500
@@ -25,14 +28,22 @@ MESSAGE_BATCH = 500
 MAX_RECIPIENTS = 100_000
 
 _catalogue: TemplateCatalogue | None = None
+_channels: ChannelCatalogue | None = None
 
 
-def install(registry: PluginRegistry) -> TemplateCatalogue:
-    """Collect the templates of ``registry`` for :func:`notify` (the kernel does this at
-    connect time, in the web process and the worker)."""
-    global _catalogue
+def install(registry: PluginRegistry, settings: Settings) -> None:
+    """Collect the templates and channels of ``registry`` and configure mail (the kernel
+    does this at connect time, in the web process and the worker)."""
+    global _catalogue, _channels
     _catalogue = collect_templates(registry)
-    return _catalogue
+    _channels = collect_channels(registry)
+    mail.configure(settings.mail)
+
+
+def channels() -> ChannelCatalogue:
+    if _channels is None:
+        raise RuntimeError("notification channels are not installed: connect the kernel first")
+    return _channels
 
 
 def catalogue() -> TemplateCatalogue:
@@ -125,7 +136,12 @@ async def notify(
         ],
     )
     delivery_ids: list[int] = []
+    installed = channels()
     for channel in spec.channels:
+        if installed.get(channel) is None:
+            # A channel of a plugin this deployment lacks (no SMS gateway): the other
+            # channels still deliver.
+            continue
         rows = await db.fetch(
             "INSERT INTO bankcrm_notification_delivery (branch_id, notification, channel,"
             " status, attempts, next_attempt_at, last_error, idempotency_key, created_at)"

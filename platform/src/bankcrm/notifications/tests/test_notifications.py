@@ -36,9 +36,9 @@ def templates(
 ) -> Iterator[Kernel]:
     plugin = make_plugin("notetest", hooks={"register_notification_templates": lambda: [ASSIGNED]})
     with_templates = kernel_with([plugin])
-    service.install(with_templates.registry)
+    service.install(with_templates.registry, kernel.settings)
     yield with_templates
-    service.install(kernel.registry)
+    service.install(kernel.registry, kernel.settings)
 
 
 def source(world: World, code: str = "BJ-HD", record: int = 1) -> NotificationSource:
