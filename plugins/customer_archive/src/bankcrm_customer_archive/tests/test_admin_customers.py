@@ -229,3 +229,11 @@ async def test_references_to_other_branches_rows_are_not_shown(world: World) -> 
     (row,) = [r for r in listed.json()["rows"] if r["customer"] == beijing]
     assert row["related"] is None
     assert row["related_readable"] is None
+
+
+async def test_admin_writes_refuse_control_characters(world: World) -> None:
+    customer_id = await rest_customer(world, "BJ-HD")
+    admin = await admin_client(world, "demo.bj.manager")
+    refused = await admin.patch(f"{CUSTOMERS}{customer_id}/", json={"occupation": "教师\u202e"})
+    assert is_problem(refused, 422), refused.text
+    assert refused.json()["errors"][0]["field"] == "body.occupation"
