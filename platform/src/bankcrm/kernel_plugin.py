@@ -11,8 +11,11 @@ from bankcrm import auth
 from bankcrm.context import Scope
 from bankcrm.notifications.channels import IN_APP_CHANNEL, NotificationChannel
 from bankcrm.notifications.mail import EMAIL_CHANNEL
+from bankcrm.notifications.templates import NotificationTemplate
+from bankcrm.notifications.welcome import WELCOME, welcome_demo_users
 from bankcrm.plugin_api import (
     STANDARD_ROLES,
+    DemoContext,
     PermissionSpec,
     RoleGrant,
     RoleSpec,
@@ -58,6 +61,16 @@ def register_role_grants() -> Sequence[RoleGrant]:
 @hookimpl
 def register_notification_channels() -> Sequence[NotificationChannel]:
     return [IN_APP_CHANNEL, EMAIL_CHANNEL]
+
+
+@hookimpl
+def register_notification_templates() -> Sequence[NotificationTemplate]:
+    return [WELCOME]
+
+
+@hookimpl
+async def seed_demo_data(demo: DemoContext) -> None:
+    await welcome_demo_users(demo)
 
 
 @hookimpl(trylast=True)
