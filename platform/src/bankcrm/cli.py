@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -45,11 +46,146 @@ def migrate() -> None:
         kernel = await boot(migrate=False, connect=False)
         synced = await kernel.migrate()
         await kernel.connect()
-        await kernel.disconnect()
+        try:
+            from bankcrm import business_calendar
+
+            loaded = await business_calendar.ensure_years(business_calendar.current_years())
+            if loaded:
+                click.echo(f"business calendar: loaded {', '.join(map(str, loaded))}")
+        finally:
+            await kernel.disconnect()
         click.echo(f"migrated: kernel + {', '.join(kernel.registry.order) or 'no plugins'}")
         click.echo(synced.summary())
 
     run(go)
+
+
+@main.command()
+@click.option("--code", default="HQ", show_default=True, help="The head office's branch code.")
+@click.option("--name", default="总行", show_default=True, help="The head office's name.")
+@click.option("--name-en", default="Head Office", show_default=True)
+@click.option("--admin", "admin_username", required=True, help="The first administrator.")
+@click.option("--admin-email", default="")
+def init(code: str, name: str, name_en: str, admin_username: str, admin_email: str) -> None:
+    """Start a new installation: the head office and its first administrator.
+
+    The password comes from BANKCRM_INIT_PASSWORD or is asked for twice (never echoed).
+    Run once, after `bankcrm migrate`; then load the branch tree with `bankcrm branches
+    load` and log in to the admin.
+    """
+    from bankcrm import bootstrap
+    from bankcrm.runtime import boot
+
+    password = os.environ.get("BANKCRM_INIT_PASSWORD") or click.prompt(
+        f"password for {admin_username}", hide_input=True, confirmation_prompt=True
+    )
+
+    async def go() -> bootstrap.Initialised:
+        kernel = await boot(connect=True)
+        try:
+            with bind_scope(system_scope(frozenset(), "init")):
+                return await bootstrap.initialise(
+                    kernel,
+                    code=code,
+                    name=name,
+                    name_en=name_en,
+                    admin_username=admin_username,
+                    admin_password=password,
+                    admin_email=admin_email,
+                )
+        finally:
+            await kernel.disconnect()
+
+    try:
+        done = run(go)
+    except bootstrap.BootstrapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"initialised: head office {code} (id {done.head_office_id}),"
+        f" administrator {admin_username} (id {done.admin_user_id})"
+    )
+
+
+@main.group("branches")
+def branches_group() -> None:
+    """The branch tree (head office, branches, sub-branches)."""
+
+
+@branches_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def branches_load(file: Path) -> None:
+    """Add branches from a CSV file: code, name, name_en, parent_code (or 机构代码, 机构名称,
+    英文名称, 上级机构代码). All rows are checked first; nothing is written on an error."""
+    from bankcrm import bootstrap
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = file.read_text(encoding="gb18030")
+    try:
+        rows = bootstrap.read_branch_csv(text)
+        count = run(lambda: _with_kernel(lambda _: bootstrap.load_branches(rows)))
+    except bootstrap.BootstrapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"loaded {count} branches")
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """The business calendar: national holidays and adjusted working days per year."""
+
+
+@calendar_group.command("load-year")
+@click.argument("year", type=click.IntRange(1990, 2200))
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV date,kind,name (kind holiday/workday or 休/班) from the official notice.",
+)
+def calendar_load_year(year: int, from_file: Path | None) -> None:
+    """Load (or replace) a year of the national calendar."""
+    from bankcrm import business_calendar
+    from bankcrm.web.problems import Problem
+
+    try:
+        if from_file is not None:
+            days = business_calendar.read_days_csv(from_file.read_text("utf-8-sig"), year)
+            source, known = str(from_file.name), True
+        else:
+            days, known = business_calendar.package_days(year)
+            source = "holidays package"
+        count = run(
+            lambda: _with_kernel(
+                lambda _: business_calendar.load_year(
+                    year, days, source=source, adjusted_days_known=known
+                )
+            )
+        )
+    except Problem as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"{year}: {count} days loaded from {source}")
+    if not known:
+        click.echo(
+            f"warning: the source has no adjusted working days (调休) for {year}; load them"
+            " from the official notice with --from-file when it is published",
+            err=True,
+        )
+
+
+@calendar_group.command("years")
+def calendar_years() -> None:
+    """The loaded years, their source and whether their adjusted working days are known."""
+    from bankcrm import db
+
+    async def go(_: Any) -> list[Any]:
+        return await db.fetch(
+            "SELECT year, source, adjusted_days_known, loaded_at FROM bankcrm_calendar_year"
+            " ORDER BY year"
+        )
+
+    for row in run(lambda: _with_kernel(go)):
+        known = "调休 known" if row["adjusted_days_known"] else "调休 NOT known"
+        click.echo(f"{row['year']}  {row['source']}  {known}  {row['loaded_at']:%Y-%m-%d}")
 
 
 @main.command()
