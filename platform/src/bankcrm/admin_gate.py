@@ -567,6 +567,14 @@ class AdminGate:
         row_key: str = "",
     ) -> None:
         self._check_query(request, name, spec)
+        if spec is not None and kind == "" and self.is_export(request):
+            needed = spec.screen.export_permission
+            if needed and not actor.has(needed):
+                raise Problem(
+                    403,
+                    f"exporting {name} needs the permission {needed!r}, as the REST export does",
+                    code="forbidden",
+                )
         captured = await self._run(request.scope, request.receive)
         if captured.status >= 400:
             raise self._as_problem(captured)
@@ -582,7 +590,7 @@ class AdminGate:
             elif kind in ("row", "new/") and spec is not None:
                 data = self._row(spec, data)
             elif kind == "ids/":
-                data = self._ids(name, data)
+                data = await self._ids(name, data)
             elif kind == "references/":
                 visible = {s.tablename for s in await self.visible_screens(actor)}
                 data["references"] = [
@@ -590,6 +598,15 @@ class AdminGate:
                 ]
             captured.body = bytearray(json.dumps(data, ensure_ascii=False).encode())
         await self._relay(request, captured)
+
+    @staticmethod
+    def is_export(request: Request) -> bool:
+        """The admin's CSV export reads pages larger than its list ever asks for."""
+        try:
+            size = int(request.connection.query_params.get("__page_size") or 0)
+        except ValueError:
+            return False
+        return size > LIST_PAGE_MAX
 
     async def _audit_read(
         self,
@@ -620,7 +637,7 @@ class AdminGate:
                 )
             return
         params = request.connection.query_params
-        if kind != "" or int(params.get("__page_size") or 0) <= LIST_PAGE_MAX:
+        if kind != "" or not self.is_export(request):
             return
         pk = spec.table._meta.primary_key._meta.name
         rows = captured.json().get("rows", [])
@@ -714,7 +731,22 @@ class AdminGate:
             return False
         return references.resolved_references._meta.tablename in self.masked_readables
 
-    def _ids(self, name: str, ids: dict[str, Any]) -> dict[str, Any]:
+    async def _ids(self, name: str, ids: dict[str, Any]) -> dict[str, Any]:
+        if name == BaseUser._meta.tablename:
+            # Staff pickers offer only people who work in the viewer's branches, not the
+            # bank's whole staff list.
+            scope = current_scope()
+            if scope is None or not scope.is_superuser:
+                branch_ids = sorted(scope.branch_ids) if scope else []
+                staff = {
+                    str(r["user"])
+                    for r in await db.fetch(
+                        "SELECT DISTINCT m.user FROM bankcrm_membership m"
+                        " WHERE m.branch = ANY($1::bigint[])",
+                        branch_ids,
+                    )
+                }
+                ids = {key: value for key, value in ids.items() if str(key) in staff}
         if name == Branch._meta.tablename:
             # Branches carry no RLS: a picker offers only those the narrowed scope covers.
             scope = current_scope()

@@ -26,7 +26,7 @@ from piccolo.table import Table
 from piccolo_api.crud.hooks import Hook, HookType
 from starlette.exceptions import HTTPException
 
-from bankcrm import audit, branches, db, passwords, pii
+from bankcrm import audit, branches, db, passwords, pii, staff
 from bankcrm.admin_screens import ScreenSpec
 from bankcrm.context import require_scope
 from bankcrm.tables import Branch, PluginEnablement, Role
@@ -149,6 +149,30 @@ def check_branch(spec: ScreenSpec, values: dict[str, Any]) -> None:
 # --- kernel-table rules ------------------------------------------------------------------
 
 
+def staff_columns(table: type[Table]) -> list[str]:
+    """Columns of ``table`` that name a member of staff (foreign keys to the user table)."""
+    return [
+        column._meta.name
+        for column in table._meta.foreign_key_columns
+        if column._foreign_key_meta.resolved_references is BaseUser
+    ]
+
+
+async def _check_staff_references(
+    spec: ScreenSpec, row: dict[str, Any], changed: dict[str, Any]
+) -> None:
+    """A person named on a branch's row must work in a branch covering it (as the REST
+    API checks): otherwise the manager cannot even see the customer they manage."""
+    branch = row.get("branch_id")
+    for name in staff_columns(spec.table):
+        user = changed.get(name)
+        if user is None or branch is None:
+            continue
+        problem = await staff.reference_problem(int(user), int(branch))
+        if problem is not None:
+            raise _refuse(422, f"{name}: {problem}")
+
+
 @dataclass
 class KernelRules:
     """What the REST API enforces for kernel tables, applied to admin writes too."""
@@ -157,6 +181,9 @@ class KernelRules:
     """plugin -> the plugins it requires (active plugins only)."""
 
     async def before_create(self, spec: ScreenSpec, row: Table) -> None:
+        if spec.scoped:
+            values = {c._meta.name: getattr(row, c._meta.name) for c in spec.table._meta.columns}
+            await _check_staff_references(spec, values, values)
         if isinstance(row, Branch):
             await self._place_branch(row)
         elif isinstance(row, PluginEnablement):
@@ -170,6 +197,8 @@ class KernelRules:
     async def before_update(
         self, spec: ScreenSpec, before: dict[str, Any], changes: dict[str, Any]
     ) -> None:
+        if spec.scoped:
+            await _check_staff_references(spec, {**before, **changes}, changes)
         if spec.table is Role and before["managed"] and changes:
             raise _refuse(
                 422,

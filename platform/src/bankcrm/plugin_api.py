@@ -145,6 +145,9 @@ class AdminScreen:
     audit_reads: str | None = None
     """Audit entity (``customer_archive.customer``) under which opening a row is recorded
     as a view and a bulk read (the CSV export) as an export; None: reads are not audited."""
+    export_permission: str | None = None
+    """The permission the admin's CSV export needs, the same as the REST export's (a
+    teller who may list customers may not download them); None: reading is enough."""
     allow_create: bool = True
     """False where rows need what only the plugin's service does (encrypting, validating):
     the admin then refuses to create them and points to the REST API or the import."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_customer_archive.access import (
+    CUSTOMER_EXPORT,
     CUSTOMER_READ,
     HOLDING_READ,
     PRODUCT_READ,
@@ -37,6 +38,7 @@ CUSTOMER_SCREEN = AdminScreen(
     table=Customer,
     title=Label("客户", "Customers"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "created_at", "updated_at"),
         kind=("客户类型", "Kind"),
@@ -79,6 +81,8 @@ CUSTOMER_SCREEN = AdminScreen(
         # background fields through the REST API, which refuses those of the other kind.
         "credit_grade", "risk_tolerance", "value_tier", "last_activity_at", "education",
         "income_band", "marital_status", "company_size", "registered_capital", "established_on",
+        # Derived and system figures: AUM from the holdings, the import and merge links.
+        "aum_cents", "import_batch_id", "merged_into",
     ),
     masked_columns=("id_number_masked", "phone", "email"),
     hidden_columns=("id_number_encrypted", "id_number_hash"),
@@ -92,6 +96,7 @@ ADDRESS_SCREEN = AdminScreen(
     table=CustomerAddress,
     title=Label("客户地址", "Customer addresses"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         kind=("地址类型", "Kind"),
@@ -114,6 +119,7 @@ CONTACT_SCREEN = AdminScreen(
     table=CustomerContact,
     title=Label("联系人", "Contact persons"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         name=("姓名", "Name"),
@@ -167,7 +173,10 @@ HOLDING_SCREEN = AdminScreen(
     visible_columns=("id", "customer", "product", "account_no", "balance", "currency",
                      "opened_on", "status"),
     visible_filters=("customer", "product", "status", "branch_id"),
-    read_only_columns=("branch_id", "customer", "account_no", "created_at", "updated_at"),
+    # The product of an account is set when it is opened (the API takes no change of it).
+    read_only_columns=(
+        "branch_id", "customer", "product", "account_no", "created_at", "updated_at",
+    ),
     masked_columns=("account_no",),
     menu_group=GROUP,
 )  # fmt: skip

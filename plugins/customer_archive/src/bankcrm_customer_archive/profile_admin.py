@@ -10,7 +10,12 @@ REST route.
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_customer_archive.access import CONTRACT_READ, CUSTOMER_READ, HOLDING_READ
+from bankcrm_customer_archive.access import (
+    CONTRACT_READ,
+    CUSTOMER_EXPORT,
+    CUSTOMER_READ,
+    HOLDING_READ,
+)
 from bankcrm_customer_archive.admin_labels import GROUP, labels
 from bankcrm_customer_archive.tables import (
     AumSnapshot,
@@ -28,6 +33,7 @@ CHANNEL_SCREEN = AdminScreen(
     table=ContactChannel,
     title=Label("联系渠道", "Contact channels"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         kind=("渠道类型", "Kind"),
@@ -48,6 +54,7 @@ RELATION_SCREEN = AdminScreen(
     table=Relation,
     title=Label("客户关系", "Customer relations"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer", "created_at", "updated_at"),
         related=("关联客户", "Related customer"),
@@ -67,6 +74,7 @@ HOUSEHOLD_SCREEN = AdminScreen(
     table=Household,
     title=Label("家庭", "Households"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "created_at", "updated_at"),
         name=("家庭名称", "Name"),
@@ -83,6 +91,7 @@ MEMBER_SCREEN = AdminScreen(
     table=HouseholdMember,
     title=Label("家庭成员", "Household members"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer", "created_at"),
         household=("家庭", "Household"),
@@ -184,6 +193,7 @@ RATING_SCREEN = AdminScreen(
     table=Rating,
     title=Label("评级历史", "Rating history"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "customer"),
         kind=("评级类型", "Kind"),

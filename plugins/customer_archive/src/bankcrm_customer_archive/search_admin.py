@@ -8,7 +8,7 @@ user sees the segments of the branches in scope and only their own private searc
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_customer_archive.access import CUSTOMER_READ
+from bankcrm_customer_archive.access import CUSTOMER_EXPORT, CUSTOMER_READ
 from bankcrm_customer_archive.search_tables import SavedSearch
 
 _LABELS = {
@@ -28,6 +28,7 @@ SAVED_SEARCH_SCREEN = AdminScreen(
     table=SavedSearch,
     title=Label("保存的查询与客群", "Saved searches and segments"),
     permission=CUSTOMER_READ,
+    export_permission=CUSTOMER_EXPORT,
     columns={name: Label(zh, en) for name, (zh, en) in _LABELS.items()},
     visible_columns=("id", "name", "kind", "branch_id", "owner", "updated_at"),
     visible_filters=("name", "kind", "branch_id", "owner"),

@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import UNSET
 
-from bankcrm import audit, branches, db, pii
+from bankcrm import audit, branches, db, pii, staff
 from bankcrm.context import Scope, require_scope
 from bankcrm.plugins import PluginRegistry
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
@@ -365,12 +365,13 @@ def _in_scope_branch(branch_id: int | None, field_name: str) -> int:
     return chosen
 
 
-async def _check_relationship_manager(problems: Problems, user_id: int | None) -> None:
+async def _check_relationship_manager(
+    problems: Problems, user_id: int | None, branch_id: int
+) -> None:
     if user_id is None:
         return
-    active = await db.fetchval("SELECT active FROM piccolo_user WHERE id = $1", user_id)
-    if not active:
-        problems.add("body.relationship_manager_id", "no active user has this id")
+    if (problem := await staff.reference_problem(user_id, branch_id)) is not None:
+        problems.add("body.relationship_manager_id", problem)
 
 
 async def _tag_ids(problems: Problems, branch_id: int, tag_names: Sequence[str]) -> list[int]:
@@ -469,7 +470,7 @@ async def create_customer(data: CustomerIn) -> CustomerDetail:
     addresses = [_address_values(a) for a in data.addresses]
     for children in (addresses, contacts):
         _one_primary(children)
-    await _check_relationship_manager(problems, data.relationship_manager_id)
+    await _check_relationship_manager(problems, data.relationship_manager_id, branch_id)
     tag_ids = await _tag_ids(problems, branch_id, data.tags)
     problems.raise_if_any()
     assert identity is not None
@@ -629,7 +630,9 @@ async def update_customer(customer_id: int, data: CustomerPatch) -> CustomerDeta
                 values[name] = value
         _check_background(problems, row["kind"], values)
         if data.relationship_manager_id is not UNSET:
-            await _check_relationship_manager(problems, data.relationship_manager_id)
+            await _check_relationship_manager(
+                problems, data.relationship_manager_id, row["branch_id"]
+            )
             values["relationship_manager"] = data.relationship_manager_id
         problems.raise_if_any()
         if values.get("id_number_hash") == row["id_number_hash"]:

@@ -27,9 +27,15 @@ from pathlib import Path
 from typing import Any, cast
 from xml.etree import ElementTree
 
+from bankcrm import uploads
+from bankcrm.web.bodies import FORBIDDEN_CHARACTERS
 from bankcrm.web.problems import Problem
 
 MAX_ROWS = 1_000_000
+MAX_COLUMNS = 256
+MAX_CELLS = 40_000_000
+"""The reader holds a sheet as rows × columns from the first cell to the last one used:
+one cell at XFD1000000 is 16 billion cells, however small the file."""
 CHUNK_ROWS = 10_000
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -40,6 +46,8 @@ _XML_PART_LIMIT = 4 << 20
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]+[0-9]+)"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z0-9:]+)"')
+_WIDE_CELL = re.compile(rb'\sr="([A-Z]{2,})[0-9]+"')
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?(?:row|c)\s[^>]*?r="[A-Z]*([0-9]+)"')
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -119,6 +127,7 @@ def _ole2_has_stream(path: Path, name: str) -> bool:
 
 
 def _check_workbook(path: Path, facts: FileFacts) -> None:
+    uploads.check_zip(path)
     try:
         with zipfile.ZipFile(path) as package:
             names = set(package.namelist())
@@ -162,10 +171,20 @@ def _first_sheet(package: zipfile.ZipFile) -> tuple[str, str]:
     raise refuse("the workbook is damaged: its first sheet cannot be found")
 
 
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
 def _scan_sheet(package: zipfile.ZipFile, member: str, sheet_name: str) -> None:
-    """Refuse formulas and merged cells, naming the cells (streamed, ~1 MB at a time)."""
+    """Refuse formulas and merged cells, naming the cells, and sheets whose used range is
+    implausibly large (streamed, ~1 MB at a time; nothing is allocated per cell)."""
     formulas: list[str] = []
     merged: list[str] = []
+    widest = 1
+    last_row = 0
     tail = b""
     with package.open(member) as stream:
         while True:
@@ -182,6 +201,12 @@ def _scan_sheet(package: zipfile.ZipFile, member: str, sheet_name: str) -> None:
                 elif not cells and len(formulas) < 10:
                     formulas.append("?")
             merged.extend(m.decode() for m in _MERGE.findall(window, len(tail)))
+            for letters in set(_WIDE_CELL.findall(window, len(tail))):
+                widest = max(widest, _column_number(letters))
+            rows = _ROW_NUMBER.findall(window, max(0, len(window) - 4096))
+            if rows:
+                last_row = max(last_row, *(int(r) for r in rows))
+            _check_extent(sheet_name, last_row, widest)
             # Keep enough of the end to see a tag cut in two and the cell it belongs to.
             tail = window[-512:]
     if formulas:
@@ -195,6 +220,24 @@ def _scan_sheet(package: zipfile.ZipFile, member: str, sheet_name: str) -> None:
             f"sheet {sheet_name!r} has merged cells ({', '.join(merged[:10])}): unmerge them"
             " so that every row has its own values",
             code="merged_cells",
+        )
+
+
+def _check_extent(sheet_name: str, last_row: int, widest: int) -> None:
+    if widest > MAX_COLUMNS:
+        raise refuse(
+            f"sheet {sheet_name!r} uses column {widest:,}: an import takes at most"
+            f" {MAX_COLUMNS} columns (delete the cells far to the right, or the whole empty"
+            " columns, and upload again)",
+            code="sheet_too_wide",
+        )
+    if last_row > MAX_ROWS + 1:
+        raise refuse(f"the sheet has more than {MAX_ROWS:,} data rows", 413, "too_many")
+    if last_row * widest > MAX_CELLS:
+        raise refuse(
+            f"sheet {sheet_name!r} spans {last_row:,} rows by {widest:,} columns: more than"
+            f" the {MAX_CELLS:,} cells an import may read",
+            code="sheet_too_large",
         )
 
 
@@ -244,15 +287,42 @@ def _bad_line(path: Path, encoding: str) -> int:
 
 
 def read_rows(path: Path, facts: FileFacts) -> Rows:
-    if facts.file_format == "csv":
-        return _csv_rows(path, facts)
-    return _xlsx_rows(path, facts)
+    """The file's header and row chunks, parsed in a limited child process (see
+    :mod:`bankcrm.uploads`): a file that makes the parser abort is a 422, not a crash."""
+    items = uploads.isolated(parse_rows, path, facts, MAX_ROWS, CHUNK_ROWS)
+    try:
+        kind, found, headers = next(items)
+    except StopIteration:  # pragma: no cover - the child always sends the header first
+        raise refuse("the file could not be read") from None
+    assert kind == "head"
+    # What the child learnt reading (the CSV delimiter) belongs to the caller's facts.
+    for name in ("encoding", "delimiter", "sheet_name", "sheet_xml"):
+        setattr(facts, name, getattr(found, name))
+    chunks = (chunk for _, chunk in items)
+    return Rows(facts, headers, chunks, [items])
+
+
+def parse_rows(path: Path, facts: FileFacts, max_rows: int, chunk_rows: int) -> Iterator[Any]:
+    """The header, then the chunks; :func:`read_rows` runs it in the limited child (the
+    limits are passed from the parent, where settings or tests set them)."""
+    global MAX_ROWS, CHUNK_ROWS
+    MAX_ROWS, CHUNK_ROWS = max_rows, chunk_rows
+    rows = _csv_rows(path, facts) if facts.file_format == "csv" else _xlsx_rows(path, facts)
+    try:
+        yield ("head", rows.facts, rows.headers)
+        for chunk in rows.chunks:
+            yield ("chunk", chunk)
+    finally:
+        rows.close()
 
 
 def _header(cells: list[Cell]) -> list[str]:
     headers = ["" if c is None else str(c).strip() for c in cells]
     while headers and not headers[-1]:
         headers.pop()
+    for position, header in enumerate(headers, start=1):
+        if FORBIDDEN_CHARACTERS.search(header):
+            raise refuse(f"the header of column {position} contains a control character")
     return headers
 
 

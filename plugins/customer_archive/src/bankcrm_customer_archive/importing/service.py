@@ -105,17 +105,22 @@ async def _context(batch_id: int, branch_id: int, kind: str) -> Context:
     tree = await branches.snapshot()
     allowed = tree.subtree(branch_id) & scope.branch_ids
     codes = {tree.nodes[b].code: b for b in allowed}
-    users = {
-        row["username"]: row["id"]
-        for row in await db.fetch("SELECT id, username FROM piccolo_user WHERE active")
-    }
+    users: dict[str, int] = {}
+    covered: dict[int, frozenset[int]] = {}
+    for row in await db.fetch(
+        "SELECT u.id, u.username, m.branch FROM piccolo_user u"
+        " LEFT JOIN bankcrm_membership m ON m.user = u.id WHERE u.active"
+    ):
+        users[row["username"]] = row["id"]
+        if row["branch"] is not None:
+            covered[row["id"]] = covered.get(row["id"], frozenset()) | tree.subtree(row["branch"])
     products: dict[str, tuple[int, str]] = {}
     if kind == "holding":
         products = {
             row["code"]: (row["id"], row["currency"])
             for row in await db.fetch("SELECT id, code, currency FROM customer_archive_product")
         }
-    return Context(batch_id, branch_id, codes, users, products)
+    return Context(batch_id, branch_id, codes, users, products, covered=covered)
 
 
 async def _source(branch_id: int, kind: str, name: str) -> asyncpg.Record | None:

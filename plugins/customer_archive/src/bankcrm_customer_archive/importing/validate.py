@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bankcrm import pii
+from bankcrm.web.bodies import FORBIDDEN_CHARACTERS
 from bankcrm_customer_archive import names, search
 from bankcrm_customer_archive.demo_data import (
     is_valid_resident_id,
@@ -140,6 +141,27 @@ class RowErrors:
             }
         )
 
+    def control_characters(self, cells: list[Cell]) -> None:
+        """Blank every cell holding a control or bidi-override character (PostgreSQL text
+        cannot hold NUL, and the others hide what a reader sees), with an error naming the
+        row's column."""
+        for position, cell in enumerate(cells):
+            if isinstance(cell, str) and (found := FORBIDDEN_CHARACTERS.search(cell)):
+                field_name = (
+                    self.mapping.fields[position] if position < len(self.mapping.fields) else None
+                )
+                self.items.append(
+                    {
+                        "field": field_name or "",
+                        "column": self.mapping.headers[position]
+                        if position < len(self.mapping.headers)
+                        else f"#{position + 1}",
+                        "value": "",
+                        "message": f"contains the control character U+{ord(found.group()):04X}",
+                    }
+                )
+                cells[position] = ""
+
     def json(self) -> str | None:
         return json.dumps(self.items, ensure_ascii=False) if self.items else None
 
@@ -243,6 +265,8 @@ class Context:
     products: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     """Products by code: (id, currency)."""
     today: date = field(default_factory=date.today)
+    covered: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    """Per user id, the branches their memberships cover: a manager must cover the row's."""
 
 
 CUSTOMER_COLUMNS = (
@@ -375,6 +399,7 @@ class CustomerValidator:
     def row(self, row_no: int, cells: list[Cell]) -> tuple[Any, ...]:
         ctx = self.context
         errors = RowErrors(self.mapping)
+        errors.control_characters(cells)
         row = _Row(cells, self.index, errors)
         name = row.free_text("name")
         if name is None and not errors.items:
@@ -492,6 +517,13 @@ class CustomerValidator:
             manager = ctx.users.get(username)
             if manager is None:
                 errors.add("relationship_manager", "no active user has this username", username)
+            elif target_branch not in ctx.covered.get(manager, frozenset()):
+                errors.add(
+                    "relationship_manager",
+                    "this person works in none of the branches that cover the row's branch",
+                    username,
+                )
+                manager = None
         province = row.free_text("province")
         city = row.free_text("city")
         district = row.free_text("district")
@@ -551,6 +583,7 @@ class HoldingValidator:
     def row(self, row_no: int, cells: list[Cell]) -> tuple[Any, ...]:
         ctx = self.context
         errors = RowErrors(self.mapping)
+        errors.control_characters(cells)
         row = _Row(cells, self.index, errors)
         target_branch = ctx.branch_id
         code = row.text("branch")

@@ -138,3 +138,58 @@ async def test_customer_id_number_ciphertext_and_hash_never_reach_the_admin(
     assert patched.json()["phone"] == "138****5678"
     refused = await client.patch(f"{CUSTOMERS}{customer_id}/", json={"id_number_hash": "x"})
     assert is_problem(refused, 422)
+
+
+async def test_a_relationship_manager_must_work_for_the_customers_branch(world: World) -> None:
+    customer_id = await rest_customer(world, "BJ-HD")
+    shanghai, beijing = world.users["demo.sh.rm"], world.users["demo.bj.rm"]
+    rest = await world.client("demo.bj.manager")
+    path = f"/api/v1/customer_archive/customers/{customer_id}"
+    refused = await rest.patch(path, json={"relationship_manager_id": shanghai})
+    assert is_problem(refused, 422), refused.text
+    assert refused.json()["errors"] == [
+        {
+            "field": "body.relationship_manager_id",
+            "message": "this person works in none of the branches that cover this record's branch",
+        }
+    ]
+    assert (await rest.patch(path, json={"relationship_manager_id": beijing})).status_code == 200
+
+    admin = await admin_client(world, "demo.bj.manager")
+    refused = await admin.patch(
+        f"{CUSTOMERS}{customer_id}/", json={"relationship_manager": shanghai}
+    )
+    assert is_problem(refused, 422), refused.text
+    assert "relationship_manager" in refused.json()["detail"]
+
+
+async def test_derived_and_system_figures_are_read_only_in_the_admin(world: World) -> None:
+    customer_id = await rest_customer(world, "BJ-HD")
+    admin = await admin_client(world, "demo.bj.manager")
+    for column, value in (("aum_cents", 1), ("import_batch_id", 1), ("merged_into", 1)):
+        refused = await admin.patch(f"{CUSTOMERS}{customer_id}/", json={column: value})
+        assert is_problem(refused, 422), (column, refused.text)
+        assert f"{column} is read-only" in refused.json()["detail"]
+
+
+async def test_the_admin_export_needs_the_rest_exports_permission(world: World) -> None:
+    await rest_customer(world, "BJ-HD")
+    teller = await admin_client(world, "demo.teller")
+    listed = await teller.get(CUSTOMERS, params={"__readable": "true", "__page_size": 15})
+    assert listed.status_code == 200, listed.text
+    exported = await teller.get(CUSTOMERS, params={"__readable": "true", "__page_size": 1000})
+    assert is_problem(exported, 403), exported.text
+    assert "customer_archive.customer.export" in exported.json()["detail"]
+    manager = await admin_client(world, "demo.bj.manager")
+    allowed = await manager.get(CUSTOMERS, params={"__readable": "true", "__page_size": 1000})
+    assert allowed.status_code == 200
+
+
+async def test_staff_pickers_offer_only_colleagues(world: World) -> None:
+    admin = await admin_client(world, "demo.bj.rm")
+    picked = await admin.get("/admin/api/tables/piccolo_user/ids/")
+    assert picked.status_code == 200, picked.text
+    offered = {int(key) for key in picked.json()}
+    assert world.users["demo.bj.rm"] in offered
+    assert world.users["demo.sh.rm"] not in offered
+    assert world.users["demo.admin"] not in offered

@@ -49,6 +49,21 @@ def ole2(*streams: str) -> bytes:
     return header + directory
 
 
+def far_cell(reference: str) -> Any:
+    def decorate(sheet: Any) -> None:
+        sheet[reference] = "x"
+
+    return decorate
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/workbook.xml", "<workbook/>")
+        package.writestr("xl/worksheets/sheet1.xml", b"\x00" * (64 << 20))
+    return buffer.getvalue()
+
+
 def formula_book(sheet: Any) -> None:
     sheet["C2"] = "=A2&B2"
 
@@ -83,6 +98,11 @@ CASES = [
     ("mixed.csv", mixed_encoding(), 422, "line 3 is not valid UTF-8"),
     ("utf16.csv", "姓名,身份证号\r\n".encode("utf-16"), 422, "UTF-16"),
     ("picture.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, 415, "unsupported file type"),
+    # 4.9 KB that made the reader allocate 500 GB and abort the server; 1 GB per request.
+    ("far.xlsx", workbook(GOOD_ROWS, far_cell("XFD1000000")), 422, "uses column 16,384"),
+    ("wide.xlsx", workbook(GOOD_ROWS, far_cell("XFD2000")), 422, "uses column 16,384"),
+    ("long.xlsx", workbook(GOOD_ROWS, far_cell("Z1048576")), 413, "more than 1,000,000"),
+    ("bomb.xlsx", zip_bomb(), 422, "decompression bomb"),
 ]  # fmt: skip
 
 
@@ -168,3 +188,29 @@ def test_truncated_zip_is_named_without_reading_rows(tmp_path: Any) -> None:
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(Exception, match="truncated"):
         reading.inspect_file(path, "t.xlsx")
+
+
+async def test_hostile_workbooks_leave_the_server_answering(
+    world: World, bj: httpx.AsyncClient
+) -> None:
+    for reference in ("XFD1000000", "XFD2000", "CV500000"):
+        content = workbook(GOOD_ROWS, far_cell(reference))
+        assert len(content) < 10_000
+        response = await bj.post(IMPORTS, files={"file": ("hostile.xlsx", content)})
+        assert 400 <= response.status_code < 500, response.text
+        assert (await bj.get("/readyz")).status_code == 200
+    assert await batch_count(world) == 0
+
+
+async def test_a_nul_byte_is_a_row_error_naming_the_column(bj: httpx.AsyncClient) -> None:
+    rows = [
+        ["姓名", "身份证号", "备注"],
+        ["王\x00秀英", rid(), "ok"],
+        ["李娜", rid("19900101"), "a\u202eb"],
+    ]
+    batch = (await bj.post(IMPORTS, files={"file": ("nul.csv", csv_bytes(rows))})).json()
+    assert batch["invalid_rows"] == 2, batch
+    items = (await bj.get(f"{IMPORTS}/{batch['id']}/errors")).json()["items"]
+    found = {(item["row"], e["column"], e["message"]) for item in items for e in item["errors"]}
+    assert (2, "姓名", "contains the control character U+0000") in found, found
+    assert (3, "备注", "contains the control character U+202E") in found, found
