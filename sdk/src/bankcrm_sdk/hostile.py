@@ -4,10 +4,10 @@ Nothing here names a route: operations come from the Litestar app and its OpenAP
 description, path keys from rows the head office can see. A plugin's new list route gets
 tampered cursors, and its new JSON route hostile bodies, without anyone writing a test.
 
-Expectations: a tampered cursor is a 422 naming ``query.cursor``; a hostile body is the
-4xx its kind calls for (400 too deep, 413 too large, 415 wrong media type or charset, 422
-control characters); a valid body declared as GBK is read; every refusal is a problem
-body; nothing answers 5xx.
+Expectations: a tampered cursor is a 400 ``invalid_cursor`` naming ``query.cursor``; a
+hostile body is the 4xx its kind calls for (400 too deep, 413 too large, 415 wrong media
+type or charset, 422 control characters); a valid body declared as GBK is read; every
+refusal is a problem body; nothing answers 5xx.
 """
 
 from __future__ import annotations
@@ -138,12 +138,13 @@ async def probe_tampered_cursors(
         result.checked.append(operation.label)
         for label, cursor in TAMPERED_CURSORS.items():
             response = await client.get(path, params={**query, "cursor": cursor})
-            fields = (
-                [e.get("field") for e in response.json().get("errors", [])]
-                if _is_problem(response)
-                else []
-            )
-            if response.status_code != 422 or "query.cursor" not in fields:
+            problem = response.json() if _is_problem(response) else {}
+            fields = [e.get("field") for e in problem.get("errors", [])]
+            if (
+                response.status_code != 400
+                or not str(problem.get("type", "")).endswith("/invalid_cursor")
+                or "query.cursor" not in fields
+            ):
                 result.problems.append(
                     Refusal(f"GET {path} with {label}", response.status_code, response.text[:200])
                 )
