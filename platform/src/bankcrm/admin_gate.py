@@ -719,6 +719,13 @@ class AdminGate:
                 and self._readable_masked(spec, key.removesuffix("_readable"))
             ):
                 row[key] = pii.mask(str(value))
+        for column in spec.scoped_references:
+            readable = f"{column}_readable"
+            if row.get(column) is not None and readable in row and not row[readable]:
+                # Row-level security hid the referenced row (another branch's): its key
+                # is not shown either.
+                row[column] = None
+                row[readable] = None
         return row
 
     def _readable_masked(self, spec: ScreenSpec, column: str) -> bool:

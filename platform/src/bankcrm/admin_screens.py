@@ -54,6 +54,19 @@ class ScreenSpec:
         return self.screen.table
 
     @property
+    def scoped_references(self) -> list[str]:
+        """Foreign-key columns to branch-scoped tables (what RLS may hide from a reader)."""
+        found = []
+        for column in self.table._meta.foreign_key_columns:
+            target = column._foreign_key_meta.resolved_references
+            try:
+                if classify(target).scoped:
+                    found.append(column._meta.name)
+            except SecurityError:
+                continue
+        return found
+
+    @property
     def tablename(self) -> str:
         return self.screen.table._meta.tablename
 

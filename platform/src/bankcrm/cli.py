@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -50,6 +51,76 @@ def migrate() -> None:
         click.echo(synced.summary())
 
     run(go)
+
+
+@main.command()
+@click.option("--code", default="HQ", show_default=True, help="The head office's branch code.")
+@click.option("--name", default="总行", show_default=True, help="The head office's name.")
+@click.option("--name-en", default="Head Office", show_default=True)
+@click.option("--admin", "admin_username", required=True, help="The first administrator.")
+@click.option("--admin-email", default="")
+def init(code: str, name: str, name_en: str, admin_username: str, admin_email: str) -> None:
+    """Start a new installation: the head office and its first administrator.
+
+    The password comes from BANKCRM_INIT_PASSWORD or is asked for twice (never echoed).
+    Run once, after `bankcrm migrate`; then load the branch tree with `bankcrm branches
+    load` and log in to the admin.
+    """
+    from bankcrm import bootstrap
+    from bankcrm.runtime import boot
+
+    password = os.environ.get("BANKCRM_INIT_PASSWORD") or click.prompt(
+        f"password for {admin_username}", hide_input=True, confirmation_prompt=True
+    )
+
+    async def go() -> bootstrap.Initialised:
+        kernel = await boot(connect=True)
+        try:
+            with bind_scope(system_scope(frozenset(), "init")):
+                return await bootstrap.initialise(
+                    kernel,
+                    code=code,
+                    name=name,
+                    name_en=name_en,
+                    admin_username=admin_username,
+                    admin_password=password,
+                    admin_email=admin_email,
+                )
+        finally:
+            await kernel.disconnect()
+
+    try:
+        done = run(go)
+    except bootstrap.BootstrapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"initialised: head office {code} (id {done.head_office_id}),"
+        f" administrator {admin_username} (id {done.admin_user_id})"
+    )
+
+
+@main.group("branches")
+def branches_group() -> None:
+    """The branch tree (head office, branches, sub-branches)."""
+
+
+@branches_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def branches_load(file: Path) -> None:
+    """Add branches from a CSV file: code, name, name_en, parent_code (or 机构代码, 机构名称,
+    英文名称, 上级机构代码). All rows are checked first; nothing is written on an error."""
+    from bankcrm import bootstrap
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = file.read_text(encoding="gb18030")
+    try:
+        rows = bootstrap.read_branch_csv(text)
+        count = run(lambda: _with_kernel(lambda _: bootstrap.load_branches(rows)))
+    except bootstrap.BootstrapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"loaded {count} branches")
 
 
 @main.command()

@@ -218,10 +218,12 @@ class BodyGate(ASGIMiddleware):
                     [FieldError("header.origin", "cross-site request")],
                     "cross_site",
                 )
-            if not scope.get("path", "").startswith("/api/"):
-                await next_app(scope, receive, send)
-                return
-            receive = await self._gate_api(scope, headers, receive)
+            path = scope.get("path", "")
+            if path.startswith("/admin/api/") and _is_json(_media_type(headers)[0]):
+                # The admin's row writes: the same text rules as the API's bodies.
+                receive = await self._gate_json(scope, headers, receive)
+            elif path.startswith("/api/"):
+                receive = await self._gate_api(scope, headers, receive)
         except BodyRefused as refused:
             request: Request[Any, Any, Any] = Request(scope)
             response = problem_response(
@@ -236,7 +238,7 @@ class BodyGate(ASGIMiddleware):
     ) -> Receive:
         handler = scope.get("route_handler")
         accepts = str(getattr(handler, "opt", {}).get("body", "json"))
-        kind, params = _media_type(headers)
+        kind, _ = _media_type(headers)
         declared = int(headers.get(b"content-length", b"0") or 0)
         chunked = b"chunked" in headers.get(b"transfer-encoding", b"")
         if not kind and declared == 0 and not chunked:
@@ -257,6 +259,13 @@ class BodyGate(ASGIMiddleware):
                 [FieldError("header.content-type", "must be application/json")],
                 "unsupported_media_type",
             )
+        return await self._gate_json(scope, headers, receive)
+
+    async def _gate_json(
+        self, scope: Scope, headers: dict[bytes, bytes], receive: Receive
+    ) -> Receive:
+        _, params = _media_type(headers)
+        declared = int(headers.get(b"content-length", b"0") or 0)
         if declared > MAX_JSON_BYTES:
             raise BodyRefused(
                 413, f"the body is larger than {MAX_JSON_BYTES} bytes", [], "body_too_large"

@@ -193,3 +193,47 @@ async def test_staff_pickers_offer_only_colleagues(world: World) -> None:
     assert world.users["demo.bj.rm"] in offered
     assert world.users["demo.sh.rm"] not in offered
     assert world.users["demo.admin"] not in offered
+
+
+async def test_references_to_other_branches_rows_are_not_shown(world: World) -> None:
+    beijing = await rest_customer(world, "BJ-HD")
+    body = "31010119900101123"
+    created = await (await world.client("demo.sh.manager")).post(
+        "/api/v1/customer_archive/customers",
+        json={
+            "kind": "individual",
+            "name": "李娜",
+            "id_type": "resident_id",
+            "id_number": body + resident_id_check_digit(body),
+            "branch_id": world.branch("SH"),
+        },
+    )
+    assert created.status_code == 201, created.text
+    shanghai = created.json()["id"]
+    owner = await asyncpg.connect(world.kernel.owner_url)
+    try:
+        await owner.execute(
+            "INSERT INTO customer_archive_relation (branch_id, customer, related, kind, note,"
+            " created_at, updated_at) VALUES ($1, $2, $3, 'guarantor', '', now(), now())",
+            world.branch("BJ-HD"),
+            beijing,
+            shanghai,
+        )
+    finally:
+        await owner.close()
+    admin = await admin_client(world, "demo.bj.manager")
+    listed = await admin.get(
+        "/admin/api/tables/customer_archive_relation/", params={"__readable": "true"}
+    )
+    assert listed.status_code == 200, listed.text
+    (row,) = [r for r in listed.json()["rows"] if r["customer"] == beijing]
+    assert row["related"] is None
+    assert row["related_readable"] is None
+
+
+async def test_admin_writes_refuse_control_characters(world: World) -> None:
+    customer_id = await rest_customer(world, "BJ-HD")
+    admin = await admin_client(world, "demo.bj.manager")
+    refused = await admin.patch(f"{CUSTOMERS}{customer_id}/", json={"occupation": "教师\u202e"})
+    assert is_problem(refused, 422), refused.text
+    assert refused.json()["errors"][0]["field"] == "body.occupation"
