@@ -408,3 +408,15 @@ async def test_tampered_cursor_on_the_errors_list_is_a_400(bj: httpx.AsyncClient
         problem = response.json()
         assert problem["type"].endswith("/invalid_cursor")
         assert [e["field"] for e in problem["errors"]] == ["query.cursor"]
+
+
+async def test_form_fields_and_file_names_refuse_control_and_bidi_characters(
+    bj: httpx.AsyncClient,
+) -> None:
+    content = csv_bytes(chinese_rows())
+    refused = await upload(bj, content, source="网点\u202e导出", save_mapping="true")
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.source"]
+    refused = await upload(bj, content, name="customers\u202evsc.exe")
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.file"]
