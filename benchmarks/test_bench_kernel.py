@@ -188,7 +188,7 @@ def test_keyset_cursor_round_trip(benchmark: Any) -> None:
     values = ["张伟", 1_234_567]
 
     def round_trip() -> list[Any] | None:
-        return decode_cursor(encode_cursor(values), 2)
+        return decode_cursor(encode_cursor(values), (str, int))
 
     assert benchmark(round_trip) == values
 
@@ -208,3 +208,40 @@ def test_access_log_line(benchmark: Any) -> None:
     formatter = JsonFormatter()
     line = benchmark(formatter.format, record)
     assert msgspec.json.decode(line)["path"].endswith("/42")
+
+
+def _calendar_2026() -> Any:
+    from datetime import time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from bankcrm import business_calendar
+
+    days, _ = business_calendar.package_days(2026)
+    return business_calendar.BranchCalendar(
+        ZoneInfo("Asia/Shanghai"),
+        {d: (clock_time(9), clock_time(17)) for d in range(5)},
+        {d.day: d.kind for d in days},
+        frozenset({2026}),
+        {},
+    )
+
+
+def test_add_business_time(benchmark: Any) -> None:
+    """An SLA deadline: 16 business hours from Friday afternoon before the Spring Festival
+    (the computation walks over the holiday week, with the calendar warm)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    calendar = _calendar_2026()
+    start = datetime(2026, 2, 13, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    expected = datetime(2026, 2, 24, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert benchmark(calendar.add, start, timedelta(hours=16)) == expected
+
+
+def test_add_wall_clock_time_baseline(benchmark: Any) -> None:
+    """The baseline for ``add_business_time``: aware datetime plus timedelta."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2026, 2, 13, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert benchmark(lambda: start + timedelta(hours=16)) > start

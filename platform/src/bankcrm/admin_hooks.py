@@ -26,7 +26,7 @@ from piccolo.table import Table
 from piccolo_api.crud.hooks import Hook, HookType
 from starlette.exceptions import HTTPException
 
-from bankcrm import audit, branches, db, passwords, pii, staff
+from bankcrm import audit, auth, branches, db, passwords, pii, staff
 from bankcrm.admin_screens import ScreenSpec
 from bankcrm.context import require_scope
 from bankcrm.tables import Branch, PluginEnablement, Role
@@ -213,15 +213,13 @@ class KernelRules:
             changes["changed_at"] = datetime.now(UTC)
         elif spec.table is BaseUser and changes.get("password"):
             changes["password"] = passwords.normalised(changes["password"])
-            problems = passwords.problems(changes["password"], before["username"])
+            # As a password change through the REST API: the policy with the user's recent
+            # passwords, the replaced one kept in the history, every session ended.
+            problems = await auth.password_reset_problems(
+                before["id"], before["username"], changes["password"]
+            )
             if problems:
                 raise _refuse(422, "password " + "; ".join(problems))
-            # As after a password change through the REST API: every session ends.
-            await db.fetch("DELETE FROM sessions WHERE user_id = $1", before["id"])
-            await db.fetch(
-                'UPDATE bankcrm_user_security SET password_changed_at = now() WHERE "user" = $1',
-                before["id"],
-            )
 
     async def _place_branch(self, row: Branch) -> None:
         tree = await branches.snapshot()

@@ -222,26 +222,59 @@ def refusal_problem(
     )
 
 
-async def set_password(
+async def new_password_problems(
     user_id: int, username: str, new: str, current_hash: str, history: list[str] | None
-) -> None:
-    """Apply the policy (including reuse of the last passwords), store, end every session."""
+) -> tuple[list[str], list[str]]:
+    """What the policy says against ``new`` for this user (empty: acceptable), including
+    reuse of the current or one of the last passwords; and the hashes to keep as history."""
     problems = passwords.problems(new, username)
     earlier = [current_hash, *(history or [])][: passwords.history_size() + 1]
     if not problems and await anyio.to_thread.run_sync(passwords.reused, new, earlier):
         problems = [f"must differ from your last {passwords.history_size()} passwords"]
-    if problems:
-        raise PasswordRefused("body.new", problems)
-    hashed = await anyio.to_thread.run_sync(passwords.hash_password, new)
-    await db.fetch("UPDATE piccolo_user SET password = $1 WHERE id = $2", hashed, user_id)
+    return problems, earlier[: passwords.history_size()]
+
+
+async def remember_replaced_password(user_id: int, kept: list[str]) -> None:
+    """After a new password is stored: unlock, keep the history, end every session."""
     await _upsert_security(user_id, 0, None)
     await db.fetch(
         "UPDATE bankcrm_user_security SET password_changed_at = now(), password_history = $2"
         ' WHERE "user" = $1',
         user_id,
-        earlier[: passwords.history_size()],
+        kept,
     )
     await db.fetch("DELETE FROM sessions WHERE user_id = $1", user_id)
+
+
+async def password_reset_problems(user_id: int, username: str, new: str) -> list[str]:
+    """For an administrator's reset of ``user_id``'s password (stored by the caller after
+    this): the policy, including reuse; on success the replaced password joins the history
+    and the user's sessions end."""
+    row = await db.fetchrow(
+        "SELECT u.password, s.password_history FROM piccolo_user u"
+        ' LEFT JOIN bankcrm_user_security s ON s."user" = u.id WHERE u.id = $1',
+        user_id,
+    )
+    if row is None:
+        return ["user does not exist"]
+    problems, kept = await new_password_problems(
+        user_id, username, new, row["password"], row["password_history"]
+    )
+    if not problems:
+        await remember_replaced_password(user_id, kept)
+    return problems
+
+
+async def set_password(
+    user_id: int, username: str, new: str, current_hash: str, history: list[str] | None
+) -> None:
+    """Apply the policy (including reuse of the last passwords), store, end every session."""
+    problems, kept = await new_password_problems(user_id, username, new, current_hash, history)
+    if problems:
+        raise PasswordRefused("body.new", problems)
+    hashed = await anyio.to_thread.run_sync(passwords.hash_password, new)
+    await db.fetch("UPDATE piccolo_user SET password = $1 WHERE id = $2", hashed, user_id)
+    await remember_replaced_password(user_id, kept)
 
 
 async def create_user(

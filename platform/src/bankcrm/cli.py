@@ -46,7 +46,14 @@ def migrate() -> None:
         kernel = await boot(migrate=False, connect=False)
         synced = await kernel.migrate()
         await kernel.connect()
-        await kernel.disconnect()
+        try:
+            from bankcrm import business_calendar
+
+            loaded = await business_calendar.ensure_years(business_calendar.current_years())
+            if loaded:
+                click.echo(f"business calendar: loaded {', '.join(map(str, loaded))}")
+        finally:
+            await kernel.disconnect()
         click.echo(f"migrated: kernel + {', '.join(kernel.registry.order) or 'no plugins'}")
         click.echo(synced.summary())
 
@@ -121,6 +128,64 @@ def branches_load(file: Path) -> None:
     except bootstrap.BootstrapError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"loaded {count} branches")
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """The business calendar: national holidays and adjusted working days per year."""
+
+
+@calendar_group.command("load-year")
+@click.argument("year", type=click.IntRange(1990, 2200))
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV date,kind,name (kind holiday/workday or 休/班) from the official notice.",
+)
+def calendar_load_year(year: int, from_file: Path | None) -> None:
+    """Load (or replace) a year of the national calendar."""
+    from bankcrm import business_calendar
+    from bankcrm.web.problems import Problem
+
+    try:
+        if from_file is not None:
+            days = business_calendar.read_days_csv(from_file.read_text("utf-8-sig"), year)
+            source, known = str(from_file.name), True
+        else:
+            days, known = business_calendar.package_days(year)
+            source = "holidays package"
+        count = run(
+            lambda: _with_kernel(
+                lambda _: business_calendar.load_year(
+                    year, days, source=source, adjusted_days_known=known
+                )
+            )
+        )
+    except Problem as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"{year}: {count} days loaded from {source}")
+    if not known:
+        click.echo(
+            f"warning: the source has no adjusted working days (调休) for {year}; load them"
+            " from the official notice with --from-file when it is published",
+            err=True,
+        )
+
+
+@calendar_group.command("years")
+def calendar_years() -> None:
+    """The loaded years, their source and whether their adjusted working days are known."""
+    from bankcrm import db
+
+    async def go(_: Any) -> list[Any]:
+        return await db.fetch(
+            "SELECT year, source, adjusted_days_known, loaded_at FROM bankcrm_calendar_year"
+            " ORDER BY year"
+        )
+
+    for row in run(lambda: _with_kernel(go)):
+        known = "调休 known" if row["adjusted_days_known"] else "调休 NOT known"
+        click.echo(f"{row['year']}  {row['source']}  {known}  {row['loaded_at']:%Y-%m-%d}")
 
 
 @main.command()

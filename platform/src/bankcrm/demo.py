@@ -7,11 +7,12 @@ declarations (:mod:`bankcrm.roles`)."""
 from __future__ import annotations
 
 import logging
+from datetime import date, time
 from functools import partial
 
 import asyncpg
 
-from bankcrm import auth, branches, db, roles
+from bankcrm import auth, branches, business_calendar, db, roles
 from bankcrm.context import Scope, bind_scope
 from bankcrm.plugin_api import DemoContext, StandardRole
 from bankcrm.runtime import Kernel
@@ -70,6 +71,7 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
             )
     role_ids = await ensure_roles(kernel, "system:demo")
     branches.invalidate()
+    await seed_calendar(branch_ids)
     user_ids: dict[str, int] = {}
     for username, role, branch, superuser in USERS:
         user_id = await auth.create_user(
@@ -89,6 +91,37 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
         scale=scale,
         refresh_statistics=partial(analyze, kernel.owner_url),
     )
+
+
+async def seed_calendar(branch_ids: dict[str, int]) -> None:
+    """The national calendar of this year and the next, and two branches' own hours: the
+    Beijing branch opens on Saturday mornings, Shanghai's Xuhui sub-branch closes early."""
+    await business_calendar.ensure_years(business_calendar.current_years())
+    weekdays = [(d, time(9), time(17)) for d in range(5)]
+    hours = {
+        "BJ": [*weekdays, (5, time(9), time(12))],
+        "SH-XH": [(d, time(9), time(16)) for d in range(5)],
+    }
+    for code, rows in hours.items():
+        branch_id = branch_ids[code]
+        with bind_scope(
+            Scope(actor="system:demo", branch_ids=frozenset({branch_id}), is_superuser=True)
+        ):
+            async with db.transaction():
+                for weekday, opens, closes in rows:
+                    await db.fetch(
+                        "INSERT INTO bankcrm_branch_hours (branch, weekday, opens, closes)"
+                        " VALUES ($1, $2, $3, $4)",
+                        branch_id, weekday, opens, closes,
+                    )  # fmt: skip
+                await db.fetch(
+                    "INSERT INTO bankcrm_branch_calendar_override (branch, day, closed, reason)"
+                    " VALUES ($1, $2, true, $3)",
+                    branch_id,
+                    date(business_calendar.current_years()[0], 12, 31),
+                    "年终决算 year-end closing",
+                )
+    business_calendar.invalidate()
 
 
 async def analyze(owner_url: str) -> None:

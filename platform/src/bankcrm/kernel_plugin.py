@@ -20,6 +20,7 @@ from bankcrm.plugin_api import (
 
 AUDIT_READ = "bankcrm.audit.read"
 API_CLIENT_MANAGE = "bankcrm.api_client.manage"
+CALENDAR_MANAGE = "bankcrm.calendar.manage"
 
 KERNEL_PERMISSIONS = [
     PermissionSpec("bankcrm.branch.manage", "管理机构", "Manage branches"),
@@ -27,13 +28,14 @@ KERNEL_PERMISSIONS = [
     PermissionSpec(API_CLIENT_MANAGE, "管理接口客户端", "Manage API clients"),
     PermissionSpec(AUDIT_READ, "查看审计日志", "Read the audit trail"),
     PermissionSpec("bankcrm.user.manage", "管理用户", "Manage users and memberships"),
+    PermissionSpec(CALENDAR_MANAGE, "管理营业时间", "Manage branch opening hours and days"),
 ]
 
 
 # The head-office administrator holds every permission without a grant; branches,
 # modules and users are managed by superusers.
 KERNEL_GRANTS = [
-    RoleGrant(StandardRole.BRANCH_MANAGER, (AUDIT_READ, API_CLIENT_MANAGE)),
+    RoleGrant(StandardRole.BRANCH_MANAGER, (AUDIT_READ, API_CLIENT_MANAGE, CALENDAR_MANAGE)),
     RoleGrant(StandardRole.AUDITOR, (AUDIT_READ,)),
 ]
 

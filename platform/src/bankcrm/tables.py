@@ -16,11 +16,13 @@ from piccolo.columns import (
     Array,
     BigInt,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     OnDelete,
     Serial,
     Text,
+    Time,
     Timestamptz,
     Varchar,
 )
@@ -184,6 +186,51 @@ class AuditLog(Table, tablename="bankcrm_audit"):
     hash = Varchar(length=64)
 
 
+# --- business calendar ------------------------------------------------------------------
+
+
+@global_table("the national calendar (holidays, adjusted working days) is the same for all")
+class CalendarDay(Table, tablename="bankcrm_calendar_day"):
+    day = Date(unique=True)
+    kind = Varchar(length=16)
+    """``holiday`` (closed on a weekday) or ``workday`` (open on a weekend day, 调休)."""
+    name = Varchar(length=200, default="")
+
+
+@global_table("which years of the national calendar are loaded, and from where")
+class CalendarYear(Table, tablename="bankcrm_calendar_year"):
+    year = Integer(unique=True)
+    source = Varchar(length=200, default="")
+    adjusted_days_known = Boolean(default=False)
+    loaded_at = Timestamptz(default=TimestamptzNow())
+
+
+@global_table(
+    "opening hours are public and inherited down the tree: an SLA of a sub-branch reads its"
+    " parent's; writes check the branch scope in the calendar routes"
+)
+class BranchHours(Table, tablename="bankcrm_branch_hours"):
+    """A branch's opening hours per weekday (0 Monday); a branch without rows inherits."""
+
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict, null=False, index=True)
+    weekday = Integer()
+    opens = Time()
+    closes = Time()
+    timezone = Varchar(length=64, default="Asia/Shanghai")
+
+
+@global_table("days a branch is closed are public; writes check the branch scope")
+class BranchCalendarOverride(Table, tablename="bankcrm_branch_calendar_override"):
+    """One day of one branch: closed, or open with special hours."""
+
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict, null=False, index=True)
+    day = Date()
+    closed = Boolean(default=True)
+    opens = Time(null=True, default=None)
+    closes = Time(null=True, default=None)
+    reason = Varchar(length=200, default="")
+
+
 KERNEL_TABLES: list[type[Table]] = [
     Branch,
     Role,
@@ -196,4 +243,8 @@ KERNEL_TABLES: list[type[Table]] = [
     JobExecution,
     ScheduleTick,
     AuditLog,
+    CalendarDay,
+    CalendarYear,
+    BranchHours,
+    BranchCalendarOverride,
 ]

@@ -877,6 +877,11 @@ async def test_kernel_screens_hide_secrets_and_keep_rest_rules(world: World) -> 
     assert reset.status_code == 200, reset.text
     assert (await session.get("/api/v1/auth/me")).status_code == 401
     await world.client("new.user", "Reset-Passw0rd!")
+    for recent in ("Reset-Passw0rd!", "Strong-Passw0rd!"):
+        reused = await admin.patch(row, json={"password": recent})
+        assert is_problem(reused, 422), recent
+        assert "last 5 passwords" in reused.json()["db_error"]
+    await world.client("new.user", "Reset-Passw0rd!")
     trail = await audit_rows(world, "bankcrm.user")
     assert [r["action"] for r in trail] == ["create", "update"]
     assert all("Passw0rd" not in (r["after"] or "") for r in trail)

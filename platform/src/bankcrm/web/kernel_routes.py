@@ -3,17 +3,19 @@ API clients and the audit trail."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from bankcrm import audit, auth, branches, db
+from bankcrm import audit, auth, branches, business_calendar, db
 from bankcrm.auth import DEFAULT_OVERLAP_MINUTES, MAX_OVERLAP_MINUTES
 from bankcrm.context import bind_scope, require_scope
 from bankcrm.credentials import Credential, assert_may_manage_credential, credential_guard
+from bankcrm.kernel_plugin import CALENDAR_MANAGE
 from bankcrm.web.guards import require_actor, require_permission
 from bankcrm.web.pagination import Page, check_limit, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
@@ -492,6 +494,135 @@ async def revoke_api_client(client_id: FromPath[int]) -> None:
         )
 
 
+# --- business calendar -------------------------------------------------------------------
+
+
+class CalendarDayOut(msgspec.Struct):
+    day: date
+    open: bool
+    opens: time | None
+    closes: time | None
+    national: str | None
+    """``holiday`` or ``workday`` (an adjusted working day, 调休) when the nation says so."""
+    override: bool
+
+
+class HoursIn(msgspec.Struct):
+    weekday: Annotated[int, msgspec.Meta(ge=0, le=6)]
+    opens: time
+    closes: time
+
+
+class BranchHoursIn(msgspec.Struct):
+    hours: Annotated[list[HoursIn], msgspec.Meta(max_length=7)]
+    timezone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "Asia/Shanghai"
+
+
+class OverrideIn(msgspec.Struct):
+    closed: bool = True
+    opens: time | None = None
+    closes: time | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+def _branch_in_scope(branch_id: int) -> int:
+    if branch_id not in require_scope().branch_ids:
+        raise not_found(f"branch {branch_id}")
+    return branch_id
+
+
+@get(
+    "/calendar/{branch_id:int}/{year:int}/{month:int}",
+    opt={"permission": "authenticated"},
+    tags=["calendar"],
+)
+async def calendar_month(
+    branch_id: FromPath[int], year: FromPath[int], month: FromPath[int]
+) -> list[CalendarDayOut]:
+    """The branch's days of a month: open or not, hours, national holiday or 调休 day."""
+    _branch_in_scope(branch_id)
+    if not 1 <= month <= 12:
+        raise invalid("path.month", "must be 1 to 12")
+    if not 1990 <= year <= 2200:
+        raise invalid("path.year", "must be between 1990 and 2200")
+    calendar = await business_calendar.calendar_for(branch_id)
+    return [CalendarDayOut(**d) for d in business_calendar.month_days(calendar, year, month)]
+
+
+@put(
+    "/calendar/{branch_id:int}/hours",
+    opt={"permission": CALENDAR_MANAGE},
+    tags=["calendar"],
+    status_code=200,
+)
+async def set_branch_hours(branch_id: FromPath[int], data: JSONBody[BranchHoursIn]) -> None:
+    """Replace the branch's weekly opening hours (an empty list: inherit the parent's)."""
+    _branch_in_scope(branch_id)
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise invalid("body.timezone", f"unknown time zone {data.timezone!r}") from exc
+    seen = set()
+    for i, row in enumerate(data.hours):
+        if row.opens >= row.closes:
+            raise invalid(f"body.hours[{i}].closes", "must be after opens")
+        if row.weekday in seen:
+            raise invalid(f"body.hours[{i}].weekday", "given twice")
+        seen.add(row.weekday)
+    async with db.transaction():
+        before = await db.fetch(
+            "DELETE FROM bankcrm_branch_hours WHERE branch = $1 RETURNING weekday, opens, closes",
+            branch_id,
+        )
+        for row in data.hours:
+            await db.fetch(
+                "INSERT INTO bankcrm_branch_hours (branch, weekday, opens, closes, timezone)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                branch_id, row.weekday, row.opens, row.closes, data.timezone,
+            )  # fmt: skip
+        await audit.record(
+            audit.Action.UPDATE,
+            "bankcrm.branch_hours",
+            str(branch_id),
+            branch_id=branch_id,
+            before={"hours": [[r[0], str(r[1]), str(r[2])] for r in before]},
+            after={"hours": [[h.weekday, str(h.opens), str(h.closes)] for h in data.hours],
+                   "timezone": data.timezone},
+        )  # fmt: skip
+    business_calendar.invalidate()
+
+
+@put(
+    "/calendar/{branch_id:int}/overrides/{day:date}",
+    opt={"permission": CALENDAR_MANAGE},
+    tags=["calendar"],
+    status_code=200,
+)
+async def set_calendar_override(
+    branch_id: FromPath[int], day: FromPath[date], data: JSONBody[OverrideIn]
+) -> None:
+    """Close the branch on ``day``, or open it with special hours."""
+    _branch_in_scope(branch_id)
+    if not data.closed and (data.opens is None or data.closes is None or data.opens >= data.closes):
+        raise invalid("body.closes", "an open day needs opens before closes")
+    async with db.transaction():
+        await db.fetch(
+            "INSERT INTO bankcrm_branch_calendar_override (branch, day, closed, opens, closes,"
+            " reason) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (branch, day) DO UPDATE"
+            " SET closed = $3, opens = $4, closes = $5, reason = $6",
+            branch_id, day, data.closed, None if data.closed else data.opens,
+            None if data.closed else data.closes, data.reason,
+        )  # fmt: skip
+        await audit.record(
+            audit.Action.UPDATE,
+            "bankcrm.calendar_override",
+            f"{branch_id}:{day}",
+            branch_id=branch_id,
+            after={"day": str(day), "closed": data.closed, "reason": data.reason},
+        )
+    business_calendar.invalidate()
+
+
 # --- audit --------------------------------------------------------------------------------
 
 
@@ -576,6 +707,9 @@ def kernel_router() -> Router:
             rotate_api_client,
             revoke_api_client,
             list_audit,
+            calendar_month,
+            set_branch_hours,
+            set_calendar_override,
         ],
         guards=[require_actor, require_permission, credential_guard],
     )

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from bankcrm.web.pagination import Page, check_limit
 from bankcrm.webapp import current_kernel
 from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
@@ -54,6 +55,7 @@ from bankcrm_customer_archive.schemas import (
 from bankcrm_customer_archive.search_api import ROUTES as SEARCH_ROUTES
 from bankcrm_customer_archive.search_api import CustomerSearchMixin
 from bankcrm_customer_archive.tagging_api import TAGGING_ROUTES
+from bankcrm_customer_archive.timeline import TimelineItem, customer_timeline
 
 BranchQuery = Annotated[
     int | None,
@@ -85,6 +87,19 @@ class CustomerController(CustomerSearchMixin, Controller):
     async def remove(self, customer_id: PathId) -> None:
         """Soft-delete a customer whose accounts are all closed."""
         await services.delete_customer(customer_id)
+
+    @get("/{customer_id:int}/timeline", opt={"permission": CUSTOMER_READ})
+    async def timeline(
+        self,
+        customer_id: PathId,
+        limit: Annotated[int, QueryParameter(description="1 to 200")] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+    ) -> Page[TimelineItem]:
+        """The customer's timeline: dated items of every module enabled for the customer's
+        branch (accounts opened, ratings, contracts, and what other modules add), newest
+        first, in keyset pages."""
+        check_limit(limit)
+        return await customer_timeline(customer_id, current_kernel().registry, limit, cursor)
 
     @get("/{customer_id:int}/360", opt={"permission": CUSTOMER_READ})
     async def view_360(self, customer_id: PathId) -> Customer360:

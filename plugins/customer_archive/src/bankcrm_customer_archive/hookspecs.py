@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bankcrm.context import Scope
     from bankcrm_customer_archive.services import CustomerReference, Section
+    from bankcrm_customer_archive.timeline import TimelineItem
 
 hookspec = pluggy.HookspecMarker("bankcrm")
 
@@ -40,6 +43,22 @@ def customer_360_sections(
     Mask personal data in ``data`` as the API does. Check ``scope.has(...)`` for your own
     read permission: return None if the actor may not see your data. An exception fails the
     whole 360 request, so do not raise for missing data.
+    """
+
+
+@hookspec
+def customer_timeline_items(
+    customer_id: int, scope: Scope, before: datetime, limit: int
+) -> Awaitable[Sequence[TimelineItem]] | Sequence[TimelineItem]:
+    """Dated items for the customer's timeline (``GET …/customers/{id}/timeline``).
+
+    Called on every plugin enabled for the customer's branch, with ``scope`` bound (read
+    only what the actor may see; check ``scope.has`` for your own read permission and
+    return nothing without it). Return at most ``limit`` of your items strictly older than
+    ``before`` (aware datetime), newest first, as
+    :class:`~bankcrm_customer_archive.timeline.TimelineItem` (``kind`` prefixed with your
+    plugin name, Chinese and English title, the source record). The archive merges every
+    plugin's answer by time and pages with a cursor. Mask personal data; write nothing.
     """
 
 

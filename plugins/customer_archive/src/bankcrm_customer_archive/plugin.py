@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import click
@@ -19,8 +20,8 @@ from bankcrm.plugin_api import (
     ScheduleSpec,
     hookimpl,
 )
-from bankcrm_customer_archive import hookspecs, services
-from bankcrm_customer_archive.access import GRANTS, PERMISSIONS
+from bankcrm_customer_archive import hookspecs, services, timeline
+from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS
 from bankcrm_customer_archive.admin import SCREENS
 from bankcrm_customer_archive.api import ROUTES
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
@@ -104,6 +105,15 @@ def register_events() -> Sequence[EventSpec]:
 @hookimpl
 async def customer_360_sections(customer_id: int, scope: Scope) -> list[services.Section] | None:
     return await services.core_sections(customer_id, scope)
+
+
+@hookimpl
+async def customer_timeline_items(
+    customer_id: int, scope: Scope, before: datetime, limit: int
+) -> list[timeline.TimelineItem]:
+    if not scope.has(CUSTOMER_READ):
+        return []
+    return await timeline.own_items(customer_id, before, limit)
 
 
 @hookimpl

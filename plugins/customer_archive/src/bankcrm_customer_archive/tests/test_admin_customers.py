@@ -41,10 +41,11 @@ async def audit_rows(world: World, entity: str) -> list[asyncpg.Record]:
 CUSTOMERS = "/admin/api/tables/customer_archive_customer/"
 
 
-async def rest_customer(world: World, code: str) -> int:
+async def rest_customer(
+    world: World, code: str, username: str = "demo.bj.manager", body: str = "11010819850614302"
+) -> int:
     """A customer of ``code`` created the only way that encrypts its ID number."""
-    body = "11010819850614302"
-    client = await world.client("demo.bj.manager")
+    client = await world.client(username)
     created = await client.post(
         "/api/v1/customer_archive/customers",
         json={
@@ -197,19 +198,7 @@ async def test_staff_pickers_offer_only_colleagues(world: World) -> None:
 
 async def test_references_to_other_branches_rows_are_not_shown(world: World) -> None:
     beijing = await rest_customer(world, "BJ-HD")
-    body = "31010119900101123"
-    created = await (await world.client("demo.sh.manager")).post(
-        "/api/v1/customer_archive/customers",
-        json={
-            "kind": "individual",
-            "name": "李娜",
-            "id_type": "resident_id",
-            "id_number": body + resident_id_check_digit(body),
-            "branch_id": world.branch("SH"),
-        },
-    )
-    assert created.status_code == 201, created.text
-    shanghai = created.json()["id"]
+    shanghai = await rest_customer(world, "SH", "demo.sh.manager", "31010119900101123")
     owner = await asyncpg.connect(world.kernel.owner_url)
     try:
         await owner.execute(
