@@ -13,7 +13,9 @@ refusal is a problem body; nothing answers 5xx.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -356,10 +358,19 @@ async def probe_cross_site_writes(
     return result
 
 
+ANY_PATH_VALUES: dict[type, str] = {
+    int: "1",
+    datetime.date: "2026-01-05",
+    datetime.datetime: "2026-01-05T09:00:00",
+    uuid.UUID: "00000000-0000-0000-0000-000000000001",
+}
+"""A value the router accepts for a typed path parameter (it answers 404 to any other)."""
+
+
 def _any_path(operation: Operation) -> str:
     path = operation.template
     for name, kind in operation.path_types.items():
-        path = path.replace("{" + name + "}", "1" if kind is int else "probe")
+        path = path.replace("{" + name + "}", ANY_PATH_VALUES.get(kind, "probe"))
     return path
 
 
