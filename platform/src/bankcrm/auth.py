@@ -31,10 +31,18 @@ TOKEN_PREFIX = "bcrm"  # noqa: S105 - a public marker, not a secret
 class AuthError(Exception):
     """Login refused. ``code`` is stable for clients; the message is for people."""
 
-    def __init__(self, code: str, message: str, status: int = 401) -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 401, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.retry_after = retry_after
+
+    def problem(self, detail: str | None = None) -> Problem:
+        """The answer to the refused login (``Retry-After`` when waiting helps)."""
+        headers = None if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+        return Problem(self.status, detail or str(self), code=self.code, headers=headers)
 
 
 LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = 20
@@ -86,7 +94,7 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
     passwords and wrong one-time codes both count toward the lock.
     """
     if not await _address_allowed(ip):
-        raise AuthError("rate_limited", "too many login attempts; wait a minute", 429)
+        raise AuthError("rate_limited", "too many login attempts; wait a minute", 429, 60)
     user = await db.fetchrow(
         "SELECT u.id, u.password, u.active, s.locked_until, s.mfa_enabled, s.totp_secret"
         " FROM piccolo_user u LEFT JOIN bankcrm_user_security s ON s.user = u.id"

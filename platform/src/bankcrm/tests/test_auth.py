@@ -122,6 +122,8 @@ async def test_login_rate_limit_per_address(world: World) -> None:
         statuses.append(response.status_code)
     assert statuses[:20] == [401] * 20
     assert statuses[-1] == 429
+    assert response.headers["retry-after"] == "60"
+    assert response.json()["type"].endswith("/rate_limited")
 
 
 async def test_password_policy_and_change(world: World) -> None:
