@@ -8,6 +8,7 @@ systems use bearer tokens bound to a branch, stored only as SHA-256 digests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -82,8 +83,13 @@ class LoginResult:
     expires_at: datetime
 
 
-_DUMMY_HASH = passwords.hash_password(secrets.token_urlsafe(16))
-"""Verified against for unknown users, so the answer takes as long as for known ones."""
+@functools.cache
+def unknown_user_hash() -> str:
+    """Verified against for unknown users, so the answer takes as long as for known ones.
+    Made on first use, not at import: with the iteration count then configured, the one
+    the users' hashes have (an import-time hash kept the default while the users' had
+    another, and unknown users answered 55 times slower)."""
+    return passwords.hash_password(secrets.token_urlsafe(16))
 
 
 async def login(username: str, password: str, otp: str | None, ip: str) -> LoginResult:
@@ -101,7 +107,7 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
         " WHERE u.username = $1",
         username[:100],
     )
-    stored = user["password"] if user else _DUMMY_HASH
+    stored = user["password"] if user else unknown_user_hash()
     valid = await anyio.to_thread.run_sync(passwords.verify, password, stored)
     refused = AuthError("invalid_credentials", "wrong username or password")
     if user is None:
@@ -312,6 +318,22 @@ async def create_user(
     )
     await _upsert_security(user_id, 0, None)
     return user_id
+
+
+async def unlock(user_id: int) -> None:
+    """End a lock and the failure count (the support desk; see ``bankcrm user unlock``)."""
+    await _upsert_security(user_id, 0, None)
+
+
+async def reset_mfa(user_id: int) -> None:
+    """Forget the user's TOTP secret (a lost phone) and end their sessions: the next login
+    needs the password only, and the user enrols again."""
+    await db.fetch(
+        "UPDATE bankcrm_user_security SET totp_secret = NULL, mfa_enabled = false"
+        ' WHERE "user" = $1',
+        user_id,
+    )
+    await db.fetch("DELETE FROM sessions WHERE user_id = $1", user_id)
 
 
 # --- TOTP -------------------------------------------------------------------------------
