@@ -43,6 +43,11 @@ class Settings:
     session_hours: int = 8
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    max_json_bytes: int = 1024 * 1024
+    """Largest JSON request body; upload routes set their own limit."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (``host`` or ``host:port``) besides the request's own that a cookie-carried
+    write may come from (``Origin``); the admin's CSRF check reads the same setting."""
 
     @property
     def embedded(self) -> bool:
@@ -81,6 +86,8 @@ def load_settings() -> Settings:
         production=production,
         pool_min_size=int(os.environ.get("BANKCRM_POOL_MIN", "2")),
         pool_max_size=int(os.environ.get("BANKCRM_POOL_MAX", "20")),
+        max_json_bytes=int(os.environ.get("BANKCRM_MAX_JSON_BYTES", str(1024 * 1024))),
+        allowed_hosts=_split(os.environ.get("BANKCRM_ALLOWED_HOSTS")) or (),
     )
 
 

@@ -169,8 +169,14 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
 
     config = AppConfig(
         route_handlers=handlers,
-        middleware=[ScopeMiddleware(resolver, metrics), BodyGate()],
-        before_send=[security_headers(hsts=kernel.settings.production)],
+        middleware=[
+            ScopeMiddleware(resolver, metrics),
+            BodyGate(
+                max_json_bytes=kernel.settings.max_json_bytes,
+                allowed_hosts=kernel.settings.allowed_hosts,
+            ),
+        ],
+        before_send=[security_headers(production=kernel.settings.production)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="bankcrm",

@@ -4,22 +4,25 @@ Nothing here names a route: operations come from the Litestar app and its OpenAP
 description, path keys from rows the head office can see. A plugin's new list route gets
 tampered cursors, and its new JSON route hostile bodies, without anyone writing a test.
 
-Expectations: a tampered cursor is a 422 naming ``query.cursor``; a hostile body is the
-4xx its kind calls for (400 too deep, 413 too large, 415 wrong media type or charset, 422
-control characters); a valid body declared as GBK is read; every refusal is a problem
-body; nothing answers 5xx.
+Expectations: a tampered cursor is a 400 ``invalid_cursor`` naming ``query.cursor``; a
+hostile body is the 4xx its kind calls for (400 too deep, 413 too large, 415 wrong media
+type or charset, 422 control characters); a valid body declared as GBK is read; every
+refusal is a problem body; nothing answers 5xx.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from bankcrm.web.bodies import SECURITY_HEADERS
 from bankcrm_sdk.isolation import table_index, take_snapshot
 from bankcrm_sdk.route_probe import (
     Operation,
@@ -45,6 +48,9 @@ TAMPERED_CURSORS: dict[str, str] = {
     "a null key": _cursor(b"[null]"),
     "a nested list": _cursor(b"[[1]]"),
     "a key beyond 64 bits": _cursor(b"[99999999999999999999999]"),
+    "a key below -2**63": _cursor(b"[-9223372036854775809]"),
+    "a fractional key": _cursor(b"[1.5]"),
+    "an empty string key": _cursor(b'[""]'),
     "too many keys": _cursor(b"[1, 2, 3, 4, 5]"),
     "a float that is not finite": _cursor(b"[1e999, 1]"),
     "deep nesting": _cursor(b"[" * 150 + b"]" * 150),
@@ -138,41 +144,101 @@ async def probe_tampered_cursors(
         result.checked.append(operation.label)
         for label, cursor in TAMPERED_CURSORS.items():
             response = await client.get(path, params={**query, "cursor": cursor})
-            fields = (
-                [e.get("field") for e in response.json().get("errors", [])]
-                if _is_problem(response)
-                else []
-            )
-            if response.status_code != 422 or "query.cursor" not in fields:
+            problem = response.json() if _is_problem(response) else {}
+            fields = [e.get("field") for e in problem.get("errors", [])]
+            if (
+                response.status_code != 400
+                or not str(problem.get("type", "")).endswith("/invalid_cursor")
+                or "query.cursor" not in fields
+            ):
                 result.problems.append(
                     Refusal(f"GET {path} with {label}", response.status_code, response.text[:200])
                 )
     return result
 
 
-def _hostile_bodies(minimal: Any) -> dict[str, tuple[bytes, str, set[int]]]:
-    """label -> (body, content type, statuses accepted)."""
+Case = tuple[bytes, str, frozenset[int], str | None]
+"""Body, content type, statuses accepted, and the field a refusal must name (or None)."""
+
+
+def _hostile_bodies(minimal: Any) -> dict[str, Case]:
     valid = json.dumps(minimal, ensure_ascii=False)
     deep = b"[" * 1000 + b"]" * 1000
+    deep_inside = b'{"criteria": {"tags": ' + b"[" * 1000 + b"]" * 1000 + b"}}"
     oversize = json.dumps({"padding": "x" * (1024 * 1024 + 10)}).encode()
     with_override = json.dumps({"name": "abc\u202egnp.exe"}).encode()
-    with_control = json.dumps({"name": "a\u0000b\u0007"}).encode()
-    return {
-        "nested 1,000 deep": (deep, "application/json", {400}),
-        "over the size limit": (oversize, "application/json", {413}),
-        "declared as text/plain": (valid.encode(), "text/plain", {415}),
-        "without a content type": (valid.encode(), "", {415}),
+    with_control = json.dumps({"items": [{"name": "a\u0000b\u0007"}]}).encode()
+    with_isolate = json.dumps({"note": "a\u2066b"}).encode()
+    json_type = "application/json"
+    cases: dict[str, Case] = {
+        "nested 1,000 deep": (deep, json_type, frozenset({400}), "body"),
+        "nested 1,000 deep inside a field": (deep_inside, json_type, frozenset({400}), "body"),
+        "over the size limit": (oversize, json_type, frozenset({413}), None),
+        "declared as text/plain": (
+            valid.encode(),
+            "text/plain",
+            frozenset({415}),
+            "header.content-type",
+        ),
+        "declared as a form": (
+            valid.encode(),
+            "application/x-www-form-urlencoded",
+            frozenset({415}),
+            "header.content-type",
+        ),
+        "without a content type": (valid.encode(), "", frozenset({415}), "header.content-type"),
         "in an unsupported charset": (
             valid.encode(),
             "application/json; charset=shift_jis",
-            {415},
+            frozenset({415}),
+            "header.content-type",
         ),
-        "with a right-to-left override": (with_override, "application/json", {422}),
-        "with control characters": (with_control, "application/json", {422}),
+        "with a right-to-left override": (with_override, json_type, frozenset({422}), "body.name"),
+        "with control characters": (
+            with_control,
+            json_type,
+            frozenset({422}),
+            "body.items[0].name",
+        ),
+        "with a bidi isolate": (with_isolate, json_type, frozenset({422}), "body.note"),
+    }
+    for charset in ("gbk", "GB2312"):
+        try:
+            encoded = valid.encode(charset)
+        except UnicodeEncodeError:
+            continue
+        cases[f"declared as {charset}"] = (
+            encoded,
+            f"application/json; charset={charset}",
+            GB_DECODED_STATUSES,
+            None,
+        )
+    return cases
+
+
+def _upload_bodies() -> dict[str, Case]:
+    """An upload route takes multipart/form-data and nothing else."""
+    named = "header.content-type"
+    return {
+        "as JSON": (b'{"file": "x"}', "application/json", frozenset({415}), named),
+        "declared as text/plain": (b"a,b\n1,2\n", "text/plain", frozenset({415}), named),
+        "as a form": (b"file=x", "application/x-www-form-urlencoded", frozenset({415}), named),
     }
 
 
 GB_DECODED_STATUSES = frozenset(range(200, 500)) - {415}
+
+
+def _refusal_problem(response: httpx.Response, expected: frozenset[int], named: str | None) -> bool:
+    """Whether ``response`` is what a case expects: an accepted status, a problem body when
+    refused, and the named field among its errors."""
+    if response.status_code not in expected:
+        return False
+    if response.status_code < 400:
+        return True
+    if not _is_problem(response):
+        return False
+    return named is None or named in {e.get("field") for e in response.json()["errors"]}
 
 
 async def probe_hostile_bodies(
@@ -181,25 +247,28 @@ async def probe_hostile_bodies(
     *,
     overrides: Mapping[str, str | None] | None = None,
 ) -> SweepResult:
-    """Send hostile bodies to every JSON route; a GBK-declared valid body must be read."""
+    """Send hostile bodies to every route that takes one (the login included): JSON routes
+    get each case of :func:`_hostile_bodies`, upload routes bodies that are no upload. A
+    valid JSON body declared as GBK or GB2312 must be read (any answer but 415)."""
     filler = await path_filler(world, overrides)
     components = world.app.openapi_schema.to_schema().get("components", {}).get("schemas", {})
     result = SweepResult()
-    for operation in operations(world.app):
-        schema = operation.body_schema()
-        if schema is None or operation.method == "GET":
+    for operation in operations(world.app, public=True):
+        if operation.method == "GET":
             continue
+        if operation.body == "multipart":
+            cases = _upload_bodies()
+        else:
+            schema = operation.body_schema()
+            if schema is None:
+                continue
+            cases = _hostile_bodies(minimal_instance(schema, components))
         path = filler.path(operation) or _any_path(operation)
         result.checked.append(operation.label)
-        minimal = minimal_instance(schema, components)
-        cases = _hostile_bodies(minimal)
-        gbk = json.dumps(minimal, ensure_ascii=False).encode("gb18030")
-        cases["declared as GBK"] = (gbk, "application/json; charset=gbk", set(GB_DECODED_STATUSES))
-        for label, (body, content_type, expected) in cases.items():
+        for label, (body, content_type, expected, named) in cases.items():
             headers = {"content-type": content_type} if content_type else {}
             response = await client.request(operation.method, path, content=body, headers=headers)
-            refused = response.status_code >= 400
-            if response.status_code not in expected or (refused and not _is_problem(response)):
+            if not _refusal_problem(response, expected, named):
                 result.problems.append(
                     Refusal(
                         f"{operation.method} {path} {label}",
@@ -210,10 +279,98 @@ async def probe_hostile_bodies(
     return result
 
 
+EXTRA_PAGES = ("/admin/", "/schema/", "/schema/openapi.json", "/healthz", "/api/v1/nothing-here")
+"""Answers besides the API operations' that must carry the security headers too."""
+
+
+def _missing_headers(response: httpx.Response) -> list[str]:
+    return [name.decode() for name, _ in SECURITY_HEADERS if name.decode() not in response.headers]
+
+
+async def probe_security_headers(
+    world: Any,
+    client: httpx.AsyncClient,
+    *,
+    overrides: Mapping[str, str | None] | None = None,
+) -> SweepResult:
+    """GET every read route (and the admin, the API viewer, a probe and an unknown path):
+    every answer, whatever its status, carries :data:`bankcrm.web.bodies.SECURITY_HEADERS`.
+    """
+    filler = await path_filler(world, overrides)
+    result = SweepResult()
+    paths = [
+        (operation.label, filler.path(operation) or _any_path(operation))
+        for operation in operations(world.app, public=True)
+        if operation.method == "GET"
+    ]
+    paths += [(f"GET {page}", page) for page in EXTRA_PAGES]
+    for label, path in paths:
+        response = await client.get(path)
+        result.checked.append(label)
+        missing = _missing_headers(response)
+        if missing or response.status_code >= 500:
+            result.problems.append(
+                Refusal(f"GET {path}", response.status_code, f"missing {missing}")
+            )
+    return result
+
+
+CROSS_SITE_HEADERS: dict[str, dict[str, str]] = {
+    "from another origin": {"origin": "https://attacker.example"},
+    "from an opaque origin": {"origin": "null"},
+    "marked cross-site by the browser": {"sec-fetch-site": "cross-site"},
+}
+
+
+async def probe_cross_site_writes(
+    world: Any,
+    cookie_client: httpx.AsyncClient,
+) -> SweepResult:
+    """Every unsafe operation, sent with the session cookie from another site, is a 403
+    ``cross_site`` problem (with the security headers) before any handler runs, so the
+    sweep changes nothing. ``cookie_client`` must hold a session cookie."""
+    result = SweepResult()
+    for operation in operations(world.app, public=True):
+        if operation.method == "GET":
+            continue
+        path = _any_path(operation)
+        result.checked.append(operation.label)
+        for label, headers in CROSS_SITE_HEADERS.items():
+            response = await cookie_client.request(
+                operation.method,
+                path,
+                json={},
+                headers={"sec-fetch-site": "same-origin", **headers},
+            )
+            problem = response.json() if _is_problem(response) else {}
+            if (
+                response.status_code != 403
+                or not str(problem.get("type", "")).endswith("/cross_site")
+                or _missing_headers(response)
+            ):
+                result.problems.append(
+                    Refusal(
+                        f"{operation.method} {path} {label}",
+                        response.status_code,
+                        response.text[:200],
+                    )
+                )
+    return result
+
+
+ANY_PATH_VALUES: dict[type, str] = {
+    int: "1",
+    datetime.date: "2026-01-05",
+    datetime.datetime: "2026-01-05T09:00:00",
+    uuid.UUID: "00000000-0000-0000-0000-000000000001",
+}
+"""A value the router accepts for a typed path parameter (it answers 404 to any other)."""
+
+
 def _any_path(operation: Operation) -> str:
     path = operation.template
     for name, kind in operation.path_types.items():
-        path = path.replace("{" + name + "}", "1" if kind is int else "probe")
+        path = path.replace("{" + name + "}", ANY_PATH_VALUES.get(kind, "probe"))
     return path
 
 
@@ -306,7 +463,9 @@ __all__ = [
     "Refusal",
     "SweepResult",
     "path_filler",
+    "probe_cross_site_writes",
     "probe_deleting_referenced_rows",
     "probe_hostile_bodies",
+    "probe_security_headers",
     "probe_tampered_cursors",
 ]

@@ -52,6 +52,8 @@ class Operation:
     path_types: dict[str, type]
     plugin: str
     spec: Mapping[str, Any] | None
+    body: str = "json"
+    """What the route's body is (``opt["body"]``): ``json``, or ``multipart`` for uploads."""
 
     @property
     def label(self) -> str:
@@ -70,8 +72,9 @@ class Operation:
         return media.get("schema") if media else None
 
 
-def operations(app: Litestar) -> list[Operation]:
-    """Every non-public API operation of ``app``, kernel and plugins alike."""
+def operations(app: Litestar, *, public: bool = False) -> list[Operation]:
+    """Every API operation of ``app``, kernel and plugins alike; the public ones (the login)
+    too with ``public=True``."""
     spec = app.openapi_schema.to_schema()
     paths: Mapping[str, Any] = spec.get("paths", {})
     found = []
@@ -81,12 +84,13 @@ def operations(app: Litestar) -> list[Operation]:
         template = _PARAM.sub(r"{\1}", route.path)
         types = {name: p.type for name, p in route.path_parameters.items()}
         for handler in route.route_handlers:
-            if handler.opt.get("public"):
+            if handler.opt.get("public") and not public:
                 continue
             plugin = str(handler.opt.get("plugin") or "bankcrm")
+            body = str(handler.opt.get("body", "json"))
             for method in sorted(set(handler.http_methods) - {"OPTIONS", "HEAD"}):
                 operation_spec = paths.get(template, {}).get(method.lower())
-                found.append(Operation(method, template, types, plugin, operation_spec))
+                found.append(Operation(method, template, types, plugin, operation_spec, body))
     return sorted(found, key=lambda o: (o.template, o.method))
 
 

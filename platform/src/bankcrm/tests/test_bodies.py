@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from litestar import Litestar, post
+from litestar.params import JSONBody
+from litestar.testing import AsyncTestClient
+from litestar.types import Message
 
+from bankcrm.settings import load_settings
 from bankcrm.tests.test_web import assert_problem
-from bankcrm.web.bodies import MAX_JSON_DEPTH, checked_json, nesting_depth_exceeds
+from bankcrm.web.bodies import (
+    MAX_JSON_DEPTH,
+    BodyGate,
+    checked_json,
+    nesting_depth_exceeds,
+    security_headers,
+)
+from bankcrm.web.problems import EXCEPTION_HANDLERS
 from bankcrm_sdk.world import PASSWORD, World
 
 
@@ -93,3 +106,116 @@ async def test_every_answer_carries_the_security_headers(world: World) -> None:
         assert "frame-ancestors 'none'" in csp, path
         assert "script-src 'self'" in csp, path
         assert "strict-transport-security" not in response.headers, path
+
+
+@post("/api/echo", opt={"public": True})
+async def echo(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    return data
+
+
+def gate_app(**settings: Any) -> Litestar:
+    """A bare app with the gate and the headers alone: the settings' effect, nothing else."""
+    return Litestar(
+        [echo],
+        middleware=[BodyGate(**settings)],
+        before_send=[security_headers(production=False)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+
+
+async def test_the_json_size_limit_is_a_setting() -> None:
+    async with AsyncTestClient(gate_app(max_json_bytes=100)) as client:
+        small = await client.post("/api/echo", json={"text": "x" * 50})
+        assert small.status_code == 201, small.text
+        large = await client.post("/api/echo", json={"text": "x" * 100})
+        assert assert_problem(large, 413)["detail"] == "the body is larger than 100 bytes"
+
+    # Sent without a length (chunked): counted while read.
+    status, _ = await raw_post(
+        gate_app(max_json_bytes=100),
+        [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+        [b" " * 40] * 3 + [b"{}"],
+    )
+    assert status == 413
+
+
+def test_settings_read_the_limit_and_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANKCRM_MAX_JSON_BYTES", "2048")
+    monkeypatch.setenv("BANKCRM_ALLOWED_HOSTS", "crm.bank.example, crm.bank.example:8443")
+    settings = load_settings()
+    assert settings.max_json_bytes == 2048
+    assert settings.allowed_hosts == ("crm.bank.example", "crm.bank.example:8443")
+
+
+async def test_allowed_hosts_may_carry_cookie_writes() -> None:
+    app = gate_app(allowed_hosts=("crm.bank.example",))
+    async with AsyncTestClient(app, base_url="http://app.internal:8000") as client:
+        client.cookies.set("id", "session")
+        for origin, status in (
+            ("https://crm.bank.example", 201),
+            ("http://app.internal:8000", 201),
+            ("https://crm.bank.example.evil.example", 403),
+            ("https://evil.example", 403),
+            ("null", 403),
+        ):
+            response = await client.post("/api/echo", json={}, headers={"origin": origin})
+            assert response.status_code == status, (origin, response.text)
+        # A bearer token is no ambient credential: no origin check.
+        bearer = await client.post(
+            "/api/echo",
+            json={},
+            headers={"origin": "https://evil.example", "authorization": "Bearer t"},
+        )
+        assert bearer.status_code == 201, bearer.text
+
+
+async def raw_post(
+    app: Litestar, headers: list[tuple[bytes, bytes]], chunks: list[bytes]
+) -> tuple[int, Any]:
+    """POST /api/echo straight through ASGI: headers and chunks no HTTP client would send."""
+    pending = list(chunks)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        body = pending.pop(0) if pending else b""
+        return {"type": "http.request", "body": body, "more_body": bool(pending)}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/echo",
+        "raw_path": b"/api/echo",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], json.loads(body)
+
+
+async def test_a_content_length_that_is_no_number_is_a_400() -> None:
+    status, body = await raw_post(
+        gate_app(), [(b"content-type", b"application/json"), (b"content-length", b"2x")], [b"{}"]
+    )
+    assert status == 400
+    assert body["errors"] == [{"field": "header.content-length", "message": "not a number"}]
+
+
+async def test_hsts_is_sent_on_tls_and_in_production() -> None:
+    async with AsyncTestClient(gate_app(), base_url="https://crm.bank.example") as client:
+        response = await client.get("/schema/openapi.json")
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+    production = Litestar([echo], before_send=[security_headers(production=True)])
+    async with AsyncTestClient(production) as client:
+        response = await client.get("/nothing")
+        assert "strict-transport-security" in response.headers

@@ -6,7 +6,7 @@ uploads). For JSON the gate answers, with a problem body:
 * 415 for another media type (``text/plain`` included: a cross-site form can send that
   without a preflight) and for a charset other than UTF-8 or the GB family, which is
   decoded as GB18030 and handed on as UTF-8;
-* 413 above :data:`MAX_JSON_BYTES`;
+* 413 above the size limit (``BANKCRM_MAX_JSON_BYTES``, 1 MiB by default);
 * 400 for nesting deeper than :data:`MAX_JSON_DEPTH`, counted without recursion before the
   JSON parser runs (a deep body made the parser raise ``RecursionError``: a 500);
 * 422 for a string holding a control or bidirectional-override character, with the JSON
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ from litestar import Request
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from bankcrm.text import UNSAFE_MESSAGE, has_unsafe_characters, normal_text
 from bankcrm.web.problems import FieldError, problem_response
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -38,10 +38,6 @@ GB_CHARSETS = frozenset({"gbk", "gb2312", "gb18030", "cp936", "x-gbk"})
 UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
 _SESSION_COOKIE = re.compile(rb"(?:^|;)\s*id=")
 """The session cookie piccolo-admin and the API share."""
-
-# C0 controls except tab, line feed and carriage return; DEL and C1 controls; the bidi
-# embeddings, overrides and isolates that reorder what a reader sees (Trojan Source).
-FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class BodyRefused(Exception):
@@ -93,7 +89,7 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 def _normalised(value: Any) -> Any:
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return normal_text(value)
     if isinstance(value, dict):
         return {_normalised(k): _normalised(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -101,12 +97,14 @@ def _normalised(value: Any) -> Any:
     return value
 
 
-def checked_json(raw: bytes) -> bytes:
+def too_large(limit: int) -> BodyRefused:
+    return BodyRefused(413, f"the body is larger than {limit} bytes", [], "body_too_large")
+
+
+def checked_json(raw: bytes, max_bytes: int = MAX_JSON_BYTES) -> bytes:
     """``raw`` (UTF-8 JSON) as the handler may see it, or :class:`BodyRefused`."""
-    if len(raw) > MAX_JSON_BYTES:
-        raise BodyRefused(
-            413, f"the body is larger than {MAX_JSON_BYTES} bytes", [], "body_too_large"
-        )
+    if len(raw) > max_bytes:
+        raise too_large(max_bytes)
     if nesting_depth_exceeds(raw, MAX_JSON_DEPTH):
         raise BodyRefused(
             400,
@@ -119,9 +117,9 @@ def checked_json(raw: bytes) -> bytes:
     except ValueError:
         return raw  # the handler's own decoder names the syntax error
     bad = [
-        FieldError(path, "contains a control or bidirectional-override character")
+        FieldError(path, UNSAFE_MESSAGE)
         for path, text in _strings(parsed, "body")
-        if FORBIDDEN_CHARACTERS.search(text)
+        if has_unsafe_characters(text)
     ]
     if bad:
         raise BodyRefused(422, "; ".join(f"{e.field}: {e.message}" for e in bad), bad, "invalid")
@@ -169,8 +167,10 @@ def _decoded_as_utf8(raw: bytes, charset: str | None) -> bytes:
     )
 
 
-def _cross_site(headers: dict[bytes, bytes]) -> bool:
-    """An unsafe request carried by the session cookie from another site."""
+def _cross_site(headers: dict[bytes, bytes], allowed_hosts: frozenset[str]) -> bool:
+    """An unsafe request carried by the session cookie from another site: the browser says
+    so (``Sec-Fetch-Site``), or its ``Origin`` is neither the host asked nor an allowed one
+    (behind a proxy that rewrites ``Host``)."""
     if not _SESSION_COOKIE.search(headers.get(b"cookie", b"")) or b"authorization" in headers:
         return False
     fetch_site = headers.get(b"sec-fetch-site", b"").decode("latin-1").lower()
@@ -179,8 +179,11 @@ def _cross_site(headers: dict[bytes, bytes]) -> bool:
     origin = headers.get(b"origin", b"").decode("latin-1")
     if not origin:
         return False
+    if origin == "null":
+        return True
     host = headers.get(b"host", b"").decode("latin-1").lower()
-    return origin == "null" or urlsplit(origin).netloc.lower() != host
+    parts = urlsplit(origin.lower())
+    return parts.netloc != host and not {parts.netloc, parts.hostname} & allowed_hosts
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -193,17 +196,35 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise BodyRefused(
-                413, f"the body is larger than {MAX_JSON_BYTES} bytes", [], "body_too_large"
-            )
+            raise too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
 
 
+def _declared_length(headers: dict[bytes, bytes]) -> int:
+    value = headers.get(b"content-length", b"").strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise BodyRefused(
+            400,
+            "the Content-Length header is not a number",
+            [FieldError("header.content-length", "not a number")],
+            "bad_request",
+        )
+    return int(value)
+
+
 class BodyGate(ASGIMiddleware):
     """Runs after routing: the route's ``opt["body"]`` says what it accepts."""
+
+    def __init__(
+        self, *, max_json_bytes: int = MAX_JSON_BYTES, allowed_hosts: tuple[str, ...] = ()
+    ) -> None:
+        self.max_json_bytes = max_json_bytes
+        self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["type"] != "http" or scope.get("method") not in UNSAFE_METHODS:
@@ -211,7 +232,7 @@ class BodyGate(ASGIMiddleware):
             return
         headers = dict(scope.get("headers", []))
         try:
-            if _cross_site(headers):
+            if _cross_site(headers, self.allowed_hosts):
                 raise BodyRefused(
                     403,
                     "a request with the session cookie must come from this site",
@@ -239,7 +260,7 @@ class BodyGate(ASGIMiddleware):
         handler = scope.get("route_handler")
         accepts = str(getattr(handler, "opt", {}).get("body", "json"))
         kind, _ = _media_type(headers)
-        declared = int(headers.get(b"content-length", b"0") or 0)
+        declared = _declared_length(headers)
         chunked = b"chunked" in headers.get(b"transfer-encoding", b"")
         if not kind and declared == 0 and not chunked:
             return receive  # no body at all
@@ -265,13 +286,11 @@ class BodyGate(ASGIMiddleware):
         self, scope: Scope, headers: dict[bytes, bytes], receive: Receive
     ) -> Receive:
         _, params = _media_type(headers)
-        declared = int(headers.get(b"content-length", b"0") or 0)
-        if declared > MAX_JSON_BYTES:
-            raise BodyRefused(
-                413, f"the body is larger than {MAX_JSON_BYTES} bytes", [], "body_too_large"
-            )
-        raw = await _read_body(receive, MAX_JSON_BYTES * 4)
-        body = checked_json(_decoded_as_utf8(raw, params.get("charset")))
+        if _declared_length(headers) > self.max_json_bytes:
+            raise too_large(self.max_json_bytes)
+        # GB text grows by half as UTF-8: the limit applies to the decoded body.
+        raw = await _read_body(receive, self.max_json_bytes * 2)
+        body = checked_json(_decoded_as_utf8(raw, params.get("charset")), self.max_json_bytes)
         scope["headers"] = [
             (name, value)
             for name, value in scope.get("headers", [])
@@ -306,13 +325,16 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
-def security_headers(hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+def security_headers(production: bool) -> Callable[[Message, Scope], Awaitable[None]]:
     """A ``before_send`` hook adding the security headers to every answer of the app:
-    API, admin, API viewer, errors and unmatched paths alike."""
-    extra = (*SECURITY_HEADERS, HSTS) if hsts else SECURITY_HEADERS
+    API, admin, API viewer, errors and unmatched paths alike. HSTS in production (TLS ends
+    at the bank's proxy) and on any request that came over TLS."""
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
+            extra = SECURITY_HEADERS
+            if production or scope.get("scheme") == "https":
+                extra = (*SECURITY_HEADERS, HSTS)
             present = {name.lower() for name, _ in message.get("headers", [])}
             message["headers"] = [
                 *message.get("headers", []),

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from bankcrm.web.problems import invalid
+from bankcrm.web.problems import FieldError, Problem, invalid
 
 T = TypeVar("T")
 
@@ -48,11 +48,18 @@ def decode_cursor(
 
     Every paginated route decodes its cursor here, so a tampered cursor (not base64, not
     JSON, another length, a value of another type or beyond a 64-bit column) is always a
-    422 naming the parameter, never an error deeper down.
+    400 ``invalid_cursor`` naming the parameter, never an error deeper down. A 400 like a
+    query parameter of the wrong type: a cursor is opaque, so a bad one is a malformed
+    request, not a value the client chose.
     """
     if not cursor:
         return None
-    refused = invalid(parameter, "not a cursor returned by this API")
+    refused = Problem(
+        400,
+        f"{parameter}: not a cursor returned by this API; start again without one",
+        [FieldError(parameter, "not a cursor returned by this API")],
+        "invalid_cursor",
+    )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))

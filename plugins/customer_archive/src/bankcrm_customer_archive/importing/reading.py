@@ -28,7 +28,7 @@ from typing import Any, cast
 from xml.etree import ElementTree
 
 from bankcrm import uploads
-from bankcrm.web.bodies import FORBIDDEN_CHARACTERS
+from bankcrm.text import UNSAFE_CHARACTERS
 from bankcrm.web.problems import Problem
 
 MAX_ROWS = 1_000_000
@@ -321,7 +321,7 @@ def _header(cells: list[Cell]) -> list[str]:
     while headers and not headers[-1]:
         headers.pop()
     for position, header in enumerate(headers, start=1):
-        if FORBIDDEN_CHARACTERS.search(header):
+        if UNSAFE_CHARACTERS.search(header):
             raise refuse(f"the header of column {position} contains a control character")
     return headers
 

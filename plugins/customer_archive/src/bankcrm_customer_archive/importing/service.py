@@ -18,6 +18,7 @@ import asyncpg
 
 from bankcrm import audit, branches, db, jobs
 from bankcrm.context import require_scope
+from bankcrm.text import UNSAFE_MESSAGE, has_unsafe_characters, normal_text
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive.importing import staging
@@ -162,7 +163,11 @@ async def upload(stored: StoredUpload) -> BatchOut:
         raise invalid("body.kind", "must be customer or holding")
     branch_id = _target_branch(_form_branch(fields.get("branch_id")))
     explicit = _form_mapping(fields.get("mapping"))
-    source_name = (fields.get("source") or "").strip()[:100]
+    source_name = normal_text((fields.get("source") or "").strip()[:100])
+    # Form fields pass no body gate: the same text rules, applied here.
+    for field_name, text in (("body.source", source_name), ("body.file", stored.file_name)):
+        if has_unsafe_characters(text):
+            raise invalid(field_name, UNSAFE_MESSAGE)
     save_mapping = fields.get("save_mapping", "").lower() in ("1", "true", "yes")
     if save_mapping and not source_name:
         raise invalid("body.source", "name the source to save its mapping under")

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bankcrm import pii
-from bankcrm.web.bodies import FORBIDDEN_CHARACTERS
+from bankcrm.text import UNSAFE_CHARACTERS
 from bankcrm_customer_archive import names, search
 from bankcrm_customer_archive.demo_data import (
     is_valid_resident_id,
@@ -146,7 +146,7 @@ class RowErrors:
         cannot hold NUL, and the others hide what a reader sees), with an error naming the
         row's column."""
         for position, cell in enumerate(cells):
-            if isinstance(cell, str) and (found := FORBIDDEN_CHARACTERS.search(cell)):
+            if isinstance(cell, str) and (found := UNSAFE_CHARACTERS.search(cell)):
                 field_name = (
                     self.mapping.fields[position] if position < len(self.mapping.fields) else None
                 )

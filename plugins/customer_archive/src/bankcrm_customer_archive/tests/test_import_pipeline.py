@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -391,3 +392,31 @@ async def test_holdings_import(
         await owner.close()
     assert holding is not None
     assert str(holding["balance"]) == "1234.50"
+
+
+async def test_tampered_cursor_on_the_errors_list_is_a_400(bj: httpx.AsyncClient) -> None:
+    batch = (await upload(bj, csv_bytes(chinese_rows()))).json()
+    errors = f"{IMPORTS}/{batch['id']}/errors"
+    first = await bj.get(errors, params={"limit": 1})
+    assert first.status_code == 200, first.text
+    assert first.json()["next_cursor"]
+    # Once a 500: int() of the string key.
+    for keys in (b'["x"]', b"[1.5]", b"[1, 2]", b"[true]", b"[123456789012345678901234]"):
+        cursor = base64.urlsafe_b64encode(keys).decode().rstrip("=")
+        response = await bj.get(errors, params={"cursor": cursor})
+        assert response.status_code == 400, (keys, response.text)
+        problem = response.json()
+        assert problem["type"].endswith("/invalid_cursor")
+        assert [e["field"] for e in problem["errors"]] == ["query.cursor"]
+
+
+async def test_form_fields_and_file_names_refuse_control_and_bidi_characters(
+    bj: httpx.AsyncClient,
+) -> None:
+    content = csv_bytes(chinese_rows())
+    refused = await upload(bj, content, source="网点\u202e导出", save_mapping="true")
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.source"]
+    refused = await upload(bj, content, name="customers\u202evsc.exe")
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.file"]
