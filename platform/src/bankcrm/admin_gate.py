@@ -309,7 +309,7 @@ class AdminGate:
         except auth.AuthError as exc:
             # The UI shows its code field only on exactly this detail.
             detail = "MFA code required" if exc.code == "mfa_required" else str(exc)
-            raise Problem(exc.status, detail, code=exc.code) from exc
+            raise exc.problem(detail) from exc
         max_age = int((result.expires_at - datetime.now(UTC)).total_seconds())
         cookie = Cookie(
             key=SESSION_COOKIE,
@@ -885,7 +885,12 @@ class AdminGate:
         }
         if problem.status == 422:
             body["db_error"] = problem.detail
-        await self._json(request.send, problem.status, body, content_type=PROBLEM_MEDIA_TYPE)
+        headers = [
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in (problem.headers or {}).items()
+        ]
+        await self._json(
+            request.send, problem.status, body, headers, content_type=PROBLEM_MEDIA_TYPE
+        )
 
     async def _relay(
         self,

@@ -8,6 +8,7 @@ systems use bearer tokens bound to a branch, stored only as SHA-256 digests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -31,10 +32,18 @@ TOKEN_PREFIX = "bcrm"  # noqa: S105 - a public marker, not a secret
 class AuthError(Exception):
     """Login refused. ``code`` is stable for clients; the message is for people."""
 
-    def __init__(self, code: str, message: str, status: int = 401) -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 401, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.retry_after = retry_after
+
+    def problem(self, detail: str | None = None) -> Problem:
+        """The answer to the refused login (``Retry-After`` when waiting helps)."""
+        headers = None if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+        return Problem(self.status, detail or str(self), code=self.code, headers=headers)
 
 
 LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = 20
@@ -74,8 +83,13 @@ class LoginResult:
     expires_at: datetime
 
 
-_DUMMY_HASH = passwords.hash_password(secrets.token_urlsafe(16))
-"""Verified against for unknown users, so the answer takes as long as for known ones."""
+@functools.cache
+def unknown_user_hash() -> str:
+    """Verified against for unknown users, so the answer takes as long as for known ones.
+    Made on first use, not at import: with the iteration count then configured, the one
+    the users' hashes have (an import-time hash kept the default while the users' had
+    another, and unknown users answered 55 times slower)."""
+    return passwords.hash_password(secrets.token_urlsafe(16))
 
 
 async def login(username: str, password: str, otp: str | None, ip: str) -> LoginResult:
@@ -86,14 +100,14 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
     passwords and wrong one-time codes both count toward the lock.
     """
     if not await _address_allowed(ip):
-        raise AuthError("rate_limited", "too many login attempts; wait a minute", 429)
+        raise AuthError("rate_limited", "too many login attempts; wait a minute", 429, 60)
     user = await db.fetchrow(
         "SELECT u.id, u.password, u.active, s.locked_until, s.mfa_enabled, s.totp_secret"
         " FROM piccolo_user u LEFT JOIN bankcrm_user_security s ON s.user = u.id"
         " WHERE u.username = $1",
         username[:100],
     )
-    stored = user["password"] if user else _DUMMY_HASH
+    stored = user["password"] if user else unknown_user_hash()
     valid = await anyio.to_thread.run_sync(passwords.verify, password, stored)
     refused = AuthError("invalid_credentials", "wrong username or password")
     if user is None:
@@ -304,6 +318,22 @@ async def create_user(
     )
     await _upsert_security(user_id, 0, None)
     return user_id
+
+
+async def unlock(user_id: int) -> None:
+    """End a lock and the failure count (the support desk; see ``bankcrm user unlock``)."""
+    await _upsert_security(user_id, 0, None)
+
+
+async def reset_mfa(user_id: int) -> None:
+    """Forget the user's TOTP secret (a lost phone) and end their sessions: the next login
+    needs the password only, and the user enrols again."""
+    await db.fetch(
+        "UPDATE bankcrm_user_security SET totp_secret = NULL, mfa_enabled = false"
+        ' WHERE "user" = $1',
+        user_id,
+    )
+    await db.fetch("DELETE FROM sessions WHERE user_id = $1", user_id)
 
 
 # --- TOTP -------------------------------------------------------------------------------

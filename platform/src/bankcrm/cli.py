@@ -294,6 +294,16 @@ async def _with_kernel(fn: Callable[[Any], Awaitable[T]]) -> T:
         await kernel.disconnect()
 
 
+async def _audit_api_client(action: str, client_id: int, after: dict[str, Any]) -> None:
+    from bankcrm import audit as audit_module
+    from bankcrm import db
+
+    branch_id = await db.fetchval("SELECT branch FROM bankcrm_api_client WHERE id = $1", client_id)
+    await audit_module.record(
+        action, "bankcrm.api_client", client_id, branch_id=branch_id, after=after
+    )
+
+
 @api_client.command("create")
 @click.argument("name")
 @click.option("--branch", "branch_code", required=True, help="Branch code, e.g. BJ.")
@@ -333,13 +343,17 @@ def api_client_create(name: str, branch_code: str, permissions: tuple[str, ...])
 )
 def api_client_rotate(client_id: int, overlap_minutes: int) -> None:
     """Issue a new token; the old one keeps working for the overlap."""
-    from bankcrm import auth
+    from bankcrm import auth, db
 
-    issued = run(
-        lambda: _with_kernel(
-            lambda _: auth.rotate_api_client(client_id, "system:cli", overlap_minutes)
-        )
-    )
+    async def go(_: Any) -> auth.IssuedToken | None:
+        async with db.transaction():
+            issued = await auth.rotate_api_client(client_id, "system:cli", overlap_minutes)
+            if issued is not None:
+                after = {"rotated": True, "overlap_minutes": overlap_minutes}
+                await _audit_api_client("update", client_id, after)
+        return issued
+
+    issued = run(lambda: _with_kernel(go))
     if issued is None:
         raise click.ClickException(f"client {client_id} does not exist or is revoked")
     click.echo(json.dumps({"id": issued.client_id, "token": issued.token}))
@@ -348,9 +362,16 @@ def api_client_rotate(client_id: int, overlap_minutes: int) -> None:
 @api_client.command("revoke")
 @click.argument("client_id", type=int)
 def api_client_revoke(client_id: int) -> None:
-    from bankcrm import auth
+    from bankcrm import auth, db
 
-    if not run(lambda: _with_kernel(lambda _: auth.revoke_api_client(client_id))):
+    async def go(_: Any) -> bool:
+        async with db.transaction():
+            revoked = await auth.revoke_api_client(client_id)
+            if revoked:
+                await _audit_api_client("delete", client_id, {"revoked": True})
+        return revoked
+
+    if not run(lambda: _with_kernel(go)):
         raise click.ClickException(f"client {client_id} does not exist or is already revoked")
     click.echo(f"revoked client {client_id}")
 
@@ -371,6 +392,54 @@ def api_client_list() -> None:
             f"{row['id']}\t{row['name']}\tbranch={row['branch']}\t{state}\t"
             f"{','.join(row['permissions'])}"
         )
+
+
+@main.group("user")
+def user_group() -> None:
+    """Staff accounts, for the support desk: unlock, reset one-time codes."""
+
+
+def _user_command(username: str, change: Callable[[int], Awaitable[None]], what: str) -> None:
+    from bankcrm import audit as audit_module
+    from bankcrm import db
+
+    async def go(_: Any) -> bool:
+        user_id = await db.fetchval("SELECT id FROM piccolo_user WHERE username = $1", username)
+        if user_id is None:
+            return False
+        async with db.transaction():
+            await change(user_id)
+            await audit_module.record(
+                audit_module.Action.UPDATE,
+                "bankcrm.user",
+                user_id,
+                branch_id=None,
+                after={what: True},
+            )
+        return True
+
+    if not run(lambda: _with_kernel(go)):
+        raise click.ClickException(f"no user named {username!r}")
+    click.echo(f"{username}: {what.replace('_', ' ')}")
+
+
+@user_group.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """End the user's lock and failure count now (a lock also ends by itself)."""
+    from bankcrm import auth
+
+    _user_command(username, auth.unlock, "unlocked")
+
+
+@user_group.command("reset-mfa")
+@click.argument("username")
+def user_reset_mfa(username: str) -> None:
+    """Turn off the user's one-time codes (a lost phone) and end their sessions: they log
+    in with the password and enrol again."""
+    from bankcrm import auth
+
+    _user_command(username, auth.reset_mfa, "mfa_reset")
 
 
 def _add_plugin_commands() -> None:

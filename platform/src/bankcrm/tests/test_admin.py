@@ -416,6 +416,26 @@ async def test_admin_password_change_follows_the_policy(world: World) -> None:
     await world.client("demo.teller", strong)
 
 
+async def test_admin_password_change_is_no_oracle(world: World) -> None:
+    client = await admin_client(world, "demo.teller")
+    limit = world.kernel.settings.login_max_failures
+    answers = []
+    for attempt in range(limit):
+        answers.append(
+            await client.post(
+                "/admin/api/change-password/",
+                json={
+                    "current_password": f"Not-The-Passw0rd{attempt}",
+                    "new_password": "Another-Passw0rd!",
+                    "confirm_new_password": "Another-Passw0rd!",
+                },
+            )
+        )
+    assert [a.status_code for a in answers] == [422] * (limit - 1) + [429]
+    assert answers[-1].json()["type"].endswith("/locked")
+    assert int(answers[-1].headers["retry-after"]) > 0
+
+
 # --- menu, permissions, enablement -----------------------------------------------------------
 
 

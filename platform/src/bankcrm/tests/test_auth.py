@@ -1,7 +1,9 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
+from piccolo.apps.user.tables import BaseUser
 
+from bankcrm import auth
 from bankcrm_sdk.world import PASSWORD, World
 
 
@@ -122,6 +124,8 @@ async def test_login_rate_limit_per_address(world: World) -> None:
         statuses.append(response.status_code)
     assert statuses[:20] == [401] * 20
     assert statuses[-1] == 429
+    assert response.headers["retry-after"] == "60"
+    assert response.json()["type"].endswith("/rate_limited")
 
 
 async def test_password_policy_and_change(world: World) -> None:
@@ -296,3 +300,9 @@ async def test_rotation_is_refused_to_whoever_holds_less_than_the_client(world: 
     token_manager = world.token_client(narrow.json()["token"])
     refused = await token_manager.post(f"/api/v1/api-clients/{rich_id}/rotate")
     assert refused.status_code == 403, refused.text
+
+
+def test_unknown_users_are_verified_at_the_users_cost() -> None:
+    # As many rounds as the users' hashes: an unknown user must not answer faster or slower.
+    _, iterations, _, _ = BaseUser.split_stored_password(auth.unknown_user_hash())
+    assert int(iterations) == BaseUser._pbkdf2_iteration_count

@@ -6,9 +6,23 @@ import json
 import os
 import subprocess
 import sys
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+from pyotp import TOTP
 
 from bankcrm.plugins import entry_point_candidates
-from bankcrm_sdk.world import World
+from bankcrm_sdk.world import PASSWORD, World
+
+
+async def audit_trail(world: World, entity: str) -> list[asyncpg.Record]:
+    owner = await asyncpg.connect(world.kernel.owner_url)
+    try:
+        return list(
+            await owner.fetch("SELECT * FROM bankcrm_audit WHERE entity = $1 ORDER BY id", entity)
+        )
+    finally:
+        await owner.close()
 
 
 def bankcrm(world: World, *args: str) -> subprocess.CompletedProcess[str]:
@@ -55,6 +69,46 @@ async def test_api_client_lifecycle_from_the_cli(world: World) -> None:
     again = bankcrm(world, "api-client", "revoke", str(issued["id"]))
     assert again.returncode == 1
     assert "already revoked" in again.stderr
+    trail = await audit_trail(world, "bankcrm.api_client")
+    assert [(r["action"], r["actor"]) for r in trail] == [
+        ("create", "system:cli"),
+        ("update", "system:cli"),
+        ("delete", "system:cli"),
+    ]
+
+
+async def test_the_support_desk_unlocks_and_resets_one_time_codes(world: World) -> None:
+    anonymous = world.anonymous_client()
+    for _ in range(world.kernel.settings.login_max_failures):
+        await anonymous.post(
+            "/api/v1/auth/login", json={"username": "demo.teller", "password": "Wrong-Passw0rd!"}
+        )
+    locked = await anonymous.post(
+        "/api/v1/auth/login", json={"username": "demo.teller", "password": PASSWORD}
+    )
+    assert locked.status_code == 401
+    unlocked = bankcrm(world, "user", "unlock", "demo.teller")
+    assert unlocked.returncode == 0, unlocked.stderr
+    session = await world.client("demo.teller")
+
+    enrol = await session.post("/api/v1/auth/mfa/enrol")
+    secret = parse_qs(urlsplit(enrol.json()["provisioning_uri"]).query)["secret"][0]
+    confirm = await session.post("/api/v1/auth/mfa/confirm", json={"code": TOTP(secret).now()})
+    assert confirm.status_code == 204
+    needs_code = await anonymous.post(
+        "/api/v1/auth/login", json={"username": "demo.teller", "password": PASSWORD}
+    )
+    assert needs_code.json()["type"].endswith("/mfa_required")
+    reset = bankcrm(world, "user", "reset-mfa", "demo.teller")
+    assert reset.returncode == 0, reset.stderr
+    assert (await session.get("/api/v1/auth/me")).status_code == 401
+    await world.client("demo.teller")
+    trail = await audit_trail(world, "bankcrm.user")
+    assert [r["after"] for r in trail] == ['{"unlocked": true}', '{"mfa_reset": true}']
+
+    unknown = bankcrm(world, "user", "unlock", "no.such.user")
+    assert unknown.returncode == 1
+    assert "no user named 'no.such.user'" in unknown.stderr
 
 
 async def test_unknown_branch_is_a_clear_error(world: World) -> None:

@@ -49,7 +49,7 @@ async def login(
     try:
         result = await auth.login(data.username, data.password, data.otp, _client_ip(request))
     except auth.AuthError as exc:
-        raise Problem(exc.status, str(exc), code=exc.code) from exc
+        raise exc.problem() from exc
     response = Response(LoginAnswer(result.user_id, data.username, result.expires_at))
     response.set_cookie(
         SESSION_COOKIE,
