@@ -22,7 +22,7 @@ from bankcrm_customer_archive.importing.schemas import (
     SourceIn,
     SourceOut,
 )
-from bankcrm_customer_archive.importing.upload import receive
+from bankcrm.web.upload import receive
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cursor = Annotated[str | None, QueryParameter(max_length=512)]

@@ -127,7 +127,7 @@ def register_import_cli(root: click.Group) -> None:
         from bankcrm.web.problems import Problem
         from bankcrm_customer_archive.importing import commit as commit_module
         from bankcrm_customer_archive.importing import service
-        from bankcrm_customer_archive.importing.upload import StoredUpload
+        from bankcrm.web.upload import StoredUpload
 
         size = file.stat().st_size
         sha256 = _sha256(file)

@@ -33,7 +33,7 @@ from bankcrm_customer_archive.demo_data import (
     resident_id_check_digit,
 )
 from bankcrm_customer_archive.importing.mapping import ColumnMapping
-from bankcrm_customer_archive.importing.reading import Cell, as_text
+from bankcrm.tabular import Cell, as_text
 from bankcrm_customer_archive.validation import (
     EARLIEST_BIRTH,
     MAX_AMOUNT,

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from bankcrm_customer_archive.demo_data import resident_id_check_digit
-from bankcrm_customer_archive.importing import reading
+from bankcrm import tabular as reading
 from bankcrm_sdk.world import World
 
 IMPORTS = "/api/v1/customer_archive/imports"
