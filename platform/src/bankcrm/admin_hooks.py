@@ -13,7 +13,7 @@ Hooks refuse with Starlette's ``HTTPException``: piccolo-admin's app turns it in
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,8 @@ from starlette.exceptions import HTTPException
 from bankcrm import audit, auth, branches, db, passwords, pii, staff
 from bankcrm.admin_screens import ScreenSpec
 from bankcrm.context import require_scope
+from bankcrm.organisation import service as organisation
+from bankcrm.organisation.tables import Employee
 from bankcrm.tables import Branch, PluginEnablement, Role
 
 ADMIN_REASON = "admin ui"
@@ -173,6 +175,18 @@ async def _check_staff_references(
             raise _refuse(422, f"{name}: {problem}")
 
 
+async def _check_employee(values: dict[str, Any], employee_id: int | None) -> None:
+    """The REST API's checks of an employee (team of the branch, a visible manager, no
+    negative capacity) for a row the admin writes."""
+    known = {f.name for f in fields(organisation.EmployeeFields)}
+    given = {k: v for k, v in values.items() if k in known}
+    for skill in organisation.SKILL_FIELDS:
+        given[skill] = tuple(given.get(skill) or ())
+    errors = await organisation.check_fields(organisation.EmployeeFields(**given), employee_id)
+    if errors:
+        raise _refuse(422, "; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
 @dataclass
 class KernelRules:
     """What the REST API enforces for kernel tables, applied to admin writes too."""
@@ -184,6 +198,8 @@ class KernelRules:
         if spec.scoped:
             values = {c._meta.name: getattr(row, c._meta.name) for c in spec.table._meta.columns}
             await _check_staff_references(spec, values, values)
+            if spec.table is Employee:
+                await _check_employee(values, None)
         if isinstance(row, Branch):
             await self._place_branch(row)
         elif isinstance(row, PluginEnablement):
@@ -199,6 +215,8 @@ class KernelRules:
     ) -> None:
         if spec.scoped:
             await _check_staff_references(spec, {**before, **changes}, changes)
+            if spec.table is Employee:
+                await _check_employee({**before, **changes}, before["id"])
         if spec.table is Role and before["managed"] and changes:
             raise _refuse(
                 422,

@@ -26,6 +26,8 @@ from bankcrm.plugin_api import (
 AUDIT_READ = "bankcrm.audit.read"
 API_CLIENT_MANAGE = "bankcrm.api_client.manage"
 CALENDAR_MANAGE = "bankcrm.calendar.manage"
+EMPLOYEE_READ = "bankcrm.employee.read"
+EMPLOYEE_MANAGE = "bankcrm.employee.write"
 
 KERNEL_PERMISSIONS = [
     PermissionSpec("bankcrm.branch.manage", "管理机构", "Manage branches"),
@@ -34,14 +36,21 @@ KERNEL_PERMISSIONS = [
     PermissionSpec(AUDIT_READ, "查看审计日志", "Read the audit trail"),
     PermissionSpec("bankcrm.user.manage", "管理用户", "Manage users and memberships"),
     PermissionSpec(CALENDAR_MANAGE, "管理营业时间", "Manage branch opening hours and days"),
+    PermissionSpec(EMPLOYEE_READ, "查看员工与团队", "See employees and teams"),
+    PermissionSpec(EMPLOYEE_MANAGE, "管理员工、团队与请假", "Manage employees, teams and leave"),
 ]
 
 
 # The head-office administrator holds every permission without a grant; branches,
 # modules and users are managed by superusers.
 KERNEL_GRANTS = [
-    RoleGrant(StandardRole.BRANCH_MANAGER, (AUDIT_READ, API_CLIENT_MANAGE, CALENDAR_MANAGE)),
-    RoleGrant(StandardRole.AUDITOR, (AUDIT_READ,)),
+    RoleGrant(
+        StandardRole.BRANCH_MANAGER,
+        (AUDIT_READ, API_CLIENT_MANAGE, CALENDAR_MANAGE, EMPLOYEE_READ, EMPLOYEE_MANAGE),
+    ),
+    RoleGrant(StandardRole.RELATIONSHIP_MANAGER, (EMPLOYEE_READ,)),
+    RoleGrant(StandardRole.TELLER, (EMPLOYEE_READ,)),
+    RoleGrant(StandardRole.AUDITOR, (AUDIT_READ, EMPLOYEE_READ)),
 ]
 
 

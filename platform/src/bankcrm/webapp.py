@@ -18,6 +18,7 @@ from bankcrm import __version__, branches, db
 from bankcrm.context import Scope
 from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
+from bankcrm.organisation.routes import organisation_router
 from bankcrm.runtime import Kernel
 from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
@@ -154,6 +155,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         prometheus_metrics,
         kernel_router(),
         notification_router(),
+        organisation_router(),
         swagger_assets(),
         kernel_assets(),
     ]

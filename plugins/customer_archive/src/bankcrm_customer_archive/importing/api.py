@@ -12,6 +12,7 @@ from litestar.response import File
 
 from bankcrm import audit, db
 from bankcrm.web.pagination import Page, check_limit
+from bankcrm.web.upload import receive
 from bankcrm_customer_archive.access import IMPORT_APPROVE, IMPORT_READ, IMPORT_WRITE
 from bankcrm_customer_archive.importing import service
 from bankcrm_customer_archive.importing.report import write_report
@@ -22,7 +23,6 @@ from bankcrm_customer_archive.importing.schemas import (
     SourceIn,
     SourceOut,
 )
-from bankcrm.web.upload import receive
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cursor = Annotated[str | None, QueryParameter(max_length=512)]

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bankcrm import pii
+from bankcrm.tabular import Cell, as_text
 from bankcrm.text import UNSAFE_CHARACTERS
 from bankcrm_customer_archive import names, search
 from bankcrm_customer_archive.demo_data import (
@@ -33,7 +34,6 @@ from bankcrm_customer_archive.demo_data import (
     resident_id_check_digit,
 )
 from bankcrm_customer_archive.importing.mapping import ColumnMapping
-from bankcrm.tabular import Cell, as_text
 from bankcrm_customer_archive.validation import (
     EARLIEST_BIRTH,
     MAX_AMOUNT,
