@@ -120,6 +120,7 @@ def kernel_screens() -> list[ScreenSpec]:
             plugin=KERNEL_PLUGIN_NAME,
             scoped=classify(screen.table).scoped,
             entity=entity,
+            group=screen.menu_group or KERNEL_GROUP,
             **kwargs,
         )
 
