@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         RoleGrant,
         RoleSpec,
         ScheduleSpec,
+        WorkKind,
     )
 
 hookspec = pluggy.HookspecMarker("bankcrm")
@@ -145,6 +146,17 @@ def register_notification_channels() -> Sequence[NotificationChannel]:
     ``DeliveryRefused`` when retrying cannot help (dead-lettered at once with its
     message), anything else to be retried with back-off. Pass ``outgoing.idempotency_key``
     on where the transport accepts one: a delivery may be sent again after a crash.
+    """
+
+
+@hookspec
+def register_work_kinds() -> Sequence[WorkKind]:
+    """Kinds of work this plugin asks the assignment engine to hand out. Boot time.
+
+    Branch managers then declare rules for each kind (``/api/v1/assignment/rules``) whose
+    conditions are typed expressions over the kind's ``attributes``; the plugin calls
+    ``bankcrm.assignment.assign(WorkItem(...))`` inside its transaction and
+    ``release(...)`` when the work is done, which frees the assignee's capacity.
     """
 
 

@@ -28,6 +28,7 @@ API_CLIENT_MANAGE = "bankcrm.api_client.manage"
 CALENDAR_MANAGE = "bankcrm.calendar.manage"
 EMPLOYEE_READ = "bankcrm.employee.read"
 EMPLOYEE_MANAGE = "bankcrm.employee.write"
+ASSIGNMENT_MANAGE = "bankcrm.assignment.manage"
 
 KERNEL_PERMISSIONS = [
     PermissionSpec("bankcrm.branch.manage", "管理机构", "Manage branches"),
@@ -38,6 +39,9 @@ KERNEL_PERMISSIONS = [
     PermissionSpec(CALENDAR_MANAGE, "管理营业时间", "Manage branch opening hours and days"),
     PermissionSpec(EMPLOYEE_READ, "查看员工与团队", "See employees and teams"),
     PermissionSpec(EMPLOYEE_MANAGE, "管理员工、团队与请假", "Manage employees, teams and leave"),
+    PermissionSpec(
+        ASSIGNMENT_MANAGE, "管理分配规则与改派", "Manage assignment rules and reassign work"
+    ),
 ]
 
 
@@ -46,7 +50,14 @@ KERNEL_PERMISSIONS = [
 KERNEL_GRANTS = [
     RoleGrant(
         StandardRole.BRANCH_MANAGER,
-        (AUDIT_READ, API_CLIENT_MANAGE, CALENDAR_MANAGE, EMPLOYEE_READ, EMPLOYEE_MANAGE),
+        (
+            AUDIT_READ,
+            API_CLIENT_MANAGE,
+            CALENDAR_MANAGE,
+            EMPLOYEE_READ,
+            EMPLOYEE_MANAGE,
+            ASSIGNMENT_MANAGE,
+        ),
     ),
     RoleGrant(StandardRole.RELATIONSHIP_MANAGER, (EMPLOYEE_READ,)),
     RoleGrant(StandardRole.TELLER, (EMPLOYEE_READ,)),

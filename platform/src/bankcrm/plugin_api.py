@@ -182,6 +182,24 @@ class MetricSpec:
     """Awaited with the caller's scope bound; None for KPIs computed by reporting jobs."""
 
 
+WORK_ATTRIBUTE_TYPES = ("string", "number", "boolean", "strings")
+"""Types a work item's attribute may have (``strings``: a list of strings)."""
+
+
+@dataclass(frozen=True)
+class WorkKind:
+    """A kind of work the assignment engine hands out (``register_work_kinds``).
+
+    ``name`` is ``<plugin>.<what>`` (``sales.lead``, ``service.ticket``); ``attributes``
+    are what rules may test, by type (one of :data:`WORK_ATTRIBUTE_TYPES`), e.g.
+    ``{"product": "string", "amount": "number", "languages": "strings"}``.
+    """
+
+    name: str
+    title: Label
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class DemoContext:
     """Handed to ``seed_demo_data``: what the kernel and the plugins seeded before this one

@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from bankcrm import __version__, branches, db
+from bankcrm.assignment.routes import assignment_router
 from bankcrm.context import Scope
 from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
@@ -156,6 +157,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         kernel_router(),
         notification_router(),
         organisation_router(),
+        assignment_router(),
         swagger_assets(),
         kernel_assets(),
     ]
