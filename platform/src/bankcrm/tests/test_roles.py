@@ -75,8 +75,11 @@ def test_the_kernel_alone_declares_the_standard_roles() -> None:
     assert [spec.name for spec in STANDARD_ROLES] == list(StandardRole)
     kernel_permissions = sorted(declared_permissions(registry_of()))
     assert declared[StandardRole.HEAD_OFFICE_ADMIN].permissions == tuple(kernel_permissions)
-    assert declared[StandardRole.AUDITOR].permissions == ("bankcrm.audit.read",)
-    assert declared[StandardRole.TELLER].permissions == ()
+    assert declared[StandardRole.AUDITOR].permissions == (
+        "bankcrm.audit.read",
+        "bankcrm.employee.read",
+    )
+    assert declared[StandardRole.TELLER].permissions == ("bankcrm.employee.read",)
 
 
 def test_grants_by_name_and_pattern_reach_standard_and_plugin_roles() -> None:
@@ -97,7 +100,7 @@ def test_grants_by_name_and_pattern_reach_standard_and_plugin_roles() -> None:
     assert {LOANS_READ, LOANS_WRITE, LOANS_APPROVE} <= set(manager.permissions)
     assert "bankcrm.audit.read" in manager.permissions
     assert manager.granted_by == ("bankcrm", "loans")
-    assert declared[StandardRole.TELLER].permissions == (LOANS_READ,)
+    assert declared[StandardRole.TELLER].permissions == ("bankcrm.employee.read", LOANS_READ)
     assert declared["loans.clerk"].permissions == (LOANS_READ, LOANS_WRITE)
     assert declared["loans.clerk"].declared_by == "loans"
     assert LOANS_APPROVE in declared[StandardRole.HEAD_OFFICE_ADMIN].permissions

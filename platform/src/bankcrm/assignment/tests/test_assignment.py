@@ -191,7 +191,7 @@ async def test_bad_rules_and_items_are_refused_with_the_field(
         fields = [e["field"] for e in response.json()["errors"]]
         assert any(f.startswith(field) for f in fields), (change, fields)
     with bind_scope(await world.scope_of("BJ")):
-        with pytest.raises(Exception, match="attributes.amount"):
+        with pytest.raises(Exception, match=r"attributes\.amount"):
             await assign(lead(world, 1, amount="lots"))
         with pytest.raises(Exception, match="unknown kind"):
             await assign(WorkItem("worktest.nothing", "1", world.branch("BJ-HD")))
