@@ -243,7 +243,7 @@ async def test_sync_creates_then_follows_the_declarations_audited(
     assert sorted(created.created) == sorted(str(role) for role in StandardRole)
     rows = await role_rows(owner)
     assert rows["teller"]["managed"] is True
-    assert rows["teller"]["permissions"] == [LOANS_READ]
+    assert rows["teller"]["permissions"] == ["bankcrm.employee.read", LOANS_READ]
     assert rows["teller"]["title"] == "柜员"
     trail = await audit_trail(owner)
     assert len(trail) == len(StandardRole)
@@ -258,15 +258,19 @@ async def test_sync_creates_then_follows_the_declarations_audited(
     upgraded = registry_of(loans(grants=[RoleGrant(StandardRole.TELLER, ("loans.loan.*",))]))
     changed = await sync_roles(owner, declared_roles(upgraded), "system:migrate")
     assert changed.updated == ["teller"]
-    assert (await role_rows(owner))["teller"]["permissions"] == [LOANS_READ, LOANS_WRITE]
+    assert (await role_rows(owner))["teller"]["permissions"] == [
+        "bankcrm.employee.read",
+        LOANS_READ,
+        LOANS_WRITE,
+    ]
     last = (await audit_trail(owner))[-1]
     assert (last["action"], last["entity_id"], last["actor"]) == (
         "update",
         "teller",
         "system:migrate",
     )
-    assert last["before"]["permissions"] == [LOANS_READ]
-    assert last["after"]["permissions"] == [LOANS_READ, LOANS_WRITE]
+    assert last["before"]["permissions"] == ["bankcrm.employee.read", LOANS_READ]
+    assert last["after"]["permissions"] == ["bankcrm.employee.read", LOANS_READ, LOANS_WRITE]
     assert last["reason"] == "declared by bankcrm, loans"
 
 
@@ -293,7 +297,7 @@ async def test_a_hand_edited_managed_role_is_put_back_and_custom_roles_are_never
     assert synced.custom_conflicts == ["loans.clerk"]
     assert "custom, left alone: loans.clerk" in synced.summary()
     rows = await role_rows(owner)
-    assert rows["auditor"]["permissions"] == ["bankcrm.audit.read"]
+    assert rows["auditor"]["permissions"] == ["bankcrm.audit.read", "bankcrm.employee.read"]
     for custom in ("loans.clerk", "vip_desk"):
         assert rows[custom]["managed"] is False
         assert rows[custom]["permissions"] == [LOANS_APPROVE]
