@@ -68,6 +68,7 @@ from bankcrm_customer_archive.search import (
 from bankcrm_customer_archive.search import (
     _search_conditions as _search_conditions,
 )
+from bankcrm_customer_archive.timeline import TIMELINE_SECTION, timeline_section_items
 from bankcrm_customer_archive.validation import (
     Problems,
     check_amount,
@@ -816,12 +817,24 @@ async def customer_360(customer_id: int, registry: PluginRegistry) -> Customer36
     # pluggy answers newest registration first; the view reads best in dependency order.
     position = {name: index for index, name in enumerate(registry.order)}
     answers.sort(key=lambda answer: position.get(answer[0], -1))
-    sections = [SectionOut(s.key, PLUGIN, s.title, s.title_en, s.data) for s in own]
+    [timeline] = [s for s in own if s.key == TIMELINE_SECTION]
+    sections = [
+        SectionOut(s.key, PLUGIN, s.title, s.title_en, s.data) for s in own if s is not timeline
+    ]
     sections.extend(
         SectionOut(s.key, plugin, s.title, s.title_en, s.data)
         for plugin, answer in answers
         for s in _as_sections(plugin, answer)
     )
+    # The timeline closes the view: every plugin's newest items, and a cursor to the rest
+    # (GET …/customers/{id}/timeline?cursor=…).
+    page = await timeline_section_items(timeline.data["items"], customer_id, registry, others)
+    sections.append(
+        SectionOut(
+            TIMELINE_SECTION, PLUGIN, timeline.title, timeline.title_en,
+            {"items": page.items, "next_cursor": page.next_cursor},
+        )
+    )  # fmt: skip
     return Customer360(customer_id, profile.branch_id, sections)
 
 
