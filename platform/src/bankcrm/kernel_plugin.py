@@ -11,6 +11,7 @@ from bankcrm import auth
 from bankcrm.context import Scope
 from bankcrm.notifications.channels import IN_APP_CHANNEL, NotificationChannel
 from bankcrm.notifications.mail import EMAIL_CHANNEL
+from bankcrm.notifications.tables import MANAGE_PERMISSION as NOTIFICATION_MANAGE
 from bankcrm.notifications.templates import NotificationTemplate
 from bankcrm.notifications.welcome import WELCOME, welcome_demo_users
 from bankcrm.plugin_api import (
@@ -37,6 +38,7 @@ KERNEL_PERMISSIONS = [
     PermissionSpec(AUDIT_READ, "查看审计日志", "Read the audit trail"),
     PermissionSpec("bankcrm.user.manage", "管理用户", "Manage users and memberships"),
     PermissionSpec(CALENDAR_MANAGE, "管理营业时间", "Manage branch opening hours and days"),
+    PermissionSpec(NOTIFICATION_MANAGE, "处理通知投递", "Handle failed notification deliveries"),
     PermissionSpec(EMPLOYEE_READ, "查看员工与团队", "See employees and teams"),
     PermissionSpec(EMPLOYEE_MANAGE, "管理员工、团队与请假", "Manage employees, teams and leave"),
     PermissionSpec(
@@ -54,6 +56,7 @@ KERNEL_GRANTS = [
             AUDIT_READ,
             API_CLIENT_MANAGE,
             CALENDAR_MANAGE,
+            NOTIFICATION_MANAGE,
             EMPLOYEE_READ,
             EMPLOYEE_MANAGE,
             ASSIGNMENT_MANAGE,
