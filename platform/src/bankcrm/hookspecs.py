@@ -25,10 +25,12 @@ if TYPE_CHECKING:
         DemoContext,
         EventSpec,
         MetricSpec,
+        Pages,
         PermissionSpec,
         RoleGrant,
         RoleSpec,
         ScheduleSpec,
+        WorkbenchLink,
         WorkKind,
     )
 
@@ -158,6 +160,25 @@ def register_work_kinds() -> Sequence[WorkKind]:
     ``bankcrm.assignment.assign(WorkItem(...))`` inside its transaction and
     ``release(...)`` when the work is done, which frees the assignee's capacity.
     """
+
+
+@hookspec
+def register_pages() -> Pages | None:
+    """Staff pages (HTML) of this plugin, mounted under ``/app/<plugin>``. Boot time.
+
+    The handlers sit behind the API's guards (session, scope, enablement, the ``opt``
+    permission); a visitor who is not logged in is sent to ``/app/login``. Render with
+    ``bankcrm.workbench.render(request, "<plugin>/page.html", **context)``: templates extend
+    ``base.html`` and get ``t(zh, en)``, ``localtime``, ``money`` and the viewer's language.
+    Pages read and write only through the plugin's services or its JSON API (from a
+    static script: the content-security policy allows no inline script).
+    """
+
+
+@hookspec
+def register_workbench_links() -> Sequence[WorkbenchLink]:
+    """Links this plugin puts on the staff workbench's home page (search customers, import,
+    dashboards …), each shown only to holders of its ``permission``. Boot time."""
 
 
 @hookspec

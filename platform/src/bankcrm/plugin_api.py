@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -198,6 +198,28 @@ class WorkKind:
     name: str
     title: Label
     attributes: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    """Where staff open one item, ``{item_id}`` filled in (``/app/sales/leads/{item_id}``)."""
+
+
+@dataclass(frozen=True)
+class WorkbenchLink:
+    """A link on the staff workbench's home page (``register_workbench_links``)."""
+
+    title: Label
+    url: str
+    permission: str = "authenticated"
+    description: Label | None = None
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Staff pages of a plugin (``register_pages``): Litestar handlers mounted under
+    ``/app/<plugin>`` behind the same guards as the API, and the package whose
+    ``templates/<plugin>/`` folder holds their Jinja2 templates."""
+
+    handlers: Sequence[Any]
+    templates_package: str
 
 
 @dataclass

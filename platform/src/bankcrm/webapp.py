@@ -26,6 +26,7 @@ from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.kernel_routes import kernel_router
 from bankcrm.web.problems import EXCEPTION_HANDLERS, problem_response
 from bankcrm.web.scope_middleware import ScopeMiddleware
+from bankcrm.workbench.routes import workbench_routers
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         kernel_assets(),
     ]
     handlers.extend(plugin_routers(kernel))
+    handlers.extend(workbench_routers(kernel))
     if with_admin:
         from bankcrm.admin import admin_handlers
 
