@@ -48,6 +48,7 @@ from bankcrm.context import Scope as ActorScope
 from bankcrm.context import current_scope, set_scope
 from bankcrm.plugins import KERNEL_PLUGIN_NAME
 from bankcrm.tables import Branch
+from bankcrm.users import service as users
 from bankcrm.web.problems import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem
 
 log = logging.getLogger(__name__)
@@ -814,6 +815,8 @@ class AdminGate:
             ) from exc
         if not flags["active"]:
             await db.fetch("UPDATE piccolo_user SET active = false WHERE id = $1", user_id)
+        # The administrator chose the password: the user replaces it at the first login.
+        await users.require_password_change(user_id)
         shown = {"username": username, "password": password, **flags}
         await audit.record(
             audit.Action.CREATE,
