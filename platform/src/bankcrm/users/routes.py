@@ -126,6 +126,12 @@ async def unlock_user(user_id: FromPath[int]) -> UserOut:
     return await service.unlock(user_id)
 
 
+@post("/users/{user_id:int}/reset-mfa", opt=CHANGE, status_code=200)
+async def reset_mfa(user_id: FromPath[int]) -> UserOut:
+    """Turn off the user's one-time codes (a lost phone); their sessions end."""
+    return await service.reset_mfa(user_id)
+
+
 @post("/users/{user_id:int}/deactivate", opt=CHANGE, status_code=200)
 async def deactivate_user(user_id: FromPath[int]) -> UserOut:
     """The user can no longer log in and their sessions end; the account and its history
@@ -149,6 +155,7 @@ def user_router() -> Router:
             reset_password,
             lock_user,
             unlock_user,
+            reset_mfa,
             deactivate_user,
             activate_user,
         ],

@@ -700,7 +700,7 @@ async def _set_state(
     return await get_user(user_id)
 
 
-_STATE = {"active": "active", "locked_until": "locked_until"}
+_STATE = {"active": "active", "locked_until": "locked_until", "mfa_enabled": "mfa_enabled"}
 """Audited state: key -> column of the account's row."""
 
 
@@ -729,6 +729,18 @@ async def unlock(user_id: int) -> UserOut:
     """End a lock (an administrator's or one after wrong passwords) and the failure count."""
     return await _set_state(
         user_id, auth.unlock, what="unlocked", after={"locked_until": None}, end_sessions=False
+    )
+
+
+async def reset_mfa(user_id: int) -> UserOut:
+    """Turn off the user's one-time codes (a lost phone); their sessions end and they enrol
+    again after logging in with the password."""
+    return await _set_state(
+        user_id,
+        auth.reset_mfa,
+        what="one-time codes reset",
+        after={"mfa_enabled": False, "sessions": "ended"},
+        end_sessions=True,
     )
 
 
@@ -766,6 +778,7 @@ __all__ = [
     "lock",
     "reach_of",
     "require_password_change",
+    "reset_mfa",
     "reset_password",
     "revoke",
     "set_active",
