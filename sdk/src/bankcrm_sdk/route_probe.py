@@ -166,8 +166,8 @@ class ReferenceResolver:
         """
         for key in (f"{operation.template}:{name}", name):
             if key in self.overrides:
-                table, _, column = (self.overrides[key] or "").partition(".")
-                return self._reference(table or None, column)
+                target, _, column = (self.overrides[key] or "").partition(".")
+                return self._reference(target or None, column)
         stem = None
         if name.endswith("_ids"):
             stem = name[:-4]
