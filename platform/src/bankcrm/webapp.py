@@ -21,6 +21,7 @@ from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
 from bankcrm.organisation.routes import organisation_router
 from bankcrm.runtime import Kernel
+from bankcrm.users.routes import user_router
 from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.kernel_routes import kernel_router
@@ -159,6 +160,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         notification_router(),
         organisation_router(),
         assignment_router(),
+        user_router(),
         swagger_assets(),
         kernel_assets(),
     ]
