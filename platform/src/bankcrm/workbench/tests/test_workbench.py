@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bankcrm import db
 from bankcrm.context import bind_scope
 from bankcrm.notifications import NotificationSource, notify
@@ -40,7 +42,7 @@ async def test_the_home_page_shows_notifications_and_open_work(world: World) -> 
     assert page.headers["content-type"].startswith("text/html")
     assert "工作台" in page.text
     assert "待办事项" in page.text
-    assert "年" in page.text and "月" in page.text  # the Chinese date form
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", page.text)  # Chinese date form
     english = await client.get("/app/?lang=en")
     assert "My open work" in english.text
     assert "bankcrm_lang=en" in english.headers["set-cookie"]
