@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bankcrm.plugin_api import (
         AdminScreen,
         DemoContext,
+        Enumeration,
         EventSpec,
         MetricSpec,
         Pages,
@@ -159,6 +160,16 @@ def register_work_kinds() -> Sequence[WorkKind]:
     conditions are typed expressions over the kind's ``attributes``; the plugin calls
     ``bankcrm.assignment.assign(WorkItem(...))`` inside its transaction and
     ``release(...)`` when the work is done, which frees the assignee's capacity.
+    """
+
+
+@hookspec
+def register_enumerations() -> Sequence[Enumeration]:
+    """Labels of this plugin's enumerated values, in Chinese and English. Boot time.
+
+    Staff never read a stored code (``resident_id``, ``dormant``): pages and exports show
+    the label of the value under each of the enumeration's ``fields``
+    (``bankcrm.labels.label_of(plugin, field, value, language)``).
     """
 
 

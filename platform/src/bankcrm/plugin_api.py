@@ -203,6 +203,20 @@ class WorkKind:
 
 
 @dataclass(frozen=True)
+class Enumeration:
+    """How staff read the stored values of an enumeration (``register_enumerations``).
+
+    ``fields`` are the names the values appear under in this plugin's rows and answers
+    (``id_type``, ``status``); ``labels`` maps every stored value to its label. The kernel
+    refuses at boot an enumeration whose enum has a value without a label.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    labels: dict[str, Label]
+
+
+@dataclass(frozen=True)
 class WorkbenchLink:
     """A link on the staff workbench's home page (``register_workbench_links``)."""
 

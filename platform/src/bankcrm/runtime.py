@@ -94,11 +94,13 @@ class Kernel:
         finally:
             await probe.close()
         # Imported here: the notification service imports the job runtime, which imports this.
+        from bankcrm import labels
         from bankcrm.assignment import service as assignment
         from bankcrm.notifications.service import install
 
         install(self.registry, self.settings)
         assignment.install(self.registry)
+        labels.install(self.registry)
         DB = piccolo_conf.DB
         DB.configure(self.app_url)
         await DB.start_connection_pool(
