@@ -21,7 +21,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
 from markupsafe import Markup, escape
 
-from bankcrm import labels
+from bankcrm import branches, labels
 from bankcrm.context import require_scope
 from bankcrm.plugin_api import AdminScreen, Label, Pages, WorkbenchLink
 from bankcrm.plugins import PluginRegistry
@@ -33,6 +33,7 @@ from bankcrm_customer_archive import search, services
 from bankcrm_customer_archive.access import CUSTOMER_READ, PII_REVEAL
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.search import CustomerFilter
+from bankcrm_customer_archive.section_labels import HIDDEN_KEYS, SECTION_LABELS
 
 PLUGIN = MANIFEST.name
 MASKED = frozenset({"id_number", "phone", "email"})
@@ -65,9 +66,15 @@ def column_labels(registry: PluginRegistry) -> dict[str, Label]:
 class Formatter:
     """What a template needs to show any section's values in the viewer's terms."""
 
-    def __init__(self, registry: PluginRegistry, language: str) -> None:
+    def __init__(
+        self, registry: PluginRegistry, language: str, branch_names: Mapping[int, str]
+    ) -> None:
         self.language = language
         self.columns = column_labels(registry)
+        self.branch_names = branch_names
+
+    def shown(self, key: str) -> bool:
+        return key not in HIDDEN_KEYS
 
     def label(self, key: str, section: Mapping[str, Any], parent: str | None = None) -> str:
         declared: Mapping[str, Mapping[str, str]] = section.get("labels") or {}
@@ -75,6 +82,14 @@ class Formatter:
         found = found or declared.get(key)
         if found:
             return found["en" if self.language == "en" else "zh"]
+        if parent:
+            # A mapping keyed by an enumerated value (open products by category).
+            value = labels.label_of(str(section.get("plugin", PLUGIN)), parent, key, self.language)
+            if value is not None:
+                return value
+        own = SECTION_LABELS.get(f"{parent}.{key}") or SECTION_LABELS.get(key)
+        if own is not None and section.get("plugin") == PLUGIN:
+            return own.en if self.language == "en" else own.zh
         column = self.columns.get(key)
         if column is not None:
             return column.en if self.language == "en" else column.zh
@@ -91,6 +106,8 @@ class Formatter:
             )
         if isinstance(value, datetime | date):
             return localtime(value, self.language)
+        if key == "branch_id" and isinstance(value, int):
+            return self.branch_names.get(value, str(value))
         enumerated = labels.label_of(plugin, key, value, self.language, parent)
         if enumerated is not None:
             return enumerated
@@ -139,6 +156,14 @@ def chart(points: list[dict[str, Any]], language: str) -> Markup | None:
     )  # fmt: skip
 
 
+async def _branch_names(language: str) -> dict[int, str]:
+    tree = await branches.snapshot()
+    return {
+        node.id: (node.name_en or node.name) if language == "en" else node.name
+        for node in tree.nodes.values()
+    }
+
+
 @get("/customers", opt={"permission": CUSTOMER_READ}, include_in_schema=False)
 async def customers_page(
     request: Request[Any, Any, Any],
@@ -164,7 +189,7 @@ async def customers_page(
         phone=phone or "",
         customers=found,
         problem=problem,
-        fmt=Formatter(current_kernel().registry, language),
+        fmt=Formatter(current_kernel().registry, language, await _branch_names(language)),
     )
 
 
@@ -184,7 +209,7 @@ async def customer_page(
         view=view,
         sections=sections,
         profile=profile,
-        fmt=Formatter(registry, language),
+        fmt=Formatter(registry, language, await _branch_names(language)),
         chart=lambda points: chart(points, language),
         is_records=is_records,
         may_reveal=require_scope().has(PII_REVEAL),
