@@ -1,167 +1,75 @@
-"""Staff pages of the archive: find a customer, and the customer's 360° page.
+"""Staff pages of the archive: find a customer, add one, and the customer's 360° page.
 
 The 360° page renders whatever sections the plugins contribute (``customer_360_sections``)
-from their shape alone: a mapping is a list of labelled values, a list of records a
-table, a series of dated amounts (``points``) a line chart drawn as SVG on the server (no
-script, nothing downloaded). Keys are labelled by the section's declared labels, else by
-the admin's column labels, else shown as they are; stored codes are shown by their
-enumeration labels; personal data stays masked until the viewer reveals chosen fields
-with a reason (the reveal API, audited). Reading the page records the view like the API.
+from their shape alone (see :mod:`.formatting`); personal data stays masked until the
+viewer reveals chosen fields with a reason (the reveal API, audited). Reading the page
+records the view like the API. Writes go through the JSON API from the page's script, so
+a form has exactly the API's validation. The import and duplicate pages live with their
+features (:mod:`.importing.pages`, :mod:`.dedupe.pages`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
-from functools import cache
 from typing import Annotated, Any
 
 from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
-from markupsafe import Markup, escape
 
-from bankcrm import branches, labels
+from bankcrm import branches
 from bankcrm.context import require_scope
-from bankcrm.plugin_api import AdminScreen, Label, Pages, WorkbenchLink
-from bankcrm.plugins import PluginRegistry
+from bankcrm.plugin_api import Label, Pages, WorkbenchLink
 from bankcrm.web.problems import Problem
 from bankcrm.webapp import current_kernel
-from bankcrm.workbench import localtime, money, render
+from bankcrm.workbench import render
 from bankcrm.workbench.rendering import language_of, plain
 from bankcrm_customer_archive import search, services
-from bankcrm_customer_archive.access import CUSTOMER_READ, PII_REVEAL
+from bankcrm_customer_archive.access import (
+    CUSTOMER_READ,
+    CUSTOMER_WRITE,
+    DUPLICATE_READ,
+    IMPORT_READ,
+    PII_REVEAL,
+)
+from bankcrm_customer_archive.dedupe.pages import DUPLICATE_PAGES
+from bankcrm_customer_archive.enumerations import ENUMERATIONS
+from bankcrm_customer_archive.formatting import Formatter, branch_names, chart, is_records
+from bankcrm_customer_archive.importing.pages import IMPORT_PAGES
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.search import CustomerFilter
-from bankcrm_customer_archive.section_labels import HIDDEN_KEYS, SECTION_LABELS
 
 PLUGIN = MANIFEST.name
-MASKED = frozenset({"id_number", "phone", "email"})
-"""Keys of the profile whose values are masked until revealed."""
-MONEY_KEYS = frozenset(
-    {"aum", "balance", "amount", "registered_capital", "credit", "total", "limit", "value"}
-)
 LINKS = [
     WorkbenchLink(
         Label("客户查询", "Find a customer"),
         f"/app/{PLUGIN}/customers",
         CUSTOMER_READ,
-        Label("按姓名、拼音、电话、证件号查找，打开客户360视图", "By name, pinyin, phone or ID"),
+        Label("按姓名、拼音、电话查找，打开客户360视图", "By name, pinyin or phone"),
+    ),
+    WorkbenchLink(
+        Label("新建客户", "New customer"),
+        f"/app/{PLUGIN}/customers/new",
+        CUSTOMER_WRITE,
+        Label("与接口相同的校验", "Checked as the API checks"),
+    ),
+    WorkbenchLink(
+        Label("客户导入", "Import customers"),
+        f"/app/{PLUGIN}/imports",
+        IMPORT_READ,
+        Label("上传文件、查看错误报告、提交与复核", "Upload, error report, commit, approve"),
+    ),
+    WorkbenchLink(
+        Label("疑似重复客户", "Possible duplicates"),
+        f"/app/{PLUGIN}/duplicates",
+        DUPLICATE_READ,
+        Label("逐对比较，合并或排除", "Compare pairs, merge or dismiss"),
     ),
 ]
 
 
-@cache
-def column_labels(registry: PluginRegistry) -> dict[str, Label]:
-    """Every admin screen's column labels, by column name: the fallback for section keys."""
-    found: dict[str, Label] = {}
-    for _, screens in registry.call_each("register_admin"):
-        for screen in screens or ():
-            if isinstance(screen, AdminScreen):
-                for name, label in screen.columns.items():
-                    found.setdefault(name, label)
-    return found
-
-
-class Formatter:
-    """What a template needs to show any section's values in the viewer's terms."""
-
-    def __init__(
-        self, registry: PluginRegistry, language: str, branch_names: Mapping[int, str]
-    ) -> None:
-        self.language = language
-        self.columns = column_labels(registry)
-        self.branch_names = branch_names
-
-    def shown(self, key: str) -> bool:
-        return key not in HIDDEN_KEYS
-
-    def label(self, key: str, section: Mapping[str, Any], parent: str | None = None) -> str:
-        declared: Mapping[str, Mapping[str, str]] = section.get("labels") or {}
-        found = declared.get(f"{parent}.{key}") if parent else None
-        found = found or declared.get(key)
-        if found:
-            return found["en" if self.language == "en" else "zh"]
-        if parent:
-            # A mapping keyed by an enumerated value (open products by category).
-            value = labels.label_of(str(section.get("plugin", PLUGIN)), parent, key, self.language)
-            if value is not None:
-                return value
-        own = SECTION_LABELS.get(f"{parent}.{key}") or SECTION_LABELS.get(key)
-        if own is not None and section.get("plugin") == PLUGIN:
-            return own.en if self.language == "en" else own.zh
-        column = self.columns.get(key)
-        if column is not None:
-            return column.en if self.language == "en" else column.zh
-        return key.replace("_", " ")
-
-    def value(
-        self, value: Any, key: str = "", plugin: str = PLUGIN, parent: str | None = None
-    ) -> Markup | str:
-        if value is None or value == "":
-            return "—"
-        if isinstance(value, bool):
-            return (
-                ("Yes" if value else "No") if self.language == "en" else ("是" if value else "否")
-            )
-        if isinstance(value, datetime | date):
-            return localtime(value, self.language)
-        if key == "branch_id" and isinstance(value, int):
-            return self.branch_names.get(value, str(value))
-        enumerated = labels.label_of(plugin, key, value, self.language, parent)
-        if enumerated is not None:
-            return enumerated
-        if isinstance(value, Decimal) or (isinstance(value, int | float) and key in MONEY_KEYS):
-            return money(value)
-        if key in MASKED and parent in (None, "customer"):
-            return Markup('<span class="masked" data-masked="{}">{}</span>').format(key, value)
-        return str(value)
-
-
-def is_records(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def chart(points: list[dict[str, Any]], language: str) -> Markup | None:
-    """A line chart (SVG) of dated amounts: the first date key against the first number."""
-    if len(points) < 2:
-        return None
-    first = points[0]
-    x_key = next((k for k, v in first.items() if isinstance(v, date)), None)
-    y_key = next((k for k, v in first.items() if isinstance(v, Decimal | int | float)), None)
-    if x_key is None or y_key is None:
-        return None
-    values = [float(p[y_key]) for p in points]
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    width, height, pad = 640, 180, 30
-    step = (width - 2 * pad) / (len(points) - 1)
-    coordinates = " ".join(
-        f"{pad + i * step:.1f},{height - pad - (v - low) / span * (height - 2 * pad):.1f}"
-        for i, v in enumerate(values)
-    )
-    start, end = points[0][x_key], points[-1][x_key]
-    return Markup(
-        '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}">'
-        '<line class="axis" x1="{p}" y1="{b}" x2="{r}" y2="{b}"/>'
-        '<polyline class="line" points="{pts}"/>'
-        '<text x="{p}" y="{t}">{high}</text><text x="{p}" y="{bt}">{low}</text>'
-        '<text x="{p}" y="{h}">{start}</text><text x="{r}" y="{h}" text-anchor="end">{end}</text>'
-        "</svg>"
-    ).format(
-        w=width, h=height - 4, p=pad, r=width - pad, b=height - pad, t=pad - 8,
-        bt=height - pad - 4, pts=coordinates, high=money(high), low=money(low),
-        start=localtime(start, language), end=localtime(end, language),
-        label=escape(f"{y_key} {localtime(start, language)} – {localtime(end, language)}"),
-    )  # fmt: skip
-
-
-async def _branch_names(language: str) -> dict[int, str]:
-    tree = await branches.snapshot()
-    return {
-        node.id: (node.name_en or node.name) if language == "en" else node.name
-        for node in tree.nodes.values()
-    }
+def choices(name: str, language: str) -> list[tuple[str, str]]:
+    """``(value, label)`` of one of the archive's enumerations, for a form's select."""
+    found = next(e for e in ENUMERATIONS if e.name == name)
+    return [(v, label.en if language == "en" else label.zh) for v, label in found.labels.items()]
 
 
 @get("/customers", opt={"permission": CUSTOMER_READ}, include_in_schema=False)
@@ -175,10 +83,8 @@ async def customers_page(
     problem = None
     if q or phone:
         try:
-            page = await search.search_customers(
-                CustomerFilter(q=q or None, phone=phone or None), 50
-            )
-            found = page.items
+            criteria = CustomerFilter(q=q or None, phone=phone or None)
+            found = (await search.search_customers(criteria, 50)).items
         except Problem as exc:
             problem = exc.detail
     language = language_of(request)
@@ -189,7 +95,30 @@ async def customers_page(
         phone=phone or "",
         customers=found,
         problem=problem,
-        fmt=Formatter(current_kernel().registry, language, await _branch_names(language)),
+        fmt=Formatter(current_kernel().registry, language, await branch_names(language)),
+    )
+
+
+@get("/customers/new", opt={"permission": CUSTOMER_WRITE}, include_in_schema=False)
+async def new_customer_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """A form for one customer, sent to ``POST /api/v1/customer_archive/customers``."""
+    language = language_of(request)
+    names = await branch_names(language)
+    scope = require_scope()
+    tree = await branches.snapshot()
+    where = [
+        (b, names[b])
+        for b in sorted(scope.branch_ids)
+        if b in names and tree.plugin_enabled(b, PLUGIN)
+    ]
+    return render(
+        request,
+        f"{PLUGIN}/customer_new.html",
+        branches=where,
+        home=scope.home_branch_id,
+        kinds=choices("customer_archive.customer_kind", language),
+        id_types=choices("customer_archive.id_type", language),
+        genders=choices("customer_archive.gender", language),
     )
 
 
@@ -209,7 +138,7 @@ async def customer_page(
         view=view,
         sections=sections,
         profile=profile,
-        fmt=Formatter(registry, language, await _branch_names(language)),
+        fmt=Formatter(registry, language, await branch_names(language)),
         chart=lambda points: chart(points, language),
         is_records=is_records,
         may_reveal=require_scope().has(PII_REVEAL),
@@ -218,7 +147,14 @@ async def customer_page(
 
 
 PAGES = Pages(
-    handlers=[customers_page, customer_page], templates_package="bankcrm_customer_archive"
+    handlers=[
+        customers_page,
+        new_customer_page,
+        customer_page,
+        *IMPORT_PAGES,
+        *DUPLICATE_PAGES,
+    ],
+    templates_package="bankcrm_customer_archive",
 )
 
-__all__ = ["LINKS", "PAGES", "chart", "customer_page", "customers_page"]
+__all__ = ["LINKS", "PAGES", "choices", "customer_page", "customers_page", "new_customer_page"]

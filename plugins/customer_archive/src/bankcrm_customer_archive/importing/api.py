@@ -23,6 +23,7 @@ from bankcrm_customer_archive.importing.schemas import (
     SourceIn,
     SourceOut,
 )
+from bankcrm_customer_archive.importing.template import write_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cursor = Annotated[str | None, QueryParameter(max_length=512)]
@@ -76,6 +77,15 @@ class ImportController(Controller):
         """Import batches of your branches, newest first."""
         check_limit(limit)
         return await service.list_batches(limit, cursor, status, branch_id)
+
+    @get("/template", opt={"permission": IMPORT_READ}, media_type=XLSX)
+    async def template(self, kind: Literal["customer", "holding"] = "customer") -> File:
+        """A workbook to fill in: the recognised columns with Chinese headers (required
+        ones highlighted), an example row, and a sheet explaining each column."""
+        path, name = write_template(kind)
+        return File(
+            path=path, filename=name, media_type=XLSX, background=BackgroundTask(_remove, path)
+        )
 
     @get("/{batch_id:int}", opt={"permission": IMPORT_READ})
     async def detail(self, batch_id: FromPath[int]) -> BatchOut:

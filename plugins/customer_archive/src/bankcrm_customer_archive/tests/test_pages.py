@@ -80,3 +80,50 @@ async def test_reveal_shows_only_the_chosen_fields_and_audits_them(
         "/api/v1/audit", params={"entity": "customer_archive.customer", "action": "reveal"}
     )
     assert audit.json()["items"][0]["after"] == {"fields": ["phone"]}
+
+
+async def test_the_import_template_imports_and_its_batch_page_offers_the_commit(
+    world: World, bj: httpx.AsyncClient, catalogue: dict[str, int]
+) -> None:
+    template = await bj.get(f"{BASE}/imports/template", params={"kind": "customer"})
+    assert template.status_code == 200, template.text
+    assert template.content[:2] == b"PK"
+    uploaded = await bj.post(
+        f"{BASE}/imports",
+        files={"file": ("客户导入模板.xlsx", template.content)},
+        data={"branch_id": str(world.branch("BJ-HD"))},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    batch = uploaded.json()
+    assert (batch["total_rows"], batch["valid_rows"]) == (1, 1), batch
+    page = await bj.get(f"{PAGES}/imports/{batch['id']}")
+    assert page.status_code == 200, page.text
+    assert "已校验，待提交" in page.text
+    assert f"/api/v1/customer_archive/imports/{batch['id']}/commit" in page.text
+    listing = await bj.get(f"{PAGES}/imports")
+    assert "客户导入模板.xlsx" in listing.text
+    assert "data-upload" in listing.text
+
+
+async def test_the_forms_and_lists_render_for_who_may_use_them(
+    world: World, bj: httpx.AsyncClient
+) -> None:
+    form = await bj.get(f"{PAGES}/customers/new")
+    assert form.status_code == 200, form.text
+    for expected in (
+        "新建客户",
+        "居民身份证",
+        "北京海淀支行",
+        'data-url="/api/v1/customer_archive/customers"',
+    ):
+        assert expected in form.text, expected
+    duplicates = await bj.get(f"{PAGES}/duplicates")
+    assert duplicates.status_code == 200, duplicates.text
+    assert "疑似重复客户" in duplicates.text
+    teller = await world.client("demo.teller")
+    refused = await teller.get(f"{PAGES}/customers/new")
+    assert refused.status_code == 403
+    assert "无权访问" in refused.text
+    home = await bj.get("/app/")
+    for link in ("客户查询", "新建客户", "客户导入", "疑似重复客户"):
+        assert link in home.text, link

@@ -4,6 +4,7 @@ the 360° page and reveal a field with a reason. Screenshots are kept in var/scr
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -87,3 +88,25 @@ async def test_login_with_a_wrong_password_says_so_on_the_page(
     await error.wait_for(state="visible")
     assert await error.inner_text()
     await context.close()
+
+
+async def test_a_branch_manager_adds_a_customer_through_the_form(
+    world: World, staff_browser: StaffBrowser
+) -> None:
+    page = await staff_browser.page_as(
+        "demo.bj.manager", path="/app/customer_archive/customers/new"
+    )
+    await page.fill("input[name=name]", "赵敏")
+    await page.select_option("select[name=branch_id]", str(world.branch("BJ-HD")))
+    await page.fill("input[name=id_number]", "11010819850614302X")  # wrong check digit
+    await page.click("form[data-json] button[type=submit]")
+    problem = page.locator("input[name=id_number] + .field-error")
+    await problem.wait_for()
+    assert await problem.inner_text()
+    await staff_browser.screenshot(page, "customer-new-refused")
+    await page.fill("input[name=id_number]", "110108198506143024")
+    await page.fill("input[name=phone]", "13800001234")
+    await page.click("form[data-json] button[type=submit]")
+    await page.wait_for_url(re.compile(r"/app/customer_archive/customers/\d+$"))
+    assert "赵敏" in await page.inner_text("h1")
+    await staff_browser.screenshot(page, "customer-new-created")
