@@ -107,7 +107,15 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
             key = item.get("key") or ""
             location = f"{source}.{key}" if key else str(source)
             errors.append(FieldError(location, str(item.get("message", "invalid value"))))
+    if not errors:
+        # Litestar reports a missing required parameter in its message only.
+        missing = _MISSING_PARAMETER.search(str(exc.detail))
+        if missing:
+            errors.append(FieldError(f"{missing[1]}.{missing[2]}", "required"))
     return errors
+
+
+_MISSING_PARAMETER = re.compile(r"Missing required (query|header|cookie|path) parameter '([^']+)'")
 
 
 def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[dict[str, Any]]:
