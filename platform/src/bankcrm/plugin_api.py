@@ -197,3 +197,50 @@ class DemoContext:
     queries over the loaded rows: the application role may not analyze, and without
     statistics the planner takes a million fresh rows for a few and picks nested loops
     that turn quadratic."""
+
+
+class SessionValue(StrEnum):
+    """What a row rule compares a column with: a value of the acting scope, read by the
+    database from the connection's scope settings (never passed by the caller)."""
+
+    ACTOR = "actor"
+    """The acting scope's actor (``user:12``, ``client:3``, ``system:<purpose>``): compare a
+    text column that stores the actor who owns the row."""
+    USER_ID = "user_id"
+    """The acting staff user's id (NULL for API clients and system scopes, which then match
+    no row): compare a column holding a user id, e.g. a foreign key to the user table."""
+
+
+CURRENT_ACTOR = SessionValue.ACTOR
+CURRENT_USER_ID = SessionValue.USER_ID
+
+RuleValue = str | int | bool | SessionValue | tuple[str, ...] | tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class RowMatch:
+    """``column`` equals ``value``: a literal (``str``, ``int``, ``bool``), a tuple of
+    literals (any of them), None (the column is NULL) or a :class:`SessionValue`."""
+
+    column: str
+    value: RuleValue
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """A row rule finer than the branch (``register_access_rules``).
+
+    Within the branches the scope may see, only rows satisfying one of ``any_of`` are
+    visible, changeable or insertable; several rules on one table must all hold. The
+    kernel compiles each rule into a restrictive row-level-security policy on ``table``
+    (one of the plugin's own branch-scoped tables), named ``bankcrm_rule_<name>`` with the
+    dot replaced, on every ``bankcrm migrate``.
+    """
+
+    name: str
+    """``<plugin>.<rule>``."""
+    table: str
+    title: str
+    title_en: str
+    any_of: tuple[RowMatch, ...]
+    description: str = ""

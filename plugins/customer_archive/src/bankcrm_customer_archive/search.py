@@ -1138,6 +1138,28 @@ DEMO_SEGMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 
+DEMO_PRIVATE_SEARCH = ("我的高净值客户", "My customers with AUM of 1,000,000 CNY or more",
+                       {"aum_min": "1000000"})  # fmt: skip
+
+
+async def seed_private_search(user_id: int, branch_id: int) -> None:
+    """A private saved search of a demo user, written as that user: the privacy rule lets
+    no one write a private search for someone else. Run under a scope of ``user:<id>``."""
+    name, description, raw = DEMO_PRIVATE_SEARCH
+    await db.fetch(
+        f"INSERT INTO {SAVED_SEARCH} (branch_id, kind, name, description, filter, owner,"
+        " owner_actor, created_at, updated_at)"
+        " VALUES ($1, 'private', $2, $3, $4::jsonb, $5, $6, now(), now())"
+        " ON CONFLICT DO NOTHING",
+        branch_id,
+        name,
+        description,
+        db.jsonb(raw),
+        user_id,
+        f"user:{user_id}",
+    )
+
+
 async def seed_segments(connection: asyncpg.Connection, branch_ids: Iterable[int]) -> None:
     """The demo's shared segments, in each customer branch (used by ``seed_demo``)."""
     await connection.executemany(
