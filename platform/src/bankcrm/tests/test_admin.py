@@ -9,7 +9,7 @@ everything that needs writes, masks, read-only columns and a plugin to enable or
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from piccolo.columns import Integer, Varchar
 from piccolo.table import Table
 
 from bankcrm import audit, auth, db, piccolo_conf
+from bankcrm.access_rules import DeclaredRule
 from bankcrm.admin import admin_handlers, admin_screens
 from bankcrm.admin_hooks import KernelRules, OutsideTransaction, hooks_for
 from bankcrm.admin_screens import ScreenSpec, check_screen
@@ -35,6 +36,7 @@ from bankcrm.web.problems import EXCEPTION_HANDLERS
 from bankcrm.web.scope_middleware import ScopeMiddleware
 from bankcrm.webapp import resolve_scope
 from bankcrm_sdk import database
+from bankcrm_sdk.access_rules import allows
 from bankcrm_sdk.plugins import make_plugin
 from bankcrm_sdk.world import World
 
@@ -747,19 +749,29 @@ class ScopedRows:
     """primary keys of rows outside it."""
 
 
-async def scoped_rows(owner_url: str, spec: ScreenSpec, subtree: frozenset[int]) -> ScopedRows:
+async def scoped_rows(
+    owner_url: str,
+    spec: ScreenSpec,
+    subtree: frozenset[int],
+    rules: Sequence[DeclaredRule] = (),
+    scope: Scope | None = None,
+) -> ScopedRows:
+    """The rows of ``subtree`` (those the access ``rules`` let ``scope`` see) and the rest."""
     pk = spec.table._meta.primary_key._meta.db_column_name
     owner = await asyncpg.connect(owner_url)
     try:
-        rows = await owner.fetch(
-            f"SELECT {db.quote_ident(pk)} AS pk, branch_id FROM {db.quote_ident(spec.tablename)}"
-        )
+        rows = await owner.fetch(f"SELECT * FROM {db.quote_ident(spec.tablename)}")
     finally:
         await owner.close()
-    return ScopedRows(
-        {r["pk"]: r["branch_id"] for r in rows if r["branch_id"] in subtree},
-        [r["pk"] for r in rows if r["branch_id"] not in subtree],
-    )
+    narrowing = [r for r in rules if r.table == spec.tablename]
+    assert scope is not None or not narrowing, "access rules need the viewer's scope"
+    viewer = scope or Scope(actor="", branch_ids=subtree)
+    visible = {
+        r[pk]: r["branch_id"]
+        for r in rows
+        if r["branch_id"] in subtree and all(allows(rule, r, viewer) for rule in narrowing)
+    }
+    return ScopedRows(visible, [r[pk] for r in rows if r["branch_id"] not in subtree])
 
 
 async def isolation_problems(
@@ -820,9 +832,11 @@ async def test_every_scoped_screen_is_isolated_in_the_admin(world: World, app: A
     )
     client = await admin_client(world, "demo.bj.manager")
     subtree = await world.subtree("BJ")
+    manager = await auth.scope_for_user(world.users["demo.bj.manager"])
+    rules = kernel.access_rules()
     checked, problems = [], {}
     for spec in specs:
-        rows = await scoped_rows(kernel.owner_url, spec, subtree)
+        rows = await scoped_rows(kernel.owner_url, spec, subtree, rules, manager)
         found = await isolation_problems(client, spec, rows)
         if found:
             problems[spec.tablename] = found
