@@ -123,6 +123,24 @@ class Kernel:
             self.embedded = None
 
 
+_RUNNING: Kernel | None = None
+
+
+def running_kernel() -> Kernel:
+    """The kernel this process runs: the web app's, the worker's, or a command's
+    (:func:`bankcrm.plugin_api.kernel_session`)."""
+    if _RUNNING is None:
+        raise RuntimeError("no kernel is running in this process (boot one first)")
+    return _RUNNING
+
+
+def activate(kernel: Kernel | None) -> Kernel | None:
+    """Make ``kernel`` the running one; answers the one it replaces."""
+    global _RUNNING
+    previous, _RUNNING = _RUNNING, kernel
+    return previous
+
+
 def resolve_urls(settings: Settings) -> tuple[str, str, EmbeddedServer | None]:
     """The owner URL, the application URL and, by default, the embedded server."""
     embedded = None
