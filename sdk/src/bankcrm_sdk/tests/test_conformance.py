@@ -49,9 +49,9 @@ def test_imports_past_the_public_surface_are_reported(tmp_path: Path) -> None:
         "import bankcrm.runtime\n"
         "from bankcrm_loyalty._internal import helper\n"
         "from bankcrm_loyalty import _shared\n"
-        "from bankcrm_customer_archive.services import CustomerReference\n"
-        "from bankcrm_customer_archive._impl import secret\n"
-        "from bankcrm_customer_archive.search import _fold\n"
+        "from bankcrm_treasury.services import CustomerReference\n"
+        "from bankcrm_treasury._impl import secret\n"
+        "from bankcrm_treasury.search import _fold\n"
         "from . import _relative\n"
         "from __future__ import annotations\n"
     )
@@ -65,9 +65,9 @@ def test_imports_past_the_public_surface_are_reported(tmp_path: Path) -> None:
         f"{at}:1 imports 'bankcrm.piccolo_conf', {public}",
         f"{at}:3 imports 'bankcrm.webapp', {public}",
         f"{at}:4 imports 'bankcrm.runtime', {public}",
-        "bankcrm_loyalty/services.py:8 imports the private module 'bankcrm_customer_archive._impl'",
+        "bankcrm_loyalty/services.py:8 imports the private module 'bankcrm_treasury._impl'",
         "bankcrm_loyalty/services.py:9 imports the private name '_fold' from"
-        " 'bankcrm_customer_archive.search'",
+        " 'bankcrm_treasury.search'",
         "bankcrm_loyalty/tests/test_it.py:2 imports the private name '_expand' from"
         " 'bankcrm.roles'",
     ]
