@@ -27,8 +27,8 @@ comparisons are not. So:
 **Order and pages**: newest first (``id DESC``), keyset cursors (:mod:`bankcrm.web.pagination`).
 
 **Saved searches and segments** (``customer_archive_saved_search``): a *private* saved
-search is visible to its owner only (a restrictive RLS policy compares the owner with the
-connection's actor); a *segment* is shared with everyone who sees its branch. Only the
+search is visible to its owner only (the access rule in :mod:`.access` compares the owner
+with the connection's actor); a *segment* is shared with everyone who sees its branch. Only the
 filter is stored: membership is evaluated live on every use (a search with
 ``segment_id``, a count, an export), so it is never stale; a segment selects only
 customers of its own branch and sub-branches.
