@@ -1,9 +1,11 @@
 """The delivery jobs: send the deliveries an outbox message names, and retry what is due.
 
 In-app deliveries are recorded in the job's own transaction. Every other channel's
-delivery is claimed on a connection of its own before sending (committed at once:
-``status = 'sending'`` with a lease in ``next_attempt_at``), then marked sent, pending
-again with back-off, or dead with the reason. A worker that dies mid-send leaves the
+delivery is first decided on a connection of its own, in one short transaction that
+commits at once: skipped with the reason if the recipient turned the channel off, held
+until the recipient's quiet hours end (``next_attempt_at``), or claimed (``status =
+'sending'`` with a lease in ``next_attempt_at``). A claimed delivery is sent, then marked
+sent, pending again with back-off, or dead with the reason. A worker that dies mid-send leaves the
 claim behind; when the lease ends, :func:`retry_notifications` (every minute) sends it
 again under the same idempotency key. A message that arrives twice finds nothing to
 claim.
@@ -15,6 +17,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -26,12 +30,15 @@ from bankcrm.notifications.channels import (
     IN_APP,
     MAX_ATTEMPTS,
     SEND_TIMEOUT_SECONDS,
+    ChannelCatalogue,
     DeliveryRefused,
     NotificationChannel,
     OutgoingNotification,
     backoff_seconds,
 )
+from bankcrm.notifications.preferences import QuietPeriod
 from bankcrm.notifications.tables import DELIVERY_ACTOR
+from bankcrm.notifications.templates import TemplateCatalogue
 from bankcrm.plugin_api import ScheduleSpec
 
 log = logging.getLogger(__name__)
@@ -39,18 +46,87 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = int(SEND_TIMEOUT_SECONDS * 2)
 RETRY_BATCH = 5_000
 
+GATE_SQL = """
+SELECT d.id, d.channel, n.template, n.category, p.enabled, p.template AS rule,
+       q.starts, q.ends, q.timezone
+FROM bankcrm_notification_delivery d
+JOIN bankcrm_notification n ON n.id = d.notification
+LEFT JOIN LATERAL (
+    SELECT p.enabled, p.template FROM bankcrm_notification_preference p
+    WHERE p."user" = n.recipient AND p.category = n.category AND p.channel = d.channel
+      AND p.template IN ('', n.template)
+    ORDER BY p.template DESC LIMIT 1
+) p ON true
+LEFT JOIN bankcrm_notification_quiet_hours q ON q."user" = n.recipient
+WHERE d.id = ANY($1::bigint[]) AND d.channel <> 'in_app'
+  AND d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()
+FOR UPDATE OF d SKIP LOCKED
+"""
+"""Due deliveries of a message with what decides them: the recipient's preference (a
+template's own row before its category's) and quiet hours. Rows another worker holds
+are skipped: it is deciding them."""
+
+SKIP_SQL = """
+UPDATE bankcrm_notification_delivery d SET status = 'skipped', last_error = r.reason
+FROM unnest($1::bigint[], $2::text[]) AS r(id, reason) WHERE d.id = r.id
+"""
+
+DEFER_SQL = """
+UPDATE bankcrm_notification_delivery d SET status = 'pending', next_attempt_at = r.until
+FROM unnest($1::bigint[], $2::timestamptz[]) AS r(id, until) WHERE d.id = r.id
+"""
+
 CLAIM_SQL = """
 UPDATE bankcrm_notification_delivery d
 SET status = 'sending', attempts = d.attempts + 1,
     next_attempt_at = now() + make_interval(secs => $2)
 FROM bankcrm_notification n, piccolo_user u
-WHERE d.id = ANY($1::bigint[]) AND d.channel <> 'in_app'
-  AND d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()
-  AND n.id = d.notification AND u.id = n.recipient
+WHERE d.id = ANY($1::bigint[]) AND n.id = d.notification AND u.id = n.recipient
 RETURNING d.id, d.channel, d.attempts, d.idempotency_key, n.recipient, u.username,
           u.email, n.template, n.title_zh, n.body_zh, n.title_en, n.body_en,
           n.source_plugin, n.source_table, n.source_id, n.branch_id
 """
+
+
+@dataclass
+class Decisions:
+    """What the gate decided for each due delivery."""
+
+    claim: list[int] = field(default_factory=list)
+    skip: dict[int, str] = field(default_factory=dict)
+    """delivery id -> reason."""
+    defer: dict[int, datetime] = field(default_factory=dict)
+    """delivery id -> end of the recipient's quiet hours."""
+
+
+def decide(
+    rows: list[Any],
+    templates: TemplateCatalogue,
+    channels: ChannelCatalogue,
+    now: datetime,
+) -> Decisions:
+    decisions = Decisions()
+    for row in rows:
+        delivery_id, channel_name = row["id"], row["channel"]
+        if row["enabled"] is False:
+            what = f"template {row['template']}" if row["rule"] else f"category {row['category']}"
+            decisions.skip[delivery_id] = f"the recipient turned {channel_name} off for {what}"
+            continue
+        template = templates.templates.get(row["template"])
+        channel = channels.get(channel_name)
+        held = (
+            row["starts"] is not None
+            and not (template is not None and template.urgent)
+            and (channel is None or channel.deferred_in_quiet_hours)
+        )
+        if held:
+            quiet = QuietPeriod(row["starts"], row["ends"], row["timezone"])
+            until = quiet.until(now)
+            if until is not None:
+                decisions.defer[delivery_id] = until
+                continue
+        decisions.claim.append(delivery_id)
+    return decisions
 
 
 @contextlib.asynccontextmanager
@@ -142,22 +218,39 @@ async def _send_one(
     return None, False
 
 
-async def send_deliveries(delivery_ids: list[int]) -> int:
-    """Claim and send the due deliveries of other channels than in-app; how many claimed."""
-    from bankcrm.notifications.service import channels
+async def send_deliveries(delivery_ids: list[int], *, now: datetime | None = None) -> int:
+    """Decide and send the due deliveries of other channels than in-app: skip those the
+    recipient turned off, hold those in quiet hours (``now``: the clock they are judged
+    by), claim and send the rest. How many were claimed."""
+    from bankcrm.notifications.service import catalogue, channels
 
     scope = current_scope()
     if scope is None:
         log.warning("notification deliveries without a scope are not sent")
         return 0
-    catalogue = channels()
+    installed = channels()
     reader = Scope(actor=DELIVERY_ACTOR, branch_ids=scope.branch_ids, request_id=scope.request_id)
     with bind_scope(reader):
         async with _own_connection() as connection:
-            claimed = await connection.fetch(CLAIM_SQL, delivery_ids, LEASE_SECONDS)
+            async with connection.transaction():
+                due = await connection.fetch(GATE_SQL, delivery_ids)
+                decided = decide(due, catalogue(), installed, now or datetime.now(UTC))
+                if decided.skip:
+                    await connection.execute(
+                        SKIP_SQL, list(decided.skip), list(decided.skip.values())
+                    )
+                if decided.defer:
+                    await connection.execute(
+                        DEFER_SQL, list(decided.defer), list(decided.defer.values())
+                    )
+                claimed = (
+                    await connection.fetch(CLAIM_SQL, decided.claim, LEASE_SECONDS)
+                    if decided.claim
+                    else []
+                )
             for row in claimed:
                 outgoing = _outgoing(row)
-                error, permanent = await _send_one(catalogue.get(outgoing.channel), outgoing)
+                error, permanent = await _send_one(installed.get(outgoing.channel), outgoing)
                 await _finish(
                     connection,
                     outgoing.delivery_id,
