@@ -55,3 +55,32 @@ async def test_the_check_notices_a_rule_that_is_not_enforced(
     assert any("deleted hidden row" in p for p in problems), problems
     if any(isinstance(m.value, SessionValue) for m in rule.rule.any_of):
         assert any("handed row" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("name", rule_names())
+async def test_the_kernel_refuses_to_start_without_a_rules_policy(
+    populated_world: World, name: str
+) -> None:
+    from piccolo.conf.apps import Finder
+
+    from bankcrm.security import SecurityError, verify_security
+
+    kernel = populated_world.kernel
+    [rule] = [r for r in kernel.access_rules() if r.name == name]
+    registry = Finder().get_app_registry()
+    owner = await asyncpg.connect(kernel.owner_url)
+    app = await asyncpg.connect(kernel.app_url)
+    try:
+        await verify_security(app, registry, kernel.access_rules())
+        await owner.execute(
+            f"DROP POLICY {db.quote_ident(rule.policy)} ON {db.quote_ident(rule.table)}"
+        )
+        with pytest.raises(SecurityError, match=f"access rule '{name}' not applied"):
+            await verify_security(app, registry, kernel.access_rules())
+        await apply_rules(owner, [rule], [rule.table])
+        await verify_security(app, registry, kernel.access_rules())
+    finally:
+        # Idempotent: the module's world keeps its rule whatever failed above.
+        await apply_rules(owner, [rule], [rule.table])
+        await owner.close()
+        await app.close()
