@@ -263,6 +263,7 @@ PUBLIC_MODULES: frozenset[str] = frozenset(
         "bankcrm.jobs",
         "bankcrm.migrations",
         "bankcrm.notifications",
+        "bankcrm.notifications.channels",
         "bankcrm.pii",
         "bankcrm.staff",
         "bankcrm.tables",
