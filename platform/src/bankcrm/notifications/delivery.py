@@ -3,9 +3,10 @@
 In-app deliveries are recorded in the job's own transaction. Every other channel's
 delivery is first decided on a connection of its own, in one short transaction that
 commits at once: skipped with the reason if the recipient turned the channel off, held
-until the recipient's quiet hours end (``next_attempt_at``), or claimed (``status =
-'sending'`` with a lease in ``next_attempt_at``). A claimed delivery is sent, then marked
-sent, pending again with back-off, or dead with the reason. A worker that dies mid-send leaves the
+until the recipient's quiet hours end (``next_attempt_at``), or to be sent. Those are
+claimed :data:`SEND_CONCURRENCY` at a time (``status = 'sending'`` with a lease in
+``next_attempt_at``, committed at once), sent together, then marked sent, pending again
+with back-off, or dead with the reason. A worker that dies mid-send leaves the
 claim behind; when the lease ends, :func:`retry_notifications` (every minute) sends it
 again under the same idempotency key. A message that arrives twice finds nothing to
 claim.
@@ -44,6 +45,10 @@ from bankcrm.plugin_api import ScheduleSpec
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = int(SEND_TIMEOUT_SECONDS * 2)
+SEND_CONCURRENCY = 10
+"""Deliveries of one message claimed and sent at once (the mail server sees as many
+connections), recorded together when all of them are done: a worker killed meanwhile
+sends at most these again, under the same idempotency keys."""
 RETRY_BATCH = 5_000
 
 GATE_SQL = """
@@ -81,7 +86,9 @@ UPDATE bankcrm_notification_delivery d
 SET status = 'sending', attempts = d.attempts + 1,
     next_attempt_at = now() + make_interval(secs => $2)
 FROM bankcrm_notification n, piccolo_user u
-WHERE d.id = ANY($1::bigint[]) AND n.id = d.notification AND u.id = n.recipient
+WHERE d.id = ANY($1::bigint[]) AND d.channel <> 'in_app'
+  AND d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()
+  AND n.id = d.notification AND u.id = n.recipient
 RETURNING d.id, d.channel, d.attempts, d.idempotency_key, n.recipient, u.username,
           u.email, n.template, n.title_zh, n.body_zh, n.title_en, n.body_en,
           n.source_plugin, n.source_table, n.source_id, n.branch_id
@@ -162,36 +169,37 @@ def _outgoing(row: Any) -> OutgoingNotification:
     )
 
 
-async def _finish(
+async def _record(
     connection: asyncpg.Connection,
-    delivery_id: int,
-    error: str | None,
-    *,
-    dead: bool,
-    attempts: int,
+    outcomes: list[tuple[OutgoingNotification, str | None, bool]],
 ) -> None:
-    if error is None:
+    """Mark sent deliveries in one statement; each failure with its reason and back-off."""
+    sent = [outgoing.delivery_id for outgoing, error, _ in outcomes if error is None]
+    if sent:
         await connection.execute(
             "UPDATE bankcrm_notification_delivery SET status = 'sent', sent_at = now(),"
-            " last_error = '' WHERE id = $1 AND status = 'sending'",
-            delivery_id,
+            " last_error = '' WHERE id = ANY($1::bigint[]) AND status = 'sending'",
+            sent,
         )
-    elif dead or attempts >= MAX_ATTEMPTS:
-        await connection.execute(
-            "UPDATE bankcrm_notification_delivery SET status = 'dead', last_error = $2"
-            " WHERE id = $1 AND status = 'sending'",
-            delivery_id,
-            error[:2000],
-        )
-    else:
-        await connection.execute(
-            "UPDATE bankcrm_notification_delivery SET status = 'pending', last_error = $2,"
-            " next_attempt_at = now() + make_interval(secs => $3)"
-            " WHERE id = $1 AND status = 'sending'",
-            delivery_id,
-            error[:2000],
-            backoff_seconds(attempts),
-        )
+    for outgoing, error, permanent in outcomes:
+        if error is None:
+            continue
+        if permanent or outgoing.attempt >= MAX_ATTEMPTS:
+            await connection.execute(
+                "UPDATE bankcrm_notification_delivery SET status = 'dead', last_error = $2"
+                " WHERE id = $1 AND status = 'sending'",
+                outgoing.delivery_id,
+                error[:2000],
+            )
+        else:
+            await connection.execute(
+                "UPDATE bankcrm_notification_delivery SET status = 'pending', last_error = $2,"
+                " next_attempt_at = now() + make_interval(secs => $3)"
+                " WHERE id = $1 AND status = 'sending'",
+                outgoing.delivery_id,
+                error[:2000],
+                backoff_seconds(outgoing.attempt),
+            )
 
 
 async def _send_one(
@@ -230,6 +238,7 @@ async def send_deliveries(delivery_ids: list[int], *, now: datetime | None = Non
         return 0
     installed = channels()
     reader = Scope(actor=DELIVERY_ACTOR, branch_ids=scope.branch_ids, request_id=scope.request_id)
+    claimed = 0
     with bind_scope(reader):
         async with _own_connection() as connection:
             async with connection.transaction():
@@ -243,22 +252,22 @@ async def send_deliveries(delivery_ids: list[int], *, now: datetime | None = Non
                     await connection.execute(
                         DEFER_SQL, list(decided.defer), list(decided.defer.values())
                     )
-                claimed = (
-                    await connection.fetch(CLAIM_SQL, decided.claim, LEASE_SECONDS)
-                    if decided.claim
-                    else []
+            # Claimed a group at a time, each sent within its lease: a batch claimed at once
+            # could outlive the lease while waiting behind a slow server.
+            for start in range(0, len(decided.claim), SEND_CONCURRENCY):
+                rows = await connection.fetch(
+                    CLAIM_SQL, decided.claim[start : start + SEND_CONCURRENCY], LEASE_SECONDS
                 )
-            for row in claimed:
-                outgoing = _outgoing(row)
-                error, permanent = await _send_one(installed.get(outgoing.channel), outgoing)
-                await _finish(
-                    connection,
-                    outgoing.delivery_id,
-                    error,
-                    dead=permanent,
-                    attempts=outgoing.attempt,
+                group = [_outgoing(row) for row in rows]
+                results = await asyncio.gather(
+                    *(_send_one(installed.get(o.channel), o) for o in group)
                 )
-    return len(claimed)
+                outcomes = [
+                    (o, error, dead) for o, (error, dead) in zip(group, results, strict=True)
+                ]
+                await _record(connection, outcomes)
+                claimed += len(group)
+    return claimed
 
 
 @actor("bankcrm.deliver_notifications", queue_name="bankcrm.notifications")

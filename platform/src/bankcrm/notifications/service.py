@@ -230,11 +230,14 @@ async def list_for(
     return [_row(r, language) for r in rows]
 
 
+UNREAD_COUNT_SQL = (
+    "SELECT count(*) FROM bankcrm_notification WHERE recipient = $1 AND read_at IS NULL"
+)
+"""The badge's one statement (served by the partial index on unread rows)."""
+
+
 async def unread_count(user_id: int) -> int:
-    count = await db.fetchval(
-        "SELECT count(*) FROM bankcrm_notification WHERE recipient = $1 AND read_at IS NULL",
-        user_id,
-    )
+    count = await db.fetchval(UNREAD_COUNT_SQL, user_id)
     return int(count or 0)
 
 

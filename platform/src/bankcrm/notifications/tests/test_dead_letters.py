@@ -33,11 +33,13 @@ class Pager:
 
     def __init__(self) -> None:
         self.refuse = True
+        self.only: set[str] = set()
+        """When given, refuse only these usernames."""
         self.calls: list[int] = []
 
     async def send(self, outgoing: OutgoingNotification) -> None:
         self.calls.append(outgoing.delivery_id)
-        if self.refuse:
+        if self.refuse and (not self.only or outgoing.recipient_username in self.only):
             raise DeliveryRefused("pager number unknown to the gateway")
 
 
@@ -282,3 +284,29 @@ async def test_admin_screens_show_own_notifications_and_branch_dead_letters(
     manager.cookies.set("bankcrm_admin_lang", "zh-CN")
     schema = (await manager.get("/admin/api/tables/bankcrm_notification_delivery/schema/")).json()
     assert "原因" in str(schema)
+
+
+@pytest.mark.usefixtures("paging")
+async def test_deliveries_sent_together_are_recorded_each_with_its_outcome(
+    world: World, pager: Pager
+) -> None:
+    pager.only = {"demo.bj.rm"}
+    with bind_scope(world.system_scope()):
+        async with db.transaction():
+            notifications = await notify(
+                [world.users[u] for u in ("demo.bj.rm", "demo.bj.manager", "demo.admin")],
+                PAGED.key,
+                {"name": "张三"},
+                NotificationSource("dltest", "dltest_case", 1, world.branch("BJ-HD")),
+            )
+    ids = [(await pager_delivery(world, n))["id"] for n in notifications]
+    scope = Scope(actor="system:test", branch_ids=frozenset(world.branches.values()))
+    with bind_scope(scope):
+        assert await send_deliveries(ids) == 3
+    outcomes = [await pager_delivery(world, n) for n in notifications]
+    assert [(o["status"], o["last_error"]) for o in outcomes] == [
+        ("dead", "pager number unknown to the gateway"),
+        ("sent", ""),
+        ("sent", ""),
+    ]
+    assert sorted(pager.calls) == sorted(ids)
