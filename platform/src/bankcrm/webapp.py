@@ -20,7 +20,7 @@ from bankcrm.context import Scope
 from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
 from bankcrm.organisation.routes import organisation_router
-from bankcrm.runtime import Kernel
+from bankcrm.runtime import Kernel, activate, running_kernel
 from bankcrm.users.routes import user_router
 from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
@@ -31,8 +31,6 @@ from bankcrm.workbench.routes import workbench_routers
 
 log = logging.getLogger(__name__)
 
-_KERNEL: Kernel | None = None
-
 UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 """Probes that must answer without touching sessions (every other path resolves an actor)."""
 
@@ -41,9 +39,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 def current_kernel() -> Kernel:
-    if _KERNEL is None:
-        raise RuntimeError("the web app is not running")
-    return _KERNEL
+    return running_kernel()
 
 
 async def resolve_scope(
@@ -141,8 +137,7 @@ def plugin_routers(kernel: Kernel) -> list[Router]:
 
 
 def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
-    global _KERNEL
-    _KERNEL = kernel
+    activate(kernel)
     metrics = HttpMetrics()
 
     @get("/metrics", opt={"public": True}, include_in_schema=False, media_type=MediaType.TEXT)

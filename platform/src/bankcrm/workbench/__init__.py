@@ -2,6 +2,6 @@
 clerk's notifications and open work, and the pages plugins add through ``register_pages``).
 Render a plugin page with :func:`render`."""
 
-from bankcrm.workbench.rendering import localtime, money, render
+from bankcrm.workbench.rendering import language_of, localtime, money, plain, render
 
-__all__ = ["localtime", "money", "render"]
+__all__ = ["language_of", "localtime", "money", "plain", "render"]

@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from bankcrm import branches, labels
-from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm.plugins import PluginRegistry
+from bankcrm.plugin_api import AdminScreen, Label, PluginHooks
 from bankcrm.workbench import localtime, money
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.section_labels import HIDDEN_KEYS, SECTION_LABELS
@@ -27,15 +25,22 @@ MONEY_KEYS = frozenset(
 )
 
 
-@cache
-def column_labels(registry: PluginRegistry) -> dict[str, Label]:
-    """Every admin screen's column labels, by column name: the fallback for section keys."""
+_columns: dict[int, dict[str, Label]] = {}
+
+
+def column_labels(registry: PluginHooks) -> dict[str, Label]:
+    """Every admin screen's column labels, by column name: the fallback for section keys
+    (collected once per running kernel)."""
+    cached = _columns.get(id(registry))
+    if cached is not None:
+        return cached
     found: dict[str, Label] = {}
     for _, screens in registry.call_each("register_admin"):
         for screen in screens or ():
             if isinstance(screen, AdminScreen):
                 for name, label in screen.columns.items():
                     found.setdefault(name, label)
+    _columns[id(registry)] = found
     return found
 
 
@@ -43,7 +48,7 @@ class Formatter:
     """What a template needs to show any section's values in the viewer's terms."""
 
     def __init__(
-        self, registry: PluginRegistry, language: str, branch_names: Mapping[int, str]
+        self, registry: PluginHooks, language: str, branch_names: Mapping[int, str]
     ) -> None:
         self.language = language
         self.columns = column_labels(registry)

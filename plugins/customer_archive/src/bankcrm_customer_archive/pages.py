@@ -17,11 +17,9 @@ from litestar.params import FromPath, QueryParameter
 
 from bankcrm import branches
 from bankcrm.context import require_scope
-from bankcrm.plugin_api import Label, Pages, WorkbenchLink
+from bankcrm.plugin_api import Label, Pages, WorkbenchLink, plugin_hooks
 from bankcrm.web.problems import Problem
-from bankcrm.webapp import current_kernel
-from bankcrm.workbench import render
-from bankcrm.workbench.rendering import language_of, plain
+from bankcrm.workbench import language_of, plain, render
 from bankcrm_customer_archive import search, services
 from bankcrm_customer_archive.access import (
     CUSTOMER_READ,
@@ -95,7 +93,7 @@ async def customers_page(
         phone=phone or "",
         customers=found,
         problem=problem,
-        fmt=Formatter(current_kernel().registry, language, await branch_names(language)),
+        fmt=Formatter(plugin_hooks(), language, await branch_names(language)),
     )
 
 
@@ -127,7 +125,7 @@ async def customer_page(
     request: Request[Any, Any, Any], customer_id: FromPath[int]
 ) -> Response[str]:
     """The customer's 360° page: every plugin's sections and the timeline."""
-    registry = current_kernel().registry
+    registry = plugin_hooks()
     view = await services.customer_360(customer_id, registry)
     language = language_of(request)
     sections = [plain(s) for s in view.sections]

@@ -10,9 +10,8 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from bankcrm.context import require_scope
-from bankcrm.webapp import current_kernel
-from bankcrm.workbench import render
-from bankcrm.workbench.rendering import language_of, plain
+from bankcrm.plugin_api import plugin_hooks
+from bankcrm.workbench import language_of, plain, render
 from bankcrm_customer_archive.access import DUPLICATE_READ, DUPLICATE_REVIEW, MERGE_APPROVE
 from bankcrm_customer_archive.dedupe import merging, review
 from bankcrm_customer_archive.formatting import Formatter, branch_names
@@ -51,7 +50,7 @@ async def pair_page(request: Request[Any, Any, Any], candidate_id: FromPath[int]
         f"{TEMPLATE}duplicate_pair.html",
         comparison=comparison,
         rows=rows,
-        fmt=Formatter(current_kernel().registry, language, await branch_names(language)),
+        fmt=Formatter(plugin_hooks(), language, await branch_names(language)),
         may_review=require_scope().has(DUPLICATE_REVIEW) and comparison.candidate.status == "open",
     )
 

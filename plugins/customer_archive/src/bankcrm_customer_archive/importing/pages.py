@@ -10,8 +10,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from bankcrm.context import require_scope
-from bankcrm.workbench import render
-from bankcrm.workbench.rendering import language_of
+from bankcrm.workbench import language_of, render
 from bankcrm_customer_archive.access import IMPORT_APPROVE, IMPORT_READ, IMPORT_WRITE
 from bankcrm_customer_archive.formatting import branch_names
 from bankcrm_customer_archive.importing import service
