@@ -192,6 +192,17 @@ def register_enumerations() -> Sequence[Enumeration]:
 
 
 @hookspec
+def register_message_translations() -> Sequence[tuple[str, str]]:
+    """Chinese for this plugin's messages: ``(english_pattern, chinese_template)`` pairs,
+    the pattern a full-match regular expression whose named groups fill the template
+    (``(r"no product with this code", "没有这个产品代码")``). Boot time.
+
+    Problems are answered in Chinese to browsers that ask for it (see
+    :mod:`bankcrm.messages`); a message without a translation is sent in English.
+    """
+
+
+@hookspec
 def register_pages() -> Pages | None:
     """Staff pages (HTML) of this plugin, mounted under ``/app/<plugin>``. Boot time.
 

@@ -317,6 +317,7 @@ PUBLIC_MODULES: frozenset[str] = frozenset(
         "bankcrm.db",
         "bankcrm.jobs",
         "bankcrm.labels",
+        "bankcrm.messages",
         "bankcrm.migrations",
         "bankcrm.notifications",
         "bankcrm.notifications.channels",

@@ -18,6 +18,7 @@ import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from bankcrm import messages
 from bankcrm.context import current_scope
 
 log = logging.getLogger("bankcrm.web")
@@ -86,14 +87,19 @@ def problem_response(
         or (scope.request_id if scope else "")
         or uuid.uuid4().hex
     )
+    # Staff read problems in their language; the type and fields stay machine-readable.
+    language = messages.language_of(request.headers, request.cookies)
     body: dict[str, Any] = {
         "type": f"https://bankcrm.dev/problems/{code}" if code else "about:blank",
         "title": TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        "detail": messages.translate(detail, language),
         "instance": request.url.path,
         "request_id": request_id,
-        "errors": [e.as_dict() for e in errors or []],
+        "errors": [
+            {"field": e.field, "message": messages.translate(e.message, language)}
+            for e in errors or []
+        ],
     }
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 

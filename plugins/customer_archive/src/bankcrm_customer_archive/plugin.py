@@ -37,6 +37,7 @@ from bankcrm_customer_archive.importing.cli import register_import_cli
 from bankcrm_customer_archive.importing.commit import IMPORT_ACTORS
 from bankcrm_customer_archive.importing.seeding import seed_import_demo
 from bankcrm_customer_archive.manifest import MANIFEST
+from bankcrm_customer_archive.messages import TRANSLATIONS
 from bankcrm_customer_archive.pages import LINKS, PAGES
 from bankcrm_customer_archive.profile_jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
 from bankcrm_customer_archive.seeding import seed_demo
@@ -152,3 +153,8 @@ def register_pages() -> Pages:
 @hookimpl
 def register_workbench_links() -> Sequence[WorkbenchLink]:
     return LINKS
+
+
+@hookimpl
+def register_message_translations() -> Sequence[tuple[str, str]]:
+    return TRANSLATIONS

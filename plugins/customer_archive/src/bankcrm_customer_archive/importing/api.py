@@ -10,7 +10,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import File
 
-from bankcrm import audit, db
+from bankcrm import audit, db, messages
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.upload import receive
 from bankcrm_customer_archive.access import IMPORT_APPROVE, IMPORT_READ, IMPORT_WRITE
@@ -101,9 +101,11 @@ class ImportController(Controller):
         return await service.list_problems(batch_id, limit, cursor)
 
     @get("/{batch_id:int}/report", opt={"permission": IMPORT_READ}, media_type=XLSX)
-    async def report(self, batch_id: FromPath[int]) -> File:
-        """The error report as .xlsx: bad cells filled red with the message as a comment."""
-        path, name = await write_report(batch_id)
+    async def report(self, request: Request[Any, Any, Any], batch_id: FromPath[int]) -> File:
+        """The error report as .xlsx: bad cells filled red with the message as a comment
+        (in Chinese when the browser asks for it)."""
+        language = messages.language_of(request.headers, request.cookies)
+        path, name = await write_report(batch_id, language)
         branch_id = await db.fetchval(
             "SELECT branch_id FROM customer_archive_import_batch WHERE id = $1", batch_id
         )

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
+from bankcrm import messages
 from bankcrm.context import require_scope
 from bankcrm.workbench import language_of, render
 from bankcrm_customer_archive.access import IMPORT_APPROVE, IMPORT_READ, IMPORT_WRITE
@@ -60,6 +61,7 @@ async def batch_page(request: Request[Any, Any, Any], batch_id: FromPath[int]) -
     return render(
         request,
         f"{TEMPLATE}import_batch.html",
+        tr=lambda text: messages.translate(text, language),
         batch=batch,
         problems=problems,
         status=status_label(batch.status, language),

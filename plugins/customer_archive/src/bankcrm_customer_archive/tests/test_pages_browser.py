@@ -102,7 +102,7 @@ async def test_a_branch_manager_adds_a_customer_through_the_form(
     await page.click("form[data-json] button[type=submit]")
     problem = page.locator("input[name=id_number] + .field-error")
     await problem.wait_for()
-    assert await problem.inner_text()
+    assert await problem.inner_text() == "不是有效的居民身份证号码（GB 11643）"
     await staff_browser.screenshot(page, "customer-new-refused")
     await page.fill("input[name=id_number]", "110108198506143024")
     await page.fill("input[name=phone]", "13800001234")
