@@ -57,6 +57,10 @@ CATALOGUE: list[tuple[str, str]] = [
         "此人不在覆盖该记录所属机构的任何机构工作",
     ),
     (r"the file is empty", "文件是空的"),
+    (
+        r"too many wrong passwords: the account is locked until (?P<t>.+) Beijing time \(UTC\+8\)",
+        "密码错误次数过多，账户已锁定至北京时间 {t}",
+    ),
     (r"too large", "太大"),
     (r"rows refer to this record", "有其他记录引用了它"),
     (
