@@ -115,37 +115,21 @@ def read_branch_file(path: Path) -> list[BranchRow]:
     """Rows of a branch file, CSV (UTF-8 or GBK) or xlsx, headers in English or Chinese,
     read by the kernel's checked reader; or :class:`BootstrapError`."""
     try:
-        facts = tabular.inspect_file(path, path.name)
-        rows = tabular.read_rows(path, facts)
+        records = tabular.read_records(
+            path,
+            path.name,
+            lambda h: HEADER_SYNONYMS.get(h.strip().lower(), HEADER_SYNONYMS.get(h.strip())),
+            ("code", "name", "parent_code"),
+        )
     except Problem as exc:
         raise BootstrapError(f"{path.name}: {exc.detail}") from exc
-    try:
-        fields = [
-            HEADER_SYNONYMS.get(h.strip().lower(), HEADER_SYNONYMS.get(h.strip()))
-            for h in rows.headers
-        ]
-        missing = [c for c in ("code", "name", "parent_code") if c not in fields]
-        if missing:
-            raise BootstrapError(f"line 1: missing column(s) {', '.join(missing)}")
-        found = []
-        for chunk in rows.chunks:
-            for line, cells in chunk:
-                values = {
-                    f: tabular.as_text(cells[i]) if i < len(cells) else ""
-                    for i, f in enumerate(fields)
-                    if f
-                }
-                found.append(
-                    BranchRow(
-                        line, values.get("code", ""), values.get("name", ""),
-                        values.get("name_en", ""), values.get("parent_code", ""),
-                    )
-                )  # fmt: skip
-        return found
-    except Problem as exc:
-        raise BootstrapError(f"{path.name}: {exc.detail}") from exc
-    finally:
-        rows.close()
+    return [
+        BranchRow(
+            line, values.get("code", ""), values.get("name", ""), values.get("name_en", ""),
+            values.get("parent_code", ""),
+        )
+        for line, values in records.rows
+    ]  # fmt: skip
 
 
 def _ordered(rows: Iterable[BranchRow], existing: Mapping[str, int]) -> list[BranchRow]:

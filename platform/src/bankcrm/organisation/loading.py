@@ -82,28 +82,11 @@ def _field_for(header: str) -> str | None:
 
 
 def _read(path: Path, file_name: str) -> tuple[list[_Row], list[str], dict[str, str]]:
-    facts = tabular.inspect_file(path, file_name)
-    rows = tabular.read_rows(path, facts)
-    try:
-        columns = [_field_for(h) for h in rows.headers]
-        by_field = {f: rows.headers[i] for i, f in enumerate(columns) if f}
-        unknown = [h for h, f in zip(rows.headers, columns, strict=True) if f is None and h]
-        missing = [f for f in REQUIRED if f not in by_field]
-        if missing:
-            names = ", ".join(f"{f} ({HEADERS[f][2]})" for f in missing)
-            raise Problem(422, f"the file has no column for {names}", code="missing_columns")
-        read = []
-        for chunk in rows.chunks:
-            for line, cells in chunk:
-                values = {
-                    f: tabular.as_text(cells[i]) if i < len(cells) else ""
-                    for i, f in enumerate(columns)
-                    if f
-                }
-                read.append(_Row(line, values))
-        return read, unknown, by_field
-    finally:
-        rows.close()
+    records = tabular.read_records(
+        path, file_name, _field_for, REQUIRED, lambda f: f"{f} ({HEADERS[f][2]})"
+    )
+    rows = [_Row(line, values) for line, values in records.rows]
+    return rows, records.unknown, records.header_of
 
 
 def _skills(text: str) -> tuple[str, ...]:
