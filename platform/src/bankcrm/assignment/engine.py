@@ -10,6 +10,7 @@ writes the outcome.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,18 +55,26 @@ def check_kind(kind: WorkKind) -> None:
 
 
 def compile_condition(kind: WorkKind, condition: str) -> rule_engine.Rule | None:
-    """The typed rule for ``condition`` (None: empty, matches everything)."""
+    """The typed rule for ``condition`` (None: empty, matches everything); compiled once
+    per kind and text (parsing costs milliseconds, and every batch reads the rules)."""
     if not condition.strip():
         return None
+    return _compiled(kind.name, tuple(sorted(kind.attributes.items())), condition)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(
+    kind_name: str, attributes: tuple[tuple[str, str], ...], condition: str
+) -> rule_engine.Rule:
     context = rule_engine.Context(
         type_resolver=rule_engine.type_resolver_from_dict(
-            {name: _TYPES[t] for name, t in kind.attributes.items()}
+            {name: _TYPES[t] for name, t in attributes}
         )
     )
     try:
         rule = rule_engine.Rule(condition, context=context)
     except rule_engine.errors.SymbolResolutionError as exc:
-        known = ", ".join(sorted(kind.attributes)) or "none"
+        known = ", ".join(name for name, _ in attributes) or "none"
         raise RuleProblem(
             "condition", f"unknown attribute {exc.symbol_name!r} (known: {known})"
         ) from exc

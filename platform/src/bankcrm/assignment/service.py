@@ -110,11 +110,13 @@ def _check_item(item: WorkItem) -> WorkKind:
 async def _candidates(branch_id: int, today: date) -> dict[int, engine.Candidate]:
     rows = await db.fetch(
         "SELECT e.id, e.team_id, e.products, e.segments, e.languages, e.territories,"
-        " e.capacity, coalesce(l.load, 0) AS load, EXISTS (SELECT 1 FROM bankcrm_employee_leave v"
+        " e.capacity, l.load, EXISTS (SELECT 1 FROM bankcrm_employee_leave v"
         " WHERE v.employee_id = e.id AND v.starts <= $2 AND v.ends >= $2) AS away"
-        " FROM bankcrm_employee e LEFT JOIN (SELECT employee_id, count(*) AS load"
-        " FROM bankcrm_assignment WHERE released_at IS NULL GROUP BY employee_id) l"
-        " ON l.employee_id = e.id WHERE e.branch_id = $1 AND e.active",
+        # Counted per employee of the branch on the partial index of open assignments, not
+        # over every open assignment of the bank.
+        " FROM bankcrm_employee e CROSS JOIN LATERAL (SELECT count(*) AS load"
+        " FROM bankcrm_assignment a WHERE a.employee_id = e.id AND a.released_at IS NULL) l"
+        " WHERE e.branch_id = $1 AND e.active",
         branch_id,
         today,
     )
@@ -193,18 +195,26 @@ async def assign_many(items: Sequence[WorkItem]) -> list[Assigned]:
         for branch_id in sorted(by_branch):
             await db.fetch("SELECT pg_advisory_xact_lock($1, $2)", LOCK_CLASS, branch_id)
             indexes = by_branch[branch_id]
-            existing = await _open([items[i] for i in indexes])
-            todo = [i for i in indexes if (items[i].kind, items[i].item_id) not in existing]
+            # A few items (a job's one lead) are looked up first; a large batch inserts
+            # with ON CONFLICT and looks up only the items that turn out to be open.
+            existing = await _open([items[i] for i in indexes]) if len(indexes) <= 20 else {}
+            first: dict[tuple[str, str], int] = {}
             for i in indexes:
-                if (items[i].kind, items[i].item_id) in existing:
-                    results[i] = existing[(items[i].kind, items[i].item_id)]
+                key = (items[i].kind, items[i].item_id)
+                if key in existing:
+                    results[i] = existing[key]
+                else:
+                    first.setdefault(key, i)
+            todo = sorted(first.values())
             if todo:
-                for i, assigned in zip(
-                    todo,
-                    await _assign_branch(branch_id, [items[i] for i in todo], actor, today),
-                    strict=True,
-                ):
-                    results[i] = assigned
+                made = await _assign_branch(branch_id, [items[i] for i in todo], actor, today)
+                taken = [items[i] for i, a in zip(todo, made, strict=True) if a is None]
+                existing |= await _open(taken) if taken else {}
+                for i, assigned in zip(todo, made, strict=True):
+                    results[i] = assigned or existing[(items[i].kind, items[i].item_id)]
+            for i in indexes:
+                if i not in results:  # the same item twice in one call
+                    results[i] = results[first[(items[i].kind, items[i].item_id)]]
     return [results[i] for i in range(len(items))]
 
 
@@ -215,10 +225,13 @@ async def assign(item: WorkItem) -> Assigned:
 
 async def _open(items: Sequence[WorkItem]) -> dict[tuple[str, str], Assigned]:
     rows = await db.fetch(
+        # Item by item on the partial unique index (a join would scan every open
+        # assignment of the bank to find the few of this batch).
         "SELECT a.work_kind, a.item_id, a.branch_id, a.employee_id, e.user_id, a.how, a.rule_id,"
-        " a.assigned_at FROM bankcrm_assignment a JOIN bankcrm_employee e ON e.id = a.employee_id"
-        " JOIN unnest($1::text[], $2::text[]) AS w(kind, item) ON a.work_kind = w.kind"
-        " AND a.item_id = w.item WHERE a.released_at IS NULL",
+        " a.assigned_at FROM unnest($1::text[], $2::text[]) AS w(kind, item)"
+        " CROSS JOIN LATERAL (SELECT * FROM bankcrm_assignment o WHERE o.work_kind = w.kind"
+        " AND o.item_id = w.item AND o.released_at IS NULL) a"
+        " JOIN bankcrm_employee e ON e.id = a.employee_id",
         [i.kind for i in items],
         [i.item_id for i in items],
     )
@@ -233,7 +246,8 @@ async def _open(items: Sequence[WorkItem]) -> dict[tuple[str, str], Assigned]:
 
 async def _assign_branch(
     branch_id: int, items: Sequence[WorkItem], actor: str, today: date
-) -> list[Assigned]:
+) -> list[Assigned | None]:
+    """The items' new assignments; None for an item another transaction assigned first."""
     candidates = await _candidates(branch_id, today)
     planners: dict[str, engine.Planner] = {}
     turns = {
@@ -283,14 +297,15 @@ async def _assign_branch(
     stamped = await db.fetch(
         "INSERT INTO bankcrm_assignment (branch_id, work_kind, item_id, employee_id, rule_id,"
         " how, assigned_by) SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[],"
-        " $5::int[], $6::text[], $7::text[]) RETURNING item_id, work_kind, assigned_at",
+        " $5::int[], $6::text[], $7::text[]) ON CONFLICT (work_kind, item_id)"
+        " WHERE released_at IS NULL DO NOTHING RETURNING item_id, work_kind, assigned_at",
         *[list(column) for column in zip(*rows, strict=True)],
     )
     at = {(r["work_kind"], r["item_id"]): r["assigned_at"] for r in stamped}
     await _save_turns(branch_id, planners)
     return [
         Assigned(kind, item_id, branch, employee, users.get(employee), how, rule,
-                 at[(kind, item_id)], True)
+                 at[(kind, item_id)], True) if (kind, item_id) in at else None
         for branch, kind, item_id, employee, rule, how, _ in rows
     ]  # fmt: skip
 

@@ -251,3 +251,22 @@ async def test_another_branch_sees_no_rules_loads_or_items(
     ).json()
     assert {x["employee_no"] for x in loads} >= {"T01", "T02", "T03", "T04"}
     assert next(x for x in loads if x["employee_no"] == "T04")["on_leave"] is True
+
+
+async def test_a_large_batch_keeps_open_assignments_and_repeated_items(
+    world: World, team: dict[str, int]
+) -> None:
+    """Past 20 items the batch inserts first and looks up only what was already open."""
+    with bind_scope(await world.scope_of("BJ")):
+        first = await assign(lead(world, 0))
+        batch = [lead(world, n) for n in range(25)] + [lead(world, 3)]
+        done = await assign_many(batch)
+        rows = await db.fetch(
+            "SELECT item_id, count(*) AS n FROM bankcrm_assignment WHERE released_at IS NULL"
+            " GROUP BY item_id"
+        )
+    assert done[0].employee_id == first.employee_id
+    assert not done[0].new
+    assert done[-1] == done[3]
+    assert {r["n"] for r in rows} == {1}
+    assert len(rows) == 25
