@@ -161,6 +161,9 @@ class AdminScreen:
     """True for ledgers and queues that change only through the plugin's service (a merge
     ledger, a review queue): the admin then refuses every write, deletes included, to
     every user, superusers too."""
+    technical: bool = False
+    """True for tables staff have no use for (snapshots, search keys, staging rows): only
+    superusers see them, in a separate technical group of the plugin's menu."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,11 @@ KERNEL_GROUP = Label("系统管理", "System")
 ORGANISATION_GROUP = Label("组织与员工", "Organisation")
 
 
+def technical_group(group: Label) -> Label:
+    """Where a plugin's technical tables are listed (for superusers), apart from its own."""
+    return Label(f"{group.zh} · 技术数据", f"{group.en} · technical")
+
+
 @dataclass(frozen=True)
 class ScreenSpec:
     """A screen as the admin gate enforces it."""
@@ -455,16 +460,18 @@ def check_screen(plugin: str, screen: AdminScreen, plugin_title: Label | None = 
     tablename = table._meta.tablename
     prefix = f"{plugin}_"
     entity = f"{plugin}.{tablename.removeprefix(prefix)}"
+    group = screen.menu_group or plugin_title or Label(plugin, plugin)
     return ScreenSpec(
         screen=screen,
         plugin=plugin,
         scoped=scoped,
         entity=entity,
+        superuser_only=screen.technical,
         read_only=screen.read_only,
         creatable=screen.allow_create and not screen.read_only,
         hidden_columns=frozenset(screen.hidden_columns),
         audit_branch_column="branch_id" if scoped else None,
-        group=screen.menu_group or plugin_title or Label(plugin, plugin),
+        group=technical_group(group) if screen.technical else group,
     )
 
 
