@@ -52,6 +52,20 @@ def install(registry: PluginRegistry) -> None:
     _by_field.update(found)
 
 
+def choice_labels(
+    plugin: str, field: str, values: Iterable[str], language: str = "zh"
+) -> dict[str, str] | None:
+    """Labels of a column's choices when ``plugin`` declared an enumeration for ``field``
+    with exactly these values (a same-named field of another table — an address's
+    ``kind`` — has other values and is left alone); None otherwise."""
+    wanted = {str(v) for v in values}
+    for name in (field, *(f for (p, f) in _by_field if p == plugin and f.endswith("." + field))):
+        item = _by_field.get((plugin, name))
+        if item is not None and set(item.labels) == wanted:
+            return {v: (lb.en if language == "en" else lb.zh) for v, lb in item.labels.items()}
+    return None
+
+
 def label_of(
     plugin: str, field: str, value: object, language: str = "zh", parent: str | None = None
 ) -> str | None:
@@ -67,4 +81,4 @@ def label_of(
     return label.en if language == "en" else label.zh
 
 
-__all__ = ["EnumerationError", "enumeration", "install", "label_of"]
+__all__ = ["EnumerationError", "choice_labels", "enumeration", "install", "label_of"]

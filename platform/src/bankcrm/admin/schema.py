@@ -2,17 +2,30 @@
 language, read-only columns marked, hidden columns left out, the screen's title as help.
 
 piccolo-admin titles columns by their names; the labels come from each screen's
-declaration.
+declaration, and enumerated values are shown by the plugin's declared labels.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bankcrm import labels
 from bankcrm.admin.language import text
 from bankcrm.admin.screens import ScreenSpec
 
 READ_ONLY_SUFFIX = {"zh": "（只读）", "en": " (read-only)"}
+
+
+def _label_choices(spec: ScreenSpec, column: str, prop: dict[str, Any], language: str) -> None:
+    """Show an enumerated column's choices by the plugin's declared labels."""
+    choices = (prop.get("extra") or {}).get("choices")
+    if not choices:
+        return
+    values = [str(c["value"]) for c in choices.values()]
+    found = labels.choice_labels(spec.plugin, column, values, language)
+    if found:
+        for choice in choices.values():
+            choice["display_name"] = found[str(choice["value"])]
 
 
 def table_schema(spec: ScreenSpec, schema: dict[str, Any], language: str) -> dict[str, Any]:
@@ -26,6 +39,7 @@ def table_schema(spec: ScreenSpec, schema: dict[str, Any], language: str) -> dic
             properties[column]["title"] = label
         if column in spec.screen.read_only_columns:
             properties[column]["title"] += READ_ONLY_SUFFIX[language]
+        _label_choices(spec, column, properties[column], language)
     extra = schema.setdefault("extra", {})
     for key in ("visible_column_names", "visible_filter_names"):
         if key in extra:

@@ -283,3 +283,26 @@ async def test_the_admin_offers_no_action_it_refuses(world: World) -> None:
     teller = await admin_client(world, "demo.teller")
     shown = (await teller.get("/admin/api/screens/")).json()["screens"]
     assert shown["customer_archive_customer"]["deny"] == ["create", "edit", "delete"]
+
+
+async def test_enumerated_columns_show_the_declared_labels(world: World) -> None:
+    client = await admin_client(world, "demo.bj.manager")
+    schema = (await client.get(f"{CUSTOMERS}schema/")).json()
+    kinds = schema["properties"]["kind"]["extra"]["choices"]
+    assert {c["value"]: c["display_name"] for c in kinds.values()} == {
+        "individual": "个人客户",
+        "corporate": "对公客户",
+    }
+    id_types = schema["properties"]["id_type"]["extra"]["choices"]
+    assert {c["display_name"] for c in id_types.values()} >= {"居民身份证", "护照"}
+    # An address's kind has other values: its own labels, not the customer's.
+    addresses = (
+        await client.get("/admin/api/tables/customer_archive_customer_address/schema/")
+    ).json()
+    address_kinds = addresses["properties"]["kind"]["extra"]["choices"]
+    assert {c["display_name"] for c in address_kinds.values()} == {
+        "家庭住址", "单位地址", "户籍/注册地址", "通讯地址",
+    }  # fmt: skip
+    holdings = (await client.get("/admin/api/tables/customer_archive_holding/schema/")).json()
+    statuses = holdings["properties"]["status"]["extra"]["choices"]
+    assert {c["display_name"] for c in statuses.values()} == {"正常", "冻结", "已销户"}
