@@ -110,3 +110,19 @@ async def test_a_branch_manager_adds_a_customer_through_the_form(
     await page.wait_for_url(re.compile(r"/app/customer_archive/customers/\d+$"))
     assert "赵敏" in await page.inner_text("h1")
     await staff_browser.screenshot(page, "customer-new-created")
+
+
+async def test_the_admin_speaks_chinese_to_a_branch_manager(
+    world: World, staff_browser: StaffBrowser, kit: Any
+) -> None:
+    manager = await world.client("demo.bj.manager")
+    await kit.create(manager, branch_id=world.branch("BJ-HD"))
+    page = await staff_browser.page_as("demo.bj.manager")
+    await page.goto(f"{staff_browser.base}/admin/#/customer_archive_customer")
+    await page.get_by_text("王秀英").first.wait_for()
+    text = await page.inner_text("body")
+    for expected in ("客户档案", "个人客户", "年"):
+        assert expected in text, expected
+    assert "Individual" not in text
+    assert "添加行" not in text
+    await staff_browser.screenshot(page, "admin-customers-branch-manager")
