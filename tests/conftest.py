@@ -36,6 +36,9 @@ REFERENCE_OVERRIDES: dict[str, str | None] = {
     # and users are not branch-scoped rows.
     "segment_id": "customer_archive_saved_search",
     "relationship_manager_id": None,
+    # A user belongs to the branches of their memberships: probe with users who have one in
+    # another branch (the users routes hide a user with any membership out of reach).
+    "user_id": "bankcrm_membership.user",
 }
 
 

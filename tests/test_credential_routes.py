@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import httpx
 
+from bankcrm import db
 from bankcrm.credentials import LOADERS, undeclared_credential_routes
 from bankcrm_sdk.credential_probe import (
     FACTORIES,
     declared_credential_routes,
     probe_credential_routes,
 )
-from bankcrm_sdk.world import World
+from bankcrm_sdk.world import PASSWORD, World
 
 
 def test_every_credential_route_declares_its_credential(world: World) -> None:
@@ -42,9 +43,36 @@ async def _client_manager_token(world: World, admin: httpx.AsyncClient, branch: 
     return token
 
 
+async def _user_administrator(world: World, admin: httpx.AsyncClient, branch: str) -> str:
+    """A member of ``branch`` who manages its users and holds nothing else."""
+    await db.fetch(
+        "INSERT INTO bankcrm_role (name, title, title_en, permissions, managed, description)"
+        " VALUES ('user_admin', '用户管理员', 'User administrator', $1, false, '')"
+        " ON CONFLICT (name) DO NOTHING",
+        ["bankcrm.user.manage"],
+    )
+    username = f"{branch.lower()}.user.admin"
+    created = await admin.post(
+        "/api/v1/users",
+        json={
+            "username": username,
+            "email": f"{username}@example.com",
+            "password": PASSWORD,
+            "memberships": [{"branch_id": world.branch(branch), "role": "user_admin"}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    await db.fetch(
+        'UPDATE bankcrm_user_security SET must_change_password = false WHERE "user" = $1',
+        created.json()["id"],
+    )
+    return username
+
+
 async def test_no_caller_manages_a_credential_richer_than_itself(world: World) -> None:
     admin = await world.client("demo.admin")
     callers = {
+        "BJ user administrator": await world.client(await _user_administrator(world, admin, "BJ")),
         "BJ manager's session": await world.client("demo.bj.manager"),
         "BJ token that only manages clients": world.token_client(
             await _client_manager_token(world, admin, "BJ")
@@ -57,3 +85,6 @@ async def test_no_caller_manages_a_credential_richer_than_itself(world: World) -
     assert sweep.problems == [], "\n".join(sweep.problems)
     # Rotate and revoke, each with a credential in BJ and one in SH.
     assert len(sweep.checked) >= 4, sweep.checked
+    for action in ("reset-password", "lock", "deactivate", "memberships"):
+        for branch in ("BJ", "SH"):
+            assert any(action in c and c.endswith(f"in {branch}") for c in sweep.checked), action

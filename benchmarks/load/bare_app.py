@@ -37,11 +37,12 @@ import asyncpg
 import msgspec
 import uvicorn
 import uvloop
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Response, get
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from bankcrm import auth, db
+from bankcrm.notifications import service as notification_service
 from bankcrm_customer_archive import search, services, view_360
 
 # The statement bankcrm.auth.scope_for_session sends on every request, copied so that
@@ -203,6 +204,18 @@ async def customer_search(
     return {"items": items, "next_cursor": str(items[-1]["id"]) if len(rows) > limit else None}
 
 
+@get("/api/v1/notifications/badge")
+async def notification_badge(request: Request[Any, Any, Any]) -> Response[dict[str, int]]:
+    # The platform's statement; the ETag and cache header as the platform sends them (the
+    # load sends no If-None-Match, so both answer 200 with the count).
+    async with STATE.pool.acquire() as connection:
+        actor = await authenticate(connection, request)
+        await scoped(connection, actor)
+        count = await connection.fetchval(notification_service.UNREAD_COUNT_SQL, actor.user_id)
+    headers = {"ETag": f'W/"{count}"', "Cache-Control": "private, no-cache"}
+    return Response({"unread": int(count)}, headers=headers)
+
+
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     STATE.pool = await asyncpg.create_pool(
@@ -219,7 +232,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 
 def create_app() -> Litestar:
-    handlers = [me, healthz, customer_detail, customer_360, customer_search]
+    handlers = [me, healthz, customer_detail, customer_360, customer_search, notification_badge]
     return Litestar(route_handlers=handlers, lifespan=[lifespan])
 
 

@@ -145,7 +145,7 @@ def main() -> int:
     log_file = args.pg_log or asyncio.run(default_log_file(args.database_url))
     names = args.endpoints.split(",")
     if args.endpoints == "auto":
-        names = ["me"]
+        names = ["me", "badge"]
         if asyncio.run(customer_table_exists(args.database_url)):
             names.extend(CUSTOMER_ENDPOINTS)
     branch_ids = asyncio.run(acting_branch_ids(args.database_url, args.user))

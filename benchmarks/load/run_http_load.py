@@ -374,6 +374,7 @@ async def acting_branch_ids(owner_url: str, username: str) -> list[int]:
 
 
 CUSTOMER_BASE = "/api/v1/customer_archive/customers"
+BADGE_PATH = "/api/v1/notifications/badge"
 CUSTOMER_ENDPOINTS = ("detail", "360", "search")
 
 
@@ -429,6 +430,8 @@ async def build_endpoints(
     for name in names:
         if name == "me":
             endpoints.append(Endpoint("me", "GET /api/v1/auth/me", ["/api/v1/auth/me"]))
+        elif name == "badge":
+            endpoints.append(Endpoint("badge", f"GET {BADGE_PATH}", [BADGE_PATH]))
         elif name == "detail":
             endpoints.append(
                 Endpoint(
@@ -455,7 +458,8 @@ async def build_endpoints(
             )
         else:
             raise SystemExit(
-                f"unknown endpoint {name!r}; choose from me, " + ", ".join(CUSTOMER_ENDPOINTS)
+                f"unknown endpoint {name!r}; choose from me, badge, "
+                + ", ".join(CUSTOMER_ENDPOINTS)
             )
     return endpoints
 
@@ -801,7 +805,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--endpoints",
         default="auto",
-        help="comma-separated from me, detail, 360, search; auto: all that "
+        help="comma-separated from me, badge, detail, 360, search; auto: all that "
         "exist (the customer ones once customer_archive is migrated)",
     )
     parser.add_argument("--concurrency", default="1,16,64")
@@ -844,7 +848,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     branch_ids = asyncio.run(acting_branch_ids(args.database_url, args.user))
     names = args.endpoints.split(",")
     if args.endpoints == "auto":
-        names = ["me"]
+        names = ["me", "badge"]
         if asyncio.run(customer_table_exists(args.database_url)):
             names.extend(CUSTOMER_ENDPOINTS)
     endpoints = asyncio.run(build_endpoints(names, args.database_url, branch_ids, args.sample))

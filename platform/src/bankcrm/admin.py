@@ -50,6 +50,7 @@ from bankcrm.admin_screens import ScreenIndex, ScreenSpec, collect_screens
 from bankcrm.plugin_api import Label
 from bankcrm.plugins import KERNEL_PLUGIN_NAME
 from bankcrm.runtime import Kernel
+from bankcrm.users.admin_forms import USER_FORMS
 
 MOUNT_PATH = "/admin"
 
@@ -144,6 +145,7 @@ def build_admin(kernel: Kernel) -> AdminGate:
         foreign_actors=any(
             impl.plugin_name != KERNEL_PLUGIN_NAME for impl in registry.impls("resolve_actor")
         ),
+        forms=USER_FORMS,
     )
 
 

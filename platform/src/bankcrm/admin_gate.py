@@ -30,7 +30,7 @@ import hmac
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -48,6 +48,8 @@ from bankcrm.context import Scope as ActorScope
 from bankcrm.context import current_scope, set_scope
 from bankcrm.plugins import KERNEL_PLUGIN_NAME
 from bankcrm.tables import Branch
+from bankcrm.users import service as users
+from bankcrm.users.admin_forms import FORMS_GROUP, AdminForm
 from bankcrm.web.problems import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem
 
 log = logging.getLogger(__name__)
@@ -185,9 +187,12 @@ class AdminGate:
         production: bool,
         allowed_hosts: tuple[str, ...] = (),
         foreign_actors: bool = True,
+        forms: Sequence[AdminForm] = (),
     ) -> None:
-        """``foreign_actors``: some plugin implements ``resolve_actor``."""
+        """``foreign_actors``: some plugin implements ``resolve_actor``. ``forms``: actions
+        that are no row edit, served and run here (see :meth:`_forms`)."""
         self.app = app
+        self.forms = {form.slug: form for form in forms}
         self.foreign_actors = foreign_actors
         self.index = index
         self.mount_path = mount_path
@@ -350,10 +355,13 @@ class AdminGate:
             # piccolo-admin's own authentication checks the admin flag on these.
             await self._table(request, actor, rest[len("tables/") :])
             return
-        if method in SAFE_METHODS and rest in ("user/", "forms/", "forms/grouped/"):
+        if method in SAFE_METHODS and rest == "user/":
             await self._pass(request)
             return
         await self._require_admin_ui(actor)
+        if rest.startswith("forms/"):
+            await self._forms(request, actor, rest[len("forms/") :])
+            return
         if method in SAFE_METHODS and rest == "tables/":
             visible = await self.visible_screens(actor)
             await self._json(request.send, 200, sorted(s.tablename for s in visible))
@@ -419,6 +427,39 @@ class AdminGate:
                 title = f"{title} ({spec.plugin})"
             links[title] = f"#/{spec.tablename}/"
         return links
+
+    async def _forms(self, request: Request, actor: ActorScope, rest: str) -> None:
+        """The forms the actor may use, as piccolo-admin's UI asks for them (list, grouped
+        list, one form, its JSON schema, a submission), in the UI's language. A submission
+        runs the form's action, which applies the same service and audit as the REST API;
+        its refusal is a problem document like any other."""
+        language = ui_language(request.connection)
+        usable = {slug: f for slug, f in self.forms.items() if actor.has(f.permission)}
+        method = request.method
+        slug, _, sub = rest.strip("/").partition("/")
+        if method in SAFE_METHODS and rest == "":
+            await self._json(request.send, 200, [f.summary(language) for f in usable.values()])
+            return
+        if method in SAFE_METHODS and rest == "grouped/":
+            title = FORMS_GROUP.en if language == "en" else FORMS_GROUP.zh
+            summaries = [f.summary(language) for f in usable.values()]
+            grouped = {title: summaries} if summaries else {}
+            await self._json(request.send, 200, {"grouped": grouped, "ungrouped": []})
+            return
+        form = usable.get(slug)
+        if form is None:
+            raise Problem(404, "no such form", code="not_found")
+        if method in SAFE_METHODS and sub == "":
+            await self._json(request.send, 200, form.summary(language))
+        elif method in SAFE_METHODS and sub == "schema":
+            await self._json(request.send, 200, form.schema(language))
+        elif method == "POST" and sub == "":
+            body = await read_body(request.receive, 64 * 1024)
+            data = parse_body(body, request.connection.headers.get("content-type", ""))
+            message = await form.action(form.parse(data))
+            await self._json(request.send, 200, {"custom_form_success": message})
+        else:
+            raise Problem(404, "no such form endpoint", code="not_found")
 
     async def _change_password(self, request: Request, actor: ActorScope) -> None:
         assert actor.user_id is not None
@@ -814,6 +855,8 @@ class AdminGate:
             ) from exc
         if not flags["active"]:
             await db.fetch("UPDATE piccolo_user SET active = false WHERE id = $1", user_id)
+        # The administrator chose the password: the user replaces it at the first login.
+        await users.require_password_change(user_id)
         shown = {"username": username, "password": password, **flags}
         await audit.record(
             audit.Action.CREATE,

@@ -30,6 +30,7 @@ from bankcrm import audit, auth, branches, db, passwords, pii, staff
 from bankcrm.admin_screens import ScreenSpec
 from bankcrm.context import require_scope
 from bankcrm.tables import Branch, PluginEnablement, Role
+from bankcrm.users import service as users
 
 ADMIN_REASON = "admin ui"
 """Written as the audit ``reason`` of admin writes, so the trail shows the channel."""
@@ -220,6 +221,9 @@ class KernelRules:
             )
             if problems:
                 raise _refuse(422, "password " + "; ".join(problems))
+            if before["id"] != require_scope().user_id:
+                # Whoever chose it knows it: the user replaces it at the next login.
+                await users.require_password_change(before["id"])
 
     async def _place_branch(self, row: Branch) -> None:
         tree = await branches.snapshot()

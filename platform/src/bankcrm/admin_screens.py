@@ -20,6 +20,12 @@ from piccolo.table import Table
 
 from bankcrm import piccolo_conf
 from bankcrm.context import Scope
+from bankcrm.notifications.admin import (
+    EVERY_USER,
+    NOTIFICATION_GROUP,
+    deliveries_screen,
+    own_notifications_screen,
+)
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm.plugins import KERNEL_PLUGIN_NAME
 from bankcrm.security import SecurityError, classify
@@ -81,6 +87,9 @@ class ScreenSpec:
     def may_read(self, scope: Scope) -> bool:
         if self.superuser_only:
             return scope.is_superuser
+        if self.screen.permission == EVERY_USER:
+            # Row-level security decides the rows (a user's own notifications).
+            return scope.user_id is not None
         return scope.has(self.screen.permission)
 
     def may_write(self, scope: Scope) -> bool:
@@ -109,7 +118,8 @@ def _labels(**labels: tuple[str, str]) -> dict[str, Label]:
 
 
 def kernel_screens() -> list[ScreenSpec]:
-    """The kernel's tables. All but the audit trail are global (no RLS): superusers only."""
+    """The kernel's tables. Global ones (no RLS) are for superusers only; the audit trail
+    and the notification screens are branch-scoped, and notifications the recipient's."""
 
     def spec(screen: AdminScreen, entity: str, **kwargs: Any) -> ScreenSpec:
         return ScreenSpec(
@@ -296,6 +306,21 @@ def kernel_screens() -> list[ScreenSpec]:
             "bankcrm.user",
             superuser_only=True,
         ),
+        spec(
+            own_notifications_screen(),
+            "bankcrm.notification",
+            hidden_columns=frozenset(own_notifications_screen().hidden_columns),
+            read_only=True,
+            creatable=False,
+            group=NOTIFICATION_GROUP,
+        ),
+        spec(
+            deliveries_screen(),
+            "bankcrm.notification_delivery",
+            read_only=True,
+            creatable=False,
+            group=NOTIFICATION_GROUP,
+        ),
     ]
 
 
@@ -387,10 +412,17 @@ def collect_screens(
     return specs
 
 
-def referenced_tables(table: type[Table]) -> list[type[Table]]:
-    """Tables ``table`` points at with foreign keys: the admin's key pickers need them."""
+def referenced_tables(
+    table: type[Table], hidden: frozenset[str] = frozenset()
+) -> list[type[Table]]:
+    """Tables ``table`` points at with foreign keys: the admin's key pickers need them.
+
+    A ``hidden`` column is never shown, filtered or set, so it needs no picker (which would
+    list the referenced table to every reader of the screen)."""
     found = []
     for column in table._meta.foreign_key_columns:
+        if column._meta.name in hidden:
+            continue
         reference: Any = column._foreign_key_meta.references
         target = reference.resolve() if isinstance(reference, LazyTableReference) else reference
         if isinstance(column, ForeignKey) and target not in found:
@@ -414,7 +446,7 @@ class ScreenIndex:
         pickers: dict[str, list[ScreenSpec]] = {}
         tables: dict[str, type[Table]] = {spec.tablename: spec.table for spec in specs}
         for spec in specs:
-            for target in referenced_tables(spec.table):
+            for target in referenced_tables(spec.table, spec.hidden_columns):
                 name = target._meta.tablename
                 pickers.setdefault(name, []).append(spec)
                 tables.setdefault(name, target)

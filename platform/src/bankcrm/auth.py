@@ -81,6 +81,8 @@ class LoginResult:
     user_id: int
     session_token: str
     expires_at: datetime
+    password_change_required: bool = False
+    """An administrator set the password: the session may do nothing but change it."""
 
 
 @functools.cache
@@ -102,9 +104,9 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
     if not await _address_allowed(ip):
         raise AuthError("rate_limited", "too many login attempts; wait a minute", 429, 60)
     user = await db.fetchrow(
-        "SELECT u.id, u.password, u.active, s.locked_until, s.mfa_enabled, s.totp_secret"
-        " FROM piccolo_user u LEFT JOIN bankcrm_user_security s ON s.user = u.id"
-        " WHERE u.username = $1",
+        "SELECT u.id, u.password, u.active, s.locked_until, s.mfa_enabled, s.totp_secret,"
+        " s.must_change_password FROM piccolo_user u"
+        " LEFT JOIN bankcrm_user_security s ON s.user = u.id WHERE u.username = $1",
         username[:100],
     )
     stored = user["password"] if user else unknown_user_hash()
@@ -136,7 +138,9 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
     session = await SessionsBase.create_session(
         user_id=user["id"], expiry_date=expires, max_expiry_date=expires
     )
-    return LoginResult(user["id"], session.token, expires.astimezone(UTC))
+    return LoginResult(
+        user["id"], session.token, expires.astimezone(UTC), bool(user["must_change_password"])
+    )
 
 
 async def count_failure(user_id: int) -> datetime | None:
@@ -249,11 +253,13 @@ async def new_password_problems(
 
 
 async def remember_replaced_password(user_id: int, kept: list[str]) -> None:
-    """After a new password is stored: unlock, keep the history, end every session."""
+    """After a new password is stored: unlock, keep the history, end every session. The
+    password is the user's own again until an administrator sets one (which marks it
+    again, after this)."""
     await _upsert_security(user_id, 0, None)
     await db.fetch(
-        "UPDATE bankcrm_user_security SET password_changed_at = now(), password_history = $2"
-        ' WHERE "user" = $1',
+        "UPDATE bankcrm_user_security SET password_changed_at = now(), password_history = $2,"
+        ' must_change_password = false WHERE "user" = $1',
         user_id,
         kept,
     )
@@ -364,15 +370,29 @@ async def confirm_mfa(user_id: int, code: str) -> bool:
 
 
 _SCOPE_COLUMNS = (
-    "u.id, u.username, u.active, u.superuser, m.branch, r.permissions"
+    "u.id, u.username, u.active, u.superuser, m.branch, r.permissions,"
+    " coalesce(sec.must_change_password, false) AS must_change_password"
     " FROM piccolo_user u LEFT JOIN bankcrm_membership m ON m.user = u.id"
     " LEFT JOIN bankcrm_role r ON r.id = m.role"
+    ' LEFT JOIN bankcrm_user_security sec ON sec."user" = u.id'
 )
 
 
 async def _scope_from_rows(rows: list[Any], request_id: str | None) -> Scope | None:
     if not rows or not rows[0]["active"]:
         return None
+    first = rows[0]
+    if first["must_change_password"]:
+        # Whoever set the password knows it: until the user replaces it, the session
+        # reaches no branch and holds no permission (it may read itself, change the
+        # password and log out, which need neither).
+        return Scope(
+            actor=f"user:{first['id']}",
+            branch_ids=frozenset(),
+            user_id=first["id"],
+            username=first["username"],
+            request_id=request_id or uuid.uuid4().hex,
+        )
     tree = await branches.snapshot()
     branch_ids: set[int] = set()
     permissions: set[str] = set()
@@ -380,7 +400,6 @@ async def _scope_from_rows(rows: list[Any], request_id: str | None) -> Scope | N
         if row["branch"] is not None:
             branch_ids |= tree.subtree(row["branch"])
             permissions |= set(row["permissions"] or [])
-    first = rows[0]
     return Scope(
         actor=f"user:{first['id']}",
         branch_ids=frozenset(branch_ids),

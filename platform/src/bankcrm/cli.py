@@ -396,50 +396,16 @@ def api_client_list() -> None:
 
 @main.group("user")
 def user_group() -> None:
-    """Staff accounts, for the support desk: unlock, reset one-time codes."""
+    """Staff accounts: create, roles and branches, passwords, locks (see `bankcrm.users`)."""
 
 
-def _user_command(username: str, change: Callable[[int], Awaitable[None]], what: str) -> None:
-    from bankcrm import audit as audit_module
-    from bankcrm import db
+def _add_user_commands() -> None:
+    from bankcrm.users.cli import add_user_commands
 
-    async def go(_: Any) -> bool:
-        user_id = await db.fetchval("SELECT id FROM piccolo_user WHERE username = $1", username)
-        if user_id is None:
-            return False
-        async with db.transaction():
-            await change(user_id)
-            await audit_module.record(
-                audit_module.Action.UPDATE,
-                "bankcrm.user",
-                user_id,
-                branch_id=None,
-                after={what: True},
-            )
-        return True
-
-    if not run(lambda: _with_kernel(go)):
-        raise click.ClickException(f"no user named {username!r}")
-    click.echo(f"{username}: {what.replace('_', ' ')}")
+    add_user_commands(user_group, lambda fn: run(lambda: _with_kernel(fn)))
 
 
-@user_group.command("unlock")
-@click.argument("username")
-def user_unlock(username: str) -> None:
-    """End the user's lock and failure count now (a lock also ends by itself)."""
-    from bankcrm import auth
-
-    _user_command(username, auth.unlock, "unlocked")
-
-
-@user_group.command("reset-mfa")
-@click.argument("username")
-def user_reset_mfa(username: str) -> None:
-    """Turn off the user's one-time codes (a lost phone) and end their sessions: they log
-    in with the password and enrol again."""
-    from bankcrm import auth
-
-    _user_command(username, auth.reset_mfa, "mfa_reset")
+_add_user_commands()
 
 
 def _add_sdk_commands() -> None:

@@ -55,8 +55,34 @@ async def _api_client(client_id: Any) -> Credential | None:
     return Credential("api_client", row["id"], row["branch"], frozenset(row["permissions"] or []))
 
 
+async def _user(user_id: Any) -> Credential | None:
+    # A user holds the union of their memberships' roles; named by a branch outside the
+    # caller's scope if they have one, so that the guard hides them. The per-branch rules
+    # (bankcrm.users.service) then check each membership against the caller's own there.
+    rows = await db.fetch(
+        "SELECT u.id, u.superuser, m.branch, r.permissions FROM piccolo_user u"
+        ' LEFT JOIN bankcrm_membership m ON m."user" = u.id'
+        " LEFT JOIN bankcrm_role r ON r.id = m.role WHERE u.id = $1 ORDER BY m.id",
+        int(user_id),
+    )
+    if not rows:
+        return None
+    scope = current_scope()
+    reach = scope.branch_ids if scope else frozenset()
+    held = [row["branch"] for row in rows if row["branch"] is not None]
+    outside = [branch for branch in held if branch not in reach]
+    return Credential(
+        "user",
+        rows[0]["id"],
+        (outside or held or [None])[0],
+        frozenset(p for row in rows for p in row["permissions"] or []),
+        superuser=bool(rows[0]["superuser"]),
+    )
+
+
 LOADERS: dict[str, tuple[str, CredentialLoader]] = {
     "api_client": ("client_id", _api_client),
+    "user": ("user_id", _user),
 }
 """kind -> (path parameter naming the credential, loader)."""
 

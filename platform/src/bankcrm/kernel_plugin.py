@@ -11,6 +11,7 @@ from bankcrm import auth
 from bankcrm.context import Scope
 from bankcrm.notifications.channels import IN_APP_CHANNEL, NotificationChannel
 from bankcrm.notifications.mail import EMAIL_CHANNEL
+from bankcrm.notifications.tables import MANAGE_PERMISSION as NOTIFICATION_MANAGE
 from bankcrm.notifications.templates import NotificationTemplate
 from bankcrm.notifications.welcome import WELCOME, welcome_demo_users
 from bankcrm.plugin_api import (
@@ -34,13 +35,17 @@ KERNEL_PERMISSIONS = [
     PermissionSpec(AUDIT_READ, "查看审计日志", "Read the audit trail"),
     PermissionSpec("bankcrm.user.manage", "管理用户", "Manage users and memberships"),
     PermissionSpec(CALENDAR_MANAGE, "管理营业时间", "Manage branch opening hours and days"),
+    PermissionSpec(NOTIFICATION_MANAGE, "处理通知投递", "Handle failed notification deliveries"),
 ]
 
 
 # The head-office administrator holds every permission without a grant; branches,
 # modules and users are managed by superusers.
 KERNEL_GRANTS = [
-    RoleGrant(StandardRole.BRANCH_MANAGER, (AUDIT_READ, API_CLIENT_MANAGE, CALENDAR_MANAGE)),
+    RoleGrant(
+        StandardRole.BRANCH_MANAGER,
+        (AUDIT_READ, API_CLIENT_MANAGE, CALENDAR_MANAGE, NOTIFICATION_MANAGE),
+    ),
     RoleGrant(StandardRole.AUDITOR, (AUDIT_READ,)),
 ]
 

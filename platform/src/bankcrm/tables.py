@@ -113,6 +113,9 @@ class UserSecurity(Table, tablename="bankcrm_user_security"):
     password_changed_at = Timestamptz(default=TimestamptzNow())
     password_history = Array(base_column=Varchar(length=256), default=list)
     """Hashes of the passwords before the current one, newest first (no reuse)."""
+    must_change_password = Boolean(default=False)
+    """Set when an administrator chose the password: until the user changes it, their
+    sessions act with no branch and no permission (see :mod:`bankcrm.users`)."""
 
 
 @global_table("login attempts are recorded before an actor exists")

@@ -19,6 +19,7 @@ from bankcrm.context import Scope
 from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
 from bankcrm.runtime import Kernel
+from bankcrm.users.routes import user_router
 from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.kernel_routes import kernel_router
@@ -154,6 +155,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         prometheus_metrics,
         kernel_router(),
         notification_router(),
+        user_router(),
         swagger_assets(),
         kernel_assets(),
     ]

@@ -30,6 +30,9 @@ class CredentialRoute:
     kind: str
     method: str
     path: str
+    permission: str = ""
+    """The permission the route declares: a caller without it is refused before any
+    credential is looked at, which proves nothing about the credential check."""
 
     def concrete(self, key: Any) -> str | None:
         """The path with the credential's key, or ``None`` for a route naming none (create)."""
@@ -53,8 +56,9 @@ def declared_credential_routes(app: Any) -> list[CredentialRoute]:
             kind = handler.opt.get("credential")
             if kind is None or kind == SELF:
                 continue
+            permission = str(handler.opt.get("permission") or "")
             for method in sorted(set(handler.http_methods) - {"OPTIONS", "HEAD"}):
-                found.append(CredentialRoute(kind, method, route.path))
+                found.append(CredentialRoute(kind, method, route.path, permission))
     return found
 
 
@@ -82,8 +86,53 @@ async def _read_api_client(world: World, key: Any) -> Mapping[str, Any] | None:
         await connection.close()
 
 
+RICH_ROLE = "branch_manager"
+"""The standard role with the most permissions short of the head office's."""
+
+
+async def _make_user(world: World, admin: httpx.AsyncClient, branch: str) -> Any:
+    username = f"rich.{branch.lower()}.{len(world.users)}"
+    created = await admin.post(
+        "/api/v1/users",
+        json={
+            "username": username,
+            "email": f"{username}@probe.local",
+            "memberships": [{"branch_id": world.branch(branch), "role": RICH_ROLE}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    world.users[username] = created.json()["id"]
+    return created.json()["id"]
+
+
+async def _read_user(world: World, key: Any) -> Mapping[str, Any] | None:
+    connection = await asyncpg.connect(world.kernel.owner_url)
+    try:
+        user = await connection.fetchrow("SELECT * FROM piccolo_user WHERE id = $1", key)
+        if user is None:
+            return None
+        security = await connection.fetchrow(
+            'SELECT * FROM bankcrm_user_security WHERE "user" = $1', key
+        )
+        memberships = await connection.fetch(
+            'SELECT id, branch, role FROM bankcrm_membership WHERE "user" = $1 ORDER BY id', key
+        )
+        sessions = await connection.fetchval(
+            "SELECT count(*) FROM sessions WHERE user_id = $1", key
+        )
+        return {
+            "user": dict(user),
+            "security": dict(security) if security else None,
+            "memberships": [dict(m) for m in memberships],
+            "sessions": sessions,
+        }
+    finally:
+        await connection.close()
+
+
 FACTORIES: dict[str, tuple[MakeCredential, ReadCredential]] = {
     "api_client": (_make_api_client, _read_api_client),
+    "user": (_make_user, _read_user),
 }
 """kind -> (make a credential richer than the probing callers, read its stored state)."""
 
@@ -92,6 +141,15 @@ FACTORIES: dict[str, tuple[MakeCredential, ReadCredential]] = {
 class CredentialSweep:
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Caller and route pairs left out: the caller lacks the route's permission."""
+
+
+async def _permissions(caller: httpx.AsyncClient) -> tuple[frozenset[str], bool]:
+    me = await caller.get("/api/v1/auth/me")
+    assert me.status_code == 200, me.text
+    body = me.json()
+    return frozenset(body["permissions"]), bool(body["superuser"])
 
 
 async def probe_credential_routes(
@@ -105,6 +163,7 @@ async def probe_credential_routes(
     """Send every caller to every declared credential route, once for a richer credential
     in ``in_scope`` (the callers' branch) and once for one in ``out_of_scope``."""
     sweep = CredentialSweep()
+    held = {label: await _permissions(caller) for label, caller in callers.items()}
     for route in declared_credential_routes(world.app):
         if route.kind not in FACTORIES:
             sweep.problems.append(f"{route}: no factory makes a credential of this kind")
@@ -116,9 +175,17 @@ async def probe_credential_routes(
             if path is None:
                 continue  # creation: the handler checks what it is about to issue
             before = await read(world, key)
+            sent = 0
             for label, caller in callers.items():
-                answer = await caller.request(route.method, path, json={})
                 where = f"{route} as {label}, credential in {branch}"
+                permissions, superuser = held[label]
+                if route.permission not in {"", "authenticated"} and not (
+                    superuser or route.permission in permissions
+                ):
+                    sweep.skipped.append(where)
+                    continue
+                answer = await caller.request(route.method, path, json={})
+                sent += 1
                 if answer.status_code not in allowed:
                     sweep.problems.append(f"{where}: {answer.status_code} {answer.text[:200]}")
                 elif answer.status_code == 403 and not str(answer.json().get("type", "")).endswith(
@@ -127,5 +194,6 @@ async def probe_credential_routes(
                     sweep.problems.append(f"{where}: 403 of another kind: {answer.text[:200]}")
             if await read(world, key) != before:
                 sweep.problems.append(f"{route}, credential in {branch}: the credential changed")
-            sweep.checked.append(f"{route} in {branch}")
+            if sent:
+                sweep.checked.append(f"{route} in {branch}")
     return sweep

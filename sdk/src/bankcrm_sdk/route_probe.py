@@ -8,7 +8,8 @@ refers to follows the naming rules plugins use anyway (``customer_id`` or ``{id}
 route's table -> that column). A parameter that looks like a reference (``*_id``) but
 matches no table is reported as unmapped, so a new route is never silently skipped;
 ``overrides`` settles such cases (``{"/api/v1/branches:parent_id": "bankcrm_branch"}``,
-or ``None`` for "not a branch reference").
+``"table.column"`` for keys found in a column other than the primary key, or ``None`` for
+"not a branch reference").
 
 Expectations: a request referencing another branch's row is refused with 403, 404 or 422;
 no response (lists and searches included, every page) contains a value found only in
@@ -165,7 +166,8 @@ class ReferenceResolver:
         """
         for key in (f"{operation.template}:{name}", name):
             if key in self.overrides:
-                return self._reference(self.overrides[key])
+                target, _, column = (self.overrides[key] or "").partition(".")
+                return self._reference(target or None, column)
         stem = None
         if name.endswith("_ids"):
             stem = name[:-4]

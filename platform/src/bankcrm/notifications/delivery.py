@@ -1,9 +1,12 @@
 """The delivery jobs: send the deliveries an outbox message names, and retry what is due.
 
 In-app deliveries are recorded in the job's own transaction. Every other channel's
-delivery is claimed on a connection of its own before sending (committed at once:
-``status = 'sending'`` with a lease in ``next_attempt_at``), then marked sent, pending
-again with back-off, or dead with the reason. A worker that dies mid-send leaves the
+delivery is first decided on a connection of its own, in one short transaction that
+commits at once: skipped with the reason if the recipient turned the channel off, held
+until the recipient's quiet hours end (``next_attempt_at``), or to be sent. Those are
+claimed :data:`SEND_CONCURRENCY` at a time (``status = 'sending'`` with a lease in
+``next_attempt_at``, committed at once), sent together, then marked sent, pending again
+with back-off, or dead with the reason. A worker that dies mid-send leaves the
 claim behind; when the lease ends, :func:`retry_notifications` (every minute) sends it
 again under the same idempotency key. A message that arrives twice finds nothing to
 claim.
@@ -15,6 +18,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -26,18 +31,55 @@ from bankcrm.notifications.channels import (
     IN_APP,
     MAX_ATTEMPTS,
     SEND_TIMEOUT_SECONDS,
+    ChannelCatalogue,
     DeliveryRefused,
     NotificationChannel,
     OutgoingNotification,
     backoff_seconds,
 )
+from bankcrm.notifications.preferences import QuietPeriod
 from bankcrm.notifications.tables import DELIVERY_ACTOR
+from bankcrm.notifications.templates import TemplateCatalogue
 from bankcrm.plugin_api import ScheduleSpec
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = int(SEND_TIMEOUT_SECONDS * 2)
+SEND_CONCURRENCY = 10
+"""Deliveries of one message claimed and sent at once (the mail server sees as many
+connections), recorded together when all of them are done: a worker killed meanwhile
+sends at most these again, under the same idempotency keys."""
 RETRY_BATCH = 5_000
+
+GATE_SQL = """
+SELECT d.id, d.channel, n.template, n.category, p.enabled, p.template AS rule,
+       q.starts, q.ends, q.timezone
+FROM bankcrm_notification_delivery d
+JOIN bankcrm_notification n ON n.id = d.notification
+LEFT JOIN LATERAL (
+    SELECT p.enabled, p.template FROM bankcrm_notification_preference p
+    WHERE p."user" = n.recipient AND p.category = n.category AND p.channel = d.channel
+      AND p.template IN ('', n.template)
+    ORDER BY p.template DESC LIMIT 1
+) p ON true
+LEFT JOIN bankcrm_notification_quiet_hours q ON q."user" = n.recipient
+WHERE d.id = ANY($1::bigint[]) AND d.channel <> 'in_app'
+  AND d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()
+FOR UPDATE OF d SKIP LOCKED
+"""
+"""Due deliveries of a message with what decides them: the recipient's preference (a
+template's own row before its category's) and quiet hours. Rows another worker holds
+are skipped: it is deciding them."""
+
+SKIP_SQL = """
+UPDATE bankcrm_notification_delivery d SET status = 'skipped', last_error = r.reason
+FROM unnest($1::bigint[], $2::text[]) AS r(id, reason) WHERE d.id = r.id
+"""
+
+DEFER_SQL = """
+UPDATE bankcrm_notification_delivery d SET status = 'pending', next_attempt_at = r.until
+FROM unnest($1::bigint[], $2::timestamptz[]) AS r(id, until) WHERE d.id = r.id
+"""
 
 CLAIM_SQL = """
 UPDATE bankcrm_notification_delivery d
@@ -51,6 +93,47 @@ RETURNING d.id, d.channel, d.attempts, d.idempotency_key, n.recipient, u.usernam
           u.email, n.template, n.title_zh, n.body_zh, n.title_en, n.body_en,
           n.source_plugin, n.source_table, n.source_id, n.branch_id
 """
+
+
+@dataclass
+class Decisions:
+    """What the gate decided for each due delivery."""
+
+    claim: list[int] = field(default_factory=list)
+    skip: dict[int, str] = field(default_factory=dict)
+    """delivery id -> reason."""
+    defer: dict[int, datetime] = field(default_factory=dict)
+    """delivery id -> end of the recipient's quiet hours."""
+
+
+def decide(
+    rows: list[Any],
+    templates: TemplateCatalogue,
+    channels: ChannelCatalogue,
+    now: datetime,
+) -> Decisions:
+    decisions = Decisions()
+    for row in rows:
+        delivery_id, channel_name = row["id"], row["channel"]
+        if row["enabled"] is False:
+            what = f"template {row['template']}" if row["rule"] else f"category {row['category']}"
+            decisions.skip[delivery_id] = f"the recipient turned {channel_name} off for {what}"
+            continue
+        template = templates.templates.get(row["template"])
+        channel = channels.get(channel_name)
+        held = (
+            row["starts"] is not None
+            and not (template is not None and template.urgent)
+            and (channel is None or channel.deferred_in_quiet_hours)
+        )
+        if held:
+            quiet = QuietPeriod(row["starts"], row["ends"], row["timezone"])
+            until = quiet.until(now)
+            if until is not None:
+                decisions.defer[delivery_id] = until
+                continue
+        decisions.claim.append(delivery_id)
+    return decisions
 
 
 @contextlib.asynccontextmanager
@@ -86,36 +169,37 @@ def _outgoing(row: Any) -> OutgoingNotification:
     )
 
 
-async def _finish(
+async def _record(
     connection: asyncpg.Connection,
-    delivery_id: int,
-    error: str | None,
-    *,
-    dead: bool,
-    attempts: int,
+    outcomes: list[tuple[OutgoingNotification, str | None, bool]],
 ) -> None:
-    if error is None:
+    """Mark sent deliveries in one statement; each failure with its reason and back-off."""
+    sent = [outgoing.delivery_id for outgoing, error, _ in outcomes if error is None]
+    if sent:
         await connection.execute(
             "UPDATE bankcrm_notification_delivery SET status = 'sent', sent_at = now(),"
-            " last_error = '' WHERE id = $1 AND status = 'sending'",
-            delivery_id,
+            " last_error = '' WHERE id = ANY($1::bigint[]) AND status = 'sending'",
+            sent,
         )
-    elif dead or attempts >= MAX_ATTEMPTS:
-        await connection.execute(
-            "UPDATE bankcrm_notification_delivery SET status = 'dead', last_error = $2"
-            " WHERE id = $1 AND status = 'sending'",
-            delivery_id,
-            error[:2000],
-        )
-    else:
-        await connection.execute(
-            "UPDATE bankcrm_notification_delivery SET status = 'pending', last_error = $2,"
-            " next_attempt_at = now() + make_interval(secs => $3)"
-            " WHERE id = $1 AND status = 'sending'",
-            delivery_id,
-            error[:2000],
-            backoff_seconds(attempts),
-        )
+    for outgoing, error, permanent in outcomes:
+        if error is None:
+            continue
+        if permanent or outgoing.attempt >= MAX_ATTEMPTS:
+            await connection.execute(
+                "UPDATE bankcrm_notification_delivery SET status = 'dead', last_error = $2"
+                " WHERE id = $1 AND status = 'sending'",
+                outgoing.delivery_id,
+                error[:2000],
+            )
+        else:
+            await connection.execute(
+                "UPDATE bankcrm_notification_delivery SET status = 'pending', last_error = $2,"
+                " next_attempt_at = now() + make_interval(secs => $3)"
+                " WHERE id = $1 AND status = 'sending'",
+                outgoing.delivery_id,
+                error[:2000],
+                backoff_seconds(outgoing.attempt),
+            )
 
 
 async def _send_one(
@@ -142,30 +226,48 @@ async def _send_one(
     return None, False
 
 
-async def send_deliveries(delivery_ids: list[int]) -> int:
-    """Claim and send the due deliveries of other channels than in-app; how many claimed."""
-    from bankcrm.notifications.service import channels
+async def send_deliveries(delivery_ids: list[int], *, now: datetime | None = None) -> int:
+    """Decide and send the due deliveries of other channels than in-app: skip those the
+    recipient turned off, hold those in quiet hours (``now``: the clock they are judged
+    by), claim and send the rest. How many were claimed."""
+    from bankcrm.notifications.service import catalogue, channels
 
     scope = current_scope()
     if scope is None:
         log.warning("notification deliveries without a scope are not sent")
         return 0
-    catalogue = channels()
+    installed = channels()
     reader = Scope(actor=DELIVERY_ACTOR, branch_ids=scope.branch_ids, request_id=scope.request_id)
+    claimed = 0
     with bind_scope(reader):
         async with _own_connection() as connection:
-            claimed = await connection.fetch(CLAIM_SQL, delivery_ids, LEASE_SECONDS)
-            for row in claimed:
-                outgoing = _outgoing(row)
-                error, permanent = await _send_one(catalogue.get(outgoing.channel), outgoing)
-                await _finish(
-                    connection,
-                    outgoing.delivery_id,
-                    error,
-                    dead=permanent,
-                    attempts=outgoing.attempt,
+            async with connection.transaction():
+                due = await connection.fetch(GATE_SQL, delivery_ids)
+                decided = decide(due, catalogue(), installed, now or datetime.now(UTC))
+                if decided.skip:
+                    await connection.execute(
+                        SKIP_SQL, list(decided.skip), list(decided.skip.values())
+                    )
+                if decided.defer:
+                    await connection.execute(
+                        DEFER_SQL, list(decided.defer), list(decided.defer.values())
+                    )
+            # Claimed a group at a time, each sent within its lease: a batch claimed at once
+            # could outlive the lease while waiting behind a slow server.
+            for start in range(0, len(decided.claim), SEND_CONCURRENCY):
+                rows = await connection.fetch(
+                    CLAIM_SQL, decided.claim[start : start + SEND_CONCURRENCY], LEASE_SECONDS
                 )
-    return len(claimed)
+                group = [_outgoing(row) for row in rows]
+                results = await asyncio.gather(
+                    *(_send_one(installed.get(o.channel), o) for o in group)
+                )
+                outcomes = [
+                    (o, error, dead) for o, (error, dead) in zip(group, results, strict=True)
+                ]
+                await _record(connection, outcomes)
+                claimed += len(group)
+    return claimed
 
 
 @actor("bankcrm.deliver_notifications", queue_name="bankcrm.notifications")

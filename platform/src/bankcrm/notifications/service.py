@@ -16,7 +16,8 @@ from typing import Any
 from bankcrm import branches, db, piccolo_conf
 from bankcrm.jobs.outbox import OutsideTransaction
 from bankcrm.notifications import mail
-from bankcrm.notifications.channels import ChannelCatalogue, collect_channels
+from bankcrm.notifications.channels import IN_APP, ChannelCatalogue, collect_channels
+from bankcrm.notifications.preferences import muted_in_app
 from bankcrm.notifications.templates import TemplateCatalogue, collect_templates, render
 from bankcrm.plugins import PluginRegistry
 from bankcrm.settings import Settings
@@ -109,13 +110,14 @@ async def notify(
     spec = catalogue().get(template)
     text = render(spec, params)
     await _check_recipients(users, source.branch_id)
+    muted = await muted_in_app(users, spec)
     encoded_params = db.jsonb(dict(params))
     ids = [uuid.uuid4() for _ in users]
     await db.execute_many(
         "INSERT INTO bankcrm_notification (id, branch_id, recipient, template, category,"
         " params, title_zh, body_zh, title_en, body_en, source_plugin, source_table,"
-        " source_id, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11,"
-        " $12, $13, now())",
+        " source_id, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9,"
+        " $10, $11, $12, $13, now(), CASE WHEN $14::bool THEN now() END)",
         [
             (
                 notification_id,
@@ -131,10 +133,12 @@ async def notify(
                 source.plugin,
                 source.table,
                 str(source.id),
+                user_id in muted,
             )
             for notification_id, user_id in zip(ids, users, strict=True)
         ],
     )
+    muted_ids = [n for n, user_id in zip(ids, users, strict=True) if user_id in muted]
     delivery_ids: list[int] = []
     installed = channels()
     for channel in spec.channels:
@@ -142,16 +146,21 @@ async def notify(
             # A channel of a plugin this deployment lacks (no SMS gateway): the other
             # channels still deliver.
             continue
+        skipped = muted_ids if channel == IN_APP else []
         rows = await db.fetch(
             "INSERT INTO bankcrm_notification_delivery (branch_id, notification, channel,"
             " status, attempts, next_attempt_at, last_error, idempotency_key, created_at)"
-            " SELECT $1, n, $2::text, 'pending', 0, now(), '', n::text || ':' || $2::text, now()"
-            " FROM unnest($3::uuid[]) AS n RETURNING id",
+            " SELECT $1, n, $2::text, CASE WHEN m IS NULL THEN 'pending' ELSE 'skipped' END,"
+            " 0, now(), CASE WHEN m IS NULL THEN '' ELSE $5 END, n::text || ':' || $2::text,"
+            " now() FROM unnest($3::uuid[]) AS n LEFT JOIN unnest($4::uuid[]) AS m ON m = n"
+            " RETURNING id, status",
             source.branch_id,
             channel,
             ids,
+            skipped,
+            f"the recipient turned {IN_APP} off for {spec.key} (filed as read)",
         )
-        delivery_ids.extend(row["id"] for row in rows)
+        delivery_ids.extend(row["id"] for row in rows if row["status"] == "pending")
     for start in range(0, len(delivery_ids), MESSAGE_BATCH):
         await deliver_notifications.enqueue(delivery_ids[start : start + MESSAGE_BATCH])
     return ids
@@ -221,11 +230,14 @@ async def list_for(
     return [_row(r, language) for r in rows]
 
 
+UNREAD_COUNT_SQL = (
+    "SELECT count(*) FROM bankcrm_notification WHERE recipient = $1 AND read_at IS NULL"
+)
+"""The badge's one statement (served by the partial index on unread rows)."""
+
+
 async def unread_count(user_id: int) -> int:
-    count = await db.fetchval(
-        "SELECT count(*) FROM bankcrm_notification WHERE recipient = $1 AND read_at IS NULL",
-        user_id,
-    )
+    count = await db.fetchval(UNREAD_COUNT_SQL, user_id)
     return int(count or 0)
 
 

@@ -26,6 +26,11 @@ class NotificationTemplate:
     body_en: str
     channels: tuple[str, ...] = ("in_app",)
     """The channels used unless the recipient turned them off."""
+    mandatory: bool = False
+    """The recipient cannot turn in-app off for it (security alerts, approvals due): it
+    always reaches the notification centre unread. Needs ``in_app`` among the channels."""
+    urgent: bool = False
+    """Sent on every channel at once, also during the recipient's quiet hours."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,16 @@ class TemplateCatalogue:
     def __init__(self, templates: Mapping[str, NotificationTemplate]) -> None:
         self.templates = dict(templates)
 
+    def categories(self) -> dict[str, list[NotificationTemplate]]:
+        """Templates by category, as preferences are kept."""
+        found: dict[str, list[NotificationTemplate]] = {}
+        for template in sorted(self.templates.values(), key=lambda t: t.key):
+            found.setdefault(template.category, []).append(template)
+        return dict(sorted(found.items()))
+
+    def mandatory_keys(self) -> list[str]:
+        return sorted(key for key, template in self.templates.items() if template.mandatory)
+
     def get(self, key: str) -> NotificationTemplate:
         try:
             return self.templates[key]
@@ -72,6 +87,10 @@ def _checked(plugin: str, offered: Iterable[Any], known: dict[str, NotificationT
             raise ValueError(f"{plugin}: template {item.key!r} must be named '{plugin}.<name>'")
         if item.key in known:
             raise ValueError(f"{plugin}: template {item.key!r} is declared twice")
+        if item.mandatory and "in_app" not in item.channels:
+            raise ValueError(f"{plugin}: mandatory template {item.key!r} must use 'in_app'")
+        if not item.category:
+            raise ValueError(f"{plugin}: template {item.key!r} needs a category")
         known[item.key] = item
 
 

@@ -104,7 +104,10 @@ async def test_the_support_desk_unlocks_and_resets_one_time_codes(world: World) 
     assert (await session.get("/api/v1/auth/me")).status_code == 401
     await world.client("demo.teller")
     trail = await audit_trail(world, "bankcrm.user")
-    assert [r["after"] for r in trail] == ['{"unlocked": true}', '{"mfa_reset": true}']
+    assert [(r["reason"], r["actor"]) for r in trail] == [
+        ("unlocked", "system:cli"),
+        ("one-time codes reset", "system:cli"),
+    ]
 
     unknown = bankcrm(world, "user", "unlock", "no.such.user")
     assert unknown.returncode == 1

@@ -33,6 +33,9 @@ class LoginAnswer(msgspec.Struct):
     user_id: int
     username: str
     expires_at: datetime
+    password_change_required: bool = False
+    """An administrator set the password: change it (``POST /auth/password``) before
+    anything else is allowed."""
 
 
 def _client_ip(request: Request[Any, Any, Any]) -> str:
@@ -50,7 +53,11 @@ async def login(
         result = await auth.login(data.username, data.password, data.otp, _client_ip(request))
     except auth.AuthError as exc:
         raise exc.problem() from exc
-    response = Response(LoginAnswer(result.user_id, data.username, result.expires_at))
+    response = Response(
+        LoginAnswer(
+            result.user_id, data.username, result.expires_at, result.password_change_required
+        )
+    )
     response.set_cookie(
         SESSION_COOKIE,
         result.session_token,
@@ -79,17 +86,25 @@ class Me(msgspec.Struct):
     branch_ids: list[int]
     permissions: list[str]
     superuser: bool
+    password_change_required: bool = False
 
 
 @get("/auth/me", opt={"permission": "authenticated"}, tags=["auth"])
 async def me() -> Me:
     scope = require_scope()
+    required = scope.user_id is not None and bool(
+        await db.fetchval(
+            'SELECT must_change_password FROM bankcrm_user_security WHERE "user" = $1',
+            scope.user_id,
+        )
+    )
     return Me(
         scope.actor,
         scope.username,
         sorted(scope.branch_ids),
         sorted(scope.permissions),
         scope.is_superuser,
+        required,
     )
 
 

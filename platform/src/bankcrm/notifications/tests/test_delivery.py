@@ -315,3 +315,49 @@ async def test_a_worker_killed_mid_send_delivers_exactly_one_mail(
     assert handler.arrivals == (2 if mode == "hang_after_storing" else 1)
     done = await state(world, delivery)
     assert (done["status"], done["attempts"]) == ("sent", 2)
+
+
+def outgoing(title: str, address: str = "demo.bj.rm@demo.bankcrm.local") -> Any:
+    from bankcrm.notifications.channels import OutgoingNotification
+
+    return OutgoingNotification(
+        delivery_id=1,
+        idempotency_key="0b7c9a52-5d0e-4d1e-9a43-2f6a0c0b1d11:email",
+        channel="email",
+        attempt=1,
+        recipient_id=1,
+        recipient_username="demo.bj.rm",
+        recipient_email=address,
+        template=MAILED.key,
+        title_zh=title,
+        body_zh="请复核 张三。\n第二行",
+        title_en="Review due",
+        body_en="Please review.",
+        source={"plugin": "mailtest", "table": "mailtest_case", "id": "7", "branch_id": 1},
+    )
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "复核到期：张三",
+        "Review due",
+        "复核" * 120,
+        "复核\r\nBcc: someone@evil.example",
+        "x\nTo: a@b",
+    ],
+)
+def test_mails_parse_back_and_parameters_cannot_add_headers(title: str) -> None:
+    raw = mail.compose(outgoing(title), "银行 CRM <bankcrm@localhost>")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Subject"] == " ".join(title.splitlines())
+    assert message["Bcc"] is None
+    assert message.get_all("To") == ["demo.bj.rm@demo.bankcrm.local"]
+    assert message["From"] == "银行 CRM <bankcrm@localhost>"
+    assert (
+        message["Message-ID"]
+        == "<0b7c9a52-5d0e-4d1e-9a43-2f6a0c0b1d11.email@bankcrm.notifications>"
+    )
+    body = message.get_content()
+    assert body.startswith("请复核 张三。\n第二行\n\n-- \nReview due")
+    assert max(len(line) for line in raw.splitlines()) <= 78
