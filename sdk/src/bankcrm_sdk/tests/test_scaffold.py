@@ -144,3 +144,38 @@ def test_outside_the_workspace_a_standalone_plugin_is_written(tmp_path: Path) ->
     assert 'app_name="loyalty"' in text
     pyproject = tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["dependency-groups"]["dev"] == ["bankcrm-sdk"]
+
+
+EXAMPLE = ROOT / "examples" / "branch_notes" if ROOT else None
+REGENERATE = (
+    "rm -rf examples/branch_notes && uv run bankcrm plugin new branch_notes"
+    " --directory examples/branch_notes --title 网点便签 --title-en 'Branch notes'"
+    " --entity note --entity-title 便签"
+)
+
+
+@pytest.mark.skipif(EXAMPLE is None, reason="the SDK is installed outside the workspace")
+def test_the_example_plugin_is_what_the_template_writes_today() -> None:
+    """CI tests the example as a third party's wheel: it must be the template's output, or
+    that run proves nothing about the template."""
+    assert EXAMPLE is not None
+    example = PluginSpec(
+        name="branch_notes",
+        title="网点便签",
+        title_en="Branch notes",
+        entity="note",
+        entity_zh="便签",
+    )
+    tests_path = "src/bankcrm_branch_notes/tests"
+    expected = scaffold.render_tree(
+        scaffold.context(example, [], standalone=True, tests_path=tests_path)
+    )
+    actual = {}
+    for path in EXAMPLE.rglob("*"):
+        relative = path.relative_to(EXAMPLE)
+        if not path.is_file() or any(p.startswith((".", "__pycache__")) for p in relative.parts):
+            continue
+        if relative.parent.name == "piccolo_migrations" and relative.name != "__init__.py":
+            continue  # written by Piccolo, checked by the example's test_migrations.py
+        actual[relative.as_posix()] = path.read_text(encoding="utf-8")
+    assert actual == expected, f"the template changed; regenerate the example: {REGENERATE}"
