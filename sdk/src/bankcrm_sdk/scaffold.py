@@ -176,7 +176,10 @@ def context(
     dependencies = ["bankcrm", *(r.distribution for r in requirements)]
     migration_apps = ["bankcrm.piccolo_app"]
     migration_apps += [r.piccolo_app for r in requirements if r.piccolo_app]
-    requires = "".join(f'"{r.name}", ' for r in requirements).rstrip(" ")
+    names = [f'"{r.name}"' for r in requirements]
+    # A one-element tuple needs its comma; a longer one must not end in one (ruff would
+    # then spread it over lines).
+    requires = f"{names[0]}," if len(names) == 1 else ", ".join(names)
     standalone_config = ""
     if standalone:
         standalone_config = (files("bankcrm_sdk") / "template" / "standalone.toml.tmpl").read_text(

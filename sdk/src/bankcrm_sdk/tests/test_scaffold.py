@@ -77,6 +77,34 @@ def test_every_placeholder_of_the_template_is_filled() -> None:
             compile(text, path, "exec")  # raises on a template that renders broken Python
 
 
+def test_a_required_plugin_is_declared_in_all_three_places() -> None:
+    archive = scaffold.Requirement(
+        "customer_archive", "bankcrm-customer-archive", "bankcrm_customer_archive.piccolo_app"
+    )
+    calendar = scaffold.Requirement("holidays", "acme-holidays", None)
+    values = scaffold.context(
+        spec(requires=("customer_archive", "holidays")),
+        [archive, calendar],
+        standalone=False,
+        tests_path="plugins/loyalty/src/bankcrm_loyalty/tests",
+    )
+    tree = scaffold.render_tree(values)
+    pyproject = tomllib.loads(tree["pyproject.toml"])
+    assert pyproject["project"]["dependencies"] == [
+        "bankcrm",
+        "bankcrm-customer-archive",
+        "acme-holidays",
+    ]
+    assert "pytest" not in pyproject["tool"]  # the workspace root configures pytest
+    assert (
+        '    requires=("customer_archive", "holidays"),\n'
+        in tree["src/bankcrm_loyalty/manifest.py"]
+    )
+    app = tree["src/bankcrm_loyalty/piccolo_app.py"]
+    expected = ["bankcrm.piccolo_app", "bankcrm_customer_archive.piccolo_app"]
+    assert "".join(f'        "{name}",\n' for name in expected) + "    ]," in app
+
+
 def test_an_unknown_placeholder_is_an_error() -> None:
     with pytest.raises(RuntimeError, match=r"\['nope'\]"):
         scaffold.render("x = @@nope@@", {"name": "loyalty"}, "t.py")
