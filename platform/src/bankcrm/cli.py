@@ -190,7 +190,7 @@ def calendar_years() -> None:
 
 @main.command()
 def plugins() -> None:
-    """List installed plugins: version, status and reason, hooks."""
+    """List installed plugins (version, status and reason, hooks) and their access rules."""
     from rich.console import Console
     from rich.table import Table
 
@@ -206,6 +206,36 @@ def plugins() -> None:
         detail = record.reason or ", ".join(sorted(record.hooks))
         table.add_row(
             record.name, record.version, record.status, ", ".join(record.requires), detail
+        )
+    Console().print(table)
+    _print_access_rules(registry)
+
+
+def _print_access_rules(registry: Any) -> None:
+    """The declared row rules, as ``bankcrm migrate`` compiles them; exit 1 if invalid."""
+    from piccolo.conf.apps import Finder
+    from rich.console import Console
+    from rich.table import Table
+
+    from bankcrm.access_rules import AccessRuleError, declared_rules
+    from bankcrm.security import registered_tables
+
+    try:
+        rules = declared_rules(registry, registered_tables(Finder().get_app_registry()))
+    except AccessRuleError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if not rules:
+        click.echo("access rules: none declared")
+        return
+    table = Table("access rule", "plugin", "table", "a row is visible when", "title")
+    for rule in rules:
+        table.add_row(
+            rule.name,
+            rule.declared_by,
+            rule.table,
+            rule.describe(),
+            f"{rule.rule.title} / {rule.rule.title_en}",
         )
     Console().print(table)
 

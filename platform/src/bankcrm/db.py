@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+import anyio
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
@@ -167,6 +168,27 @@ async def transaction() -> AsyncIterator[PostgresTransaction]:
 
     async with DB.transaction() as txn:
         yield txn
+
+
+@contextlib.asynccontextmanager
+async def connection() -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection of the caller's own, carrying the current scope, outside any
+    transaction the caller holds: for a server-side cursor read across many awaits (a
+    streamed export) or a write others must see before the caller's transaction commits
+    (progress). Start transactions on it yourself; it goes back to the pool (or, without
+    a pool, is closed) on exit, even when the caller is being cancelled."""
+    from bankcrm.piccolo_conf import DB
+
+    pool = DB.pool
+    held = await (pool.acquire() if pool is not None else DB.get_new_connection())
+    try:
+        yield held
+    finally:
+        with anyio.CancelScope(shield=True):
+            if pool is not None:
+                await pool.release(held)
+            else:
+                await held.close()
 
 
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bankcrm.notifications.channels import NotificationChannel
     from bankcrm.notifications.templates import NotificationTemplate
     from bankcrm.plugin_api import (
+        AccessRule,
         AdminScreen,
         DemoContext,
         EventSpec,
@@ -108,6 +109,23 @@ def register_role_grants() -> Sequence[RoleGrant]:
     holds every permission without grants. A managed role's permissions are exactly the
     union of its grants, recomputed on each migrate: an upgraded plugin's new permissions
     reach the roles without anyone editing them.
+    """
+
+
+@hookspec
+def register_access_rules() -> Sequence[AccessRule]:
+    """Row rules finer than the branch, as data: a saved search private to its owner, a
+    portfolio visible to its relationship manager. Boot time.
+
+    Each :class:`bankcrm.plugin_api.AccessRule` names one of the plugin's own
+    branch-scoped tables and the matches (column equals a literal or a value of the acting
+    scope such as :data:`bankcrm.plugin_api.CURRENT_ACTOR`) of which a row must satisfy
+    one. ``bankcrm migrate`` compiles every rule into a restrictive row-level-security
+    policy, for reads and writes alike, and drops the policies of rules no longer
+    declared; an unknown table or column, a table of another plugin or a value of the
+    wrong type stops migrate and boot with a message naming the rule; the kernel refuses
+    to start while a declared rule's policy is missing. ``bankcrm plugins`` lists the
+    rules; the SDK's generated tests check them against the demo data.
     """
 
 

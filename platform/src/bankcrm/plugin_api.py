@@ -1,12 +1,18 @@
-"""The public surface for plugin authors: import from here, not from kernel internals."""
+"""The public surface for plugin authors: import from here, not from kernel internals.
+
+Besides this module, a plugin may import the kernel modules in :data:`PUBLIC_MODULES`;
+the SDK's conformance check refuses any other kernel import, and any import of another
+package's private (``_name``) module or name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
@@ -197,3 +203,120 @@ class DemoContext:
     queries over the loaded rows: the application role may not analyze, and without
     statistics the planner takes a million fresh rows for a few and picks nested loops
     that turn quadratic."""
+
+
+class SessionValue(StrEnum):
+    """What a row rule compares a column with: a value of the acting scope, read by the
+    database from the connection's scope settings (never passed by the caller)."""
+
+    ACTOR = "actor"
+    """The acting scope's actor (``user:12``, ``client:3``, ``system:<purpose>``): compare a
+    text column that stores the actor who owns the row."""
+    USER_ID = "user_id"
+    """The acting staff user's id (NULL for API clients and system scopes, which then match
+    no row): compare a column holding a user id, e.g. a foreign key to the user table."""
+
+
+CURRENT_ACTOR = SessionValue.ACTOR
+CURRENT_USER_ID = SessionValue.USER_ID
+
+RuleValue = str | int | bool | SessionValue | tuple[str, ...] | tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class RowMatch:
+    """``column`` equals ``value``: a literal (``str``, ``int``, ``bool``), a tuple of
+    literals (any of them), None (the column is NULL) or a :class:`SessionValue`."""
+
+    column: str
+    value: RuleValue
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """A row rule finer than the branch (``register_access_rules``).
+
+    Within the branches the scope may see, only rows satisfying one of ``any_of`` are
+    visible, changeable or insertable; several rules on one table must all hold. The
+    kernel compiles each rule into a restrictive row-level-security policy on ``table``
+    (one of the plugin's own branch-scoped tables), named ``bankcrm_rule_<name>`` with the
+    dot replaced, on every ``bankcrm migrate``.
+    """
+
+    name: str
+    """``<plugin>.<rule>``."""
+    table: str
+    title: str
+    title_en: str
+    any_of: tuple[RowMatch, ...]
+    description: str = ""
+
+
+PUBLIC_MODULES: frozenset[str] = frozenset(
+    {
+        "bankcrm.plugin_api",
+        "bankcrm.audit",
+        "bankcrm.branches",
+        "bankcrm.business_calendar",
+        "bankcrm.context",
+        "bankcrm.db",
+        "bankcrm.jobs",
+        "bankcrm.migrations",
+        "bankcrm.notifications",
+        "bankcrm.notifications.channels",
+        "bankcrm.pii",
+        "bankcrm.staff",
+        "bankcrm.tables",
+        "bankcrm.text",
+        "bankcrm.uploads",
+        "bankcrm.web.pagination",
+        "bankcrm.web.problems",
+    }
+)
+"""The kernel modules a plugin may import (each documented in ``docs/plugin-authors.md``).
+Everything else in ``bankcrm`` may change without notice; tests may import more."""
+
+
+class PluginHooks(Protocol):
+    """The running plugins and their hooks, in dependency order: what a plugin needs to
+    call the extension points it publishes (``add_hookspecs``). See :func:`plugin_hooks`."""
+
+    order: list[str]
+    """Active plugins, each after the plugins it requires."""
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Every implementation (the kernel's first, then each plugin in dependency
+        order) with its plugin's name; answers are not awaited."""
+        ...
+
+    async def call_all(
+        self, hook_name: str, plugins: frozenset[str] | None = None, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
+        """Every non-None answer (awaited) with its plugin's name, only of ``plugins``
+        (and the kernel) when given, e.g. the plugins enabled for a branch."""
+        ...
+
+
+def plugin_hooks() -> PluginHooks:
+    """The plugins of the kernel this process runs: the web app's, the worker's, or the
+    one :func:`kernel_session` booted. Raises ``RuntimeError`` when none runs."""
+    from bankcrm.runtime import running_kernel
+
+    return running_kernel().registry
+
+
+@contextlib.asynccontextmanager
+async def kernel_session() -> AsyncIterator[PluginHooks]:
+    """Boot the kernel for a plugin's command (``register_cli``) or script: the installed
+    plugins loaded, the database's security checked, the pool connected as the application
+    role; disconnected on exit. No scope is bound: bind one (``bankcrm.context``) before
+    touching data."""
+    from bankcrm.runtime import activate, boot
+
+    kernel = await boot(connect=True)
+    previous = activate(kernel)
+    try:
+        yield kernel.registry
+    finally:
+        activate(previous)
+        await kernel.disconnect()

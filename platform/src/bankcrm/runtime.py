@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from bankcrm import piccolo_conf
+from bankcrm.access_rules import DeclaredRule, declared_rules
 from bankcrm.db import (
     assert_safe_app_connection,
     database_name,
@@ -26,7 +27,7 @@ from bankcrm.db import (
 from bankcrm.embedded import DATABASE, EmbeddedServer, start_embedded
 from bankcrm.plugins import PluginCandidate, PluginRegistry, build_registry, entry_point_candidates
 from bankcrm.roles import RoleSync, declared_roles, sync_roles
-from bankcrm.security import apply_security, verify_security
+from bankcrm.security import apply_security, registered_tables, verify_security
 from bankcrm.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,13 @@ class Kernel:
     def hook(self) -> Any:
         return self.registry.hook
 
+    def access_rules(self) -> list[DeclaredRule]:
+        """The active plugins' row rules, checked against their tables (raises
+        :class:`bankcrm.access_rules.AccessRuleError`)."""
+        from piccolo.conf.apps import Finder
+
+        return declared_rules(self.registry, registered_tables(Finder().get_app_registry()))
+
     async def migrate(self) -> RoleSync:
         """Run every app's migrations as the owner, then policies and grants, then bring
         the declared roles up to date."""
@@ -57,8 +65,10 @@ class Kernel:
 
         from bankcrm.jobs.brokers import prepare_broker_schema
 
-        # Checked first: a plugin with broken grants stops the upgrade before it starts.
+        # Checked first: a plugin with broken grants or rules stops the upgrade before it
+        # starts.
         declared = declared_roles(self.registry)
+        rules = self.access_rules()
         owner = await asyncpg.connect(self.owner_url)
         try:
             await ensure_app_role(owner, self.settings.app_role, self.settings.app_role_password)
@@ -77,7 +87,7 @@ class Kernel:
             DB.config = previous
         owner = await asyncpg.connect(self.owner_url)
         try:
-            await apply_security(owner, Finder().get_app_registry(), self.settings.app_role)
+            await apply_security(owner, Finder().get_app_registry(), self.settings.app_role, rules)
             await prepare_broker_schema(owner, self.settings.app_role)
             return await sync_roles(owner, declared, "system:migrate")
         finally:
@@ -90,7 +100,7 @@ class Kernel:
         probe = await asyncpg.connect(self.app_url)
         try:
             await assert_safe_app_connection(probe)
-            await verify_security(probe, Finder().get_app_registry())
+            await verify_security(probe, Finder().get_app_registry(), self.access_rules())
         finally:
             await probe.close()
         # Imported here: the notification service imports the job runtime, which imports this.
@@ -111,6 +121,24 @@ class Kernel:
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None
+
+
+_RUNNING: Kernel | None = None
+
+
+def running_kernel() -> Kernel:
+    """The kernel this process runs: the web app's, the worker's, or a command's
+    (:func:`bankcrm.plugin_api.kernel_session`)."""
+    if _RUNNING is None:
+        raise RuntimeError("no kernel is running in this process (boot one first)")
+    return _RUNNING
+
+
+def activate(kernel: Kernel | None) -> Kernel | None:
+    """Make ``kernel`` the running one; answers the one it replaces."""
+    global _RUNNING
+    previous, _RUNNING = _RUNNING, kernel
+    return previous
 
 
 def resolve_urls(settings: Settings) -> tuple[str, str, EmbeddedServer | None]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.table import Table
 
+from bankcrm.access_rules import DeclaredRule, apply_rules, missing_rule_policies
 from bankcrm.db import quote_ident
 from bankcrm.sql import POLICY_NAME, policy_statements
 from bankcrm.tables import GLOBAL_REASON_ATTRIBUTE, AuditLog
@@ -60,8 +62,14 @@ def table_policies(registry: AppRegistry) -> list[TablePolicy]:
     return [classify(table) for table in registered_tables(registry)]
 
 
-async def apply_security(owner: asyncpg.Connection, registry: AppRegistry, app_role: str) -> None:
-    """Policies on scoped tables, grants for the application role. Idempotent."""
+async def apply_security(
+    owner: asyncpg.Connection,
+    registry: AppRegistry,
+    app_role: str,
+    rules: Sequence[DeclaredRule] = (),
+) -> None:
+    """Policies on scoped tables, the declared access rules' policies, grants for the
+    application role. Idempotent."""
     role = quote_ident(app_role)
     database = await owner.fetchval("SELECT current_database()")
     async with owner.transaction():
@@ -84,10 +92,14 @@ async def apply_security(owner: asyncpg.Connection, registry: AppRegistry, app_r
             f"(bigint, text, text, text, jsonb, jsonb, text, text) TO {role}"
         )
         await owner.execute(f"REVOKE ALL ON bankcrm_audit_head FROM {role}")
+        await apply_rules(owner, rules, [t._meta.tablename for t in registered_tables(registry)])
 
 
-async def verify_security(connection: asyncpg.Connection, registry: AppRegistry) -> None:
-    """Raise :class:`SecurityError` unless every scoped table has RLS forced and a policy."""
+async def verify_security(
+    connection: asyncpg.Connection, registry: AppRegistry, rules: Sequence[DeclaredRule] = ()
+) -> None:
+    """Raise :class:`SecurityError` unless every scoped table has RLS forced and a policy,
+    and every declared access rule its policy."""
     rows = await connection.fetch(
         """
         SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
@@ -108,5 +120,6 @@ async def verify_security(connection: asyncpg.Connection, registry: AppRegistry)
             problems.append(f"{policy.table}: table missing (run `bankcrm migrate`)")
         elif not (row["relrowsecurity"] and row["relforcerowsecurity"] and row["has_policy"]):
             problems.append(f"{policy.table}: row-level security not enforced")
+    problems.extend(await missing_rule_policies(connection, rules))
     if problems:
         raise SecurityError("refusing to start: " + "; ".join(problems))

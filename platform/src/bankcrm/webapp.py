@@ -18,7 +18,7 @@ from bankcrm import __version__, branches, db
 from bankcrm.context import Scope
 from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
-from bankcrm.runtime import Kernel
+from bankcrm.runtime import Kernel, activate, running_kernel
 from bankcrm.users.routes import user_router
 from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
@@ -28,8 +28,6 @@ from bankcrm.web.scope_middleware import ScopeMiddleware
 
 log = logging.getLogger(__name__)
 
-_KERNEL: Kernel | None = None
-
 UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 """Probes that must answer without touching sessions (every other path resolves an actor)."""
 
@@ -38,9 +36,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 def current_kernel() -> Kernel:
-    if _KERNEL is None:
-        raise RuntimeError("the web app is not running")
-    return _KERNEL
+    return running_kernel()
 
 
 async def resolve_scope(
@@ -138,8 +134,7 @@ def plugin_routers(kernel: Kernel) -> list[Router]:
 
 
 def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
-    global _KERNEL
-    _KERNEL = kernel
+    activate(kernel)
     metrics = HttpMetrics()
 
     @get("/metrics", opt={"public": True}, include_in_schema=False, media_type=MediaType.TEXT)

@@ -1,5 +1,6 @@
-"""Checks that a plugin follows the one-name rule and declares its dependencies
-consistently in its distribution, its manifest and its migrations.
+"""Checks that a plugin follows the one-name rule, declares its dependencies
+consistently in its distribution, its manifest and its migrations, and imports only the
+kernel's public surface.
 
 ``check_plugin(registry, name)`` returns a list of problems (empty when conformant);
 the SDK's own tests run it over every installed plugin.
@@ -7,14 +8,23 @@ the SDK's own tests run it over every installed plugin.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+import inspect
 from importlib.metadata import PackageNotFoundError, distribution, entry_points
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from bankcrm import hookdoc
+from bankcrm.plugin_api import PUBLIC_MODULES
 from bankcrm.plugins import ENTRY_POINT_GROUP, PluginRegistry
+
+KERNEL_PACKAGE = "bankcrm"
 
 
 def _plugin_distributions() -> dict[str, str]:
@@ -79,6 +89,126 @@ def check_plugin(registry: PluginRegistry, name: str) -> list[str]:
         if plugin_name != name:
             continue
         problems.extend(_route_problems(name, handlers or []))
+    package = getattr(record.module, "__name__", "").split(".")[0]
+    root = _package_directory(package)
+    if root is not None:
+        problems.extend(f"{name}: {p}" for p in import_problems(package, root))
+        for module in published_hookspecs(registry, package):
+            problems.extend(f"{name}: {p}" for p in published_hook_problems(module, root))
+    return problems
+
+
+def published_hookspecs(registry: PluginRegistry, package: str) -> list[ModuleType]:
+    """The hookspec modules of ``package`` that its plugin added (``add_hookspecs``)."""
+    modules: dict[str, ModuleType] = {}
+    for caller in vars(registry.pm.hook).values():
+        spec = getattr(caller, "spec", None)
+        namespace = getattr(spec, "namespace", None)
+        if isinstance(namespace, ModuleType) and namespace.__name__.split(".")[0] == package:
+            modules[namespace.__name__] = namespace
+    return [modules[key] for key in sorted(modules)]
+
+
+def published_hook_problems(module: ModuleType, root: Path) -> list[str]:
+    """A published hook is held to the kernel's standard: a contract, types, a generated
+    reference kept current, and a test named ``test_hook_<hook>…`` in the package's tests
+    (as datasette's ``test_plugin_hooks_have_tests``)."""
+    problems = []
+    tested = _test_names(root)
+    for hook, function in hookdoc.hook_functions(module):
+        if len(inspect.getdoc(function) or "") < 40:
+            problems.append(f"hook {hook} has no documented contract")
+        signature = inspect.signature(function)  # type: ignore[arg-type]
+        untyped = [p.name for p in signature.parameters.values() if p.annotation is p.empty]
+        if untyped or signature.return_annotation is signature.empty:
+            problems.append(f"hook {hook} is not fully typed")
+        if not any(t == f"test_hook_{hook}" or t.startswith(f"test_hook_{hook}_") for t in tested):
+            problems.append(f"hook {hook} has no test named test_hook_{hook} or test_hook_{hook}_*")
+    reference = hookdoc.reference_path(module)
+    if not reference.exists() or reference.read_text(encoding="utf-8") != hookdoc.render(module):
+        problems.append(
+            f"{reference.relative_to(root.parent)} is missing or stale: run"
+            f" `uv run python -m bankcrm.hookdoc {module.__name__} > {reference}`"
+        )
+    return problems
+
+
+def _test_names(root: Path) -> set[str]:
+    names: set[str] = set()
+    for path in root.rglob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names.update(
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name.startswith("test_")
+        )
+    return names
+
+
+def _package_directory(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package) if package else None
+    if spec is None or not spec.submodule_search_locations:
+        return None  # a plugin object without files (a test's temporary plugin)
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _private(part: str) -> bool:
+    return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
+
+
+def _is_test(path: Path) -> bool:
+    return "tests" in path.parts or path.name.startswith("test_") or path.name == "conftest.py"
+
+
+def import_problems(package: str, root: Path) -> list[str]:
+    """Imports in the files of ``package`` (at ``root``) that reach past another package's
+    public surface: a private (``_name``) module or name of any other package, or a kernel
+    module outside :data:`bankcrm.plugin_api.PUBLIC_MODULES` (tests may use the rest of
+    the kernel, not its private parts)."""
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        where = path.relative_to(root.parent)
+        test = _is_test(path.relative_to(root))
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            for module, names in _imports(node):
+                if module.split(".")[0] == package:
+                    continue
+                line = f"{where}:{getattr(node, 'lineno', 0)}"
+                problems.extend(_import_problems(line, module, names, test))
+    return problems
+
+
+def _imports(node: ast.AST) -> list[tuple[str, list[str]]]:
+    if isinstance(node, ast.Import):
+        return [(alias.name, []) for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [(node.module, [alias.name for alias in node.names])]
+    return []
+
+
+def _import_problems(line: str, module: str, names: list[str], test: bool) -> list[str]:
+    problems = []
+    if any(_private(part) for part in module.split(".")):
+        problems.append(f"{line} imports the private module {module!r}")
+    problems.extend(
+        f"{line} imports the private name {name!r} from {module!r}"
+        for name in names
+        if _private(name)
+    )
+    if test or module.split(".")[0] != KERNEL_PACKAGE:
+        return problems
+    if module == KERNEL_PACKAGE:
+        targets = [f"{KERNEL_PACKAGE}.{name}" for name in names]
+    else:
+        targets = [module]
+    problems.extend(
+        f"{line} imports {target!r}, which is not public: use bankcrm.plugin_api or a module"
+        " in bankcrm.plugin_api.PUBLIC_MODULES"
+        for target in targets
+        if target not in PUBLIC_MODULES
+    )
     return problems
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from bankcrm.access_rules import DeclaredRule
+from bankcrm_sdk.access_rules import shared_with_branch
 from bankcrm_sdk.isolation import BoundTable, DatabaseSnapshot, TableIndex, distinctive
 
 REFUSALS = frozenset({403, 404, 422})
@@ -198,10 +200,19 @@ class ReferenceResolver:
 class ReferenceValues:
     """Keys of rows inside and outside the actor's branches, from the owner's snapshot."""
 
-    def __init__(self, snapshot: DatabaseSnapshot, visible: frozenset[int], per_table: int = 2):
+    def __init__(
+        self,
+        snapshot: DatabaseSnapshot,
+        visible: frozenset[int],
+        per_table: int = 2,
+        rules: Sequence[DeclaredRule] = (),
+    ):
         self.snapshot = snapshot
         self.visible = visible
         self.per_table = per_table
+        self.rules = rules
+        """Access rules: a row an access rule keeps for its owner is no key to probe with
+        (neither the actor nor head office may see it, whatever its branch)."""
 
     def _pick(self, reference: Reference, foreign: bool) -> list[Any]:
         assert reference.table is not None
@@ -215,6 +226,8 @@ class ReferenceValues:
         for row in candidates:
             branch = rows.branch_of(row)
             if branch is None or (branch not in self.visible) != foreign:
+                continue
+            if not shared_with_branch(self.rules, reference.table.name, row):
                 continue
             value = row.get(reference.column)
             if value is None or branch in seen_branches or value in chosen:
@@ -811,7 +824,7 @@ async def probe_rest_isolation(
     visible = await world.subtree(branch_code)
     before = await take_snapshot(world.kernel.owner_url, index)
     resolver = ReferenceResolver(index, overrides)
-    values = ReferenceValues(before, visible)
+    values = ReferenceValues(before, visible, rules=world.kernel.access_rules())
     filler = next(iter(world.kernel.registry.order), "bankcrm")
     plan = Planner(world.app, resolver, values, filler).plan(operations(world.app))
     findings = await run_attempts(actor, plan.attempts, visible, before.canaries(visible))

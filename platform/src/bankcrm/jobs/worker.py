@@ -28,7 +28,7 @@ import dramatiq
 
 from bankcrm.jobs.brokers import make_broker
 from bankcrm.jobs.execution import JobRuntime
-from bankcrm.runtime import Kernel, boot
+from bankcrm.runtime import Kernel, activate, boot
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ async def _boot_with_retry() -> Kernel:
     deadline = time.monotonic() + BOOT_RETRY_SECONDS
     while True:
         try:
-            return await boot(migrate=False, connect=True)
+            kernel = await boot(migrate=False, connect=True)
+            activate(kernel)
+            return kernel
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             if time.monotonic() >= deadline:
                 raise

@@ -147,3 +147,24 @@ def test_an_empty_plugin_list_loads_the_kernel_alone() -> None:
     result = plugins_command(BANKCRM_PLUGINS="")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("no plugins")
+
+
+def test_plugins_command_lists_the_declared_access_rules() -> None:
+    from piccolo.conf.apps import Finder
+
+    from bankcrm.access_rules import declared_rules
+    from bankcrm.runtime import load_registry
+    from bankcrm.security import registered_tables
+    from bankcrm.settings import get_settings
+
+    registry = load_registry(get_settings())
+    rules = declared_rules(registry, registered_tables(Finder().get_app_registry()))
+    result = plugins_command(COLUMNS="300")
+    assert result.returncode == 0, result.stderr
+    for rule in rules:
+        assert rule.name in result.stdout
+        assert rule.describe() in result.stdout
+    if not rules:
+        assert result.stdout.startswith("no plugins") or (
+            "access rules: none declared" in result.stdout
+        )

@@ -1,9 +1,17 @@
-"""Permissions this plugin declares (``customer_archive.<object>.<verb>``), and which
-standard role gets each (the head-office administrator gets all of them anyway)."""
+"""Permissions this plugin declares (``customer_archive.<object>.<verb>``), which standard
+role gets each (the head-office administrator gets all of them anyway), and the row rules
+finer than the branch."""
 
 from __future__ import annotations
 
-from bankcrm.plugin_api import PermissionSpec, RoleGrant, StandardRole
+from bankcrm.plugin_api import (
+    CURRENT_ACTOR,
+    AccessRule,
+    PermissionSpec,
+    RoleGrant,
+    RowMatch,
+    StandardRole,
+)
 
 CUSTOMER_READ = "customer_archive.customer.read"
 CUSTOMER_WRITE = "customer_archive.customer.write"
@@ -114,5 +122,19 @@ GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(
         StandardRole.AUDITOR,
         (CUSTOMER_READ, HOLDING_READ, CONTRACT_READ, IMPORT_READ, DUPLICATE_READ),
+    ),
+)
+
+RULES: tuple[AccessRule, ...] = (
+    AccessRule(
+        "customer_archive.saved_search_owner",
+        "customer_archive_saved_search",
+        "私人查询仅本人可见",
+        "Private saved searches are their owner's alone",
+        # A segment is shared with its branch; any other saved search only with the actor
+        # (user or API client) that saved it.
+        any_of=(RowMatch("kind", "segment"), RowMatch("owner_actor", CURRENT_ACTOR)),
+        description="Segments are shared with the branch; private saved searches are seen,"
+        " changed and deleted by their owner only.",
     ),
 )

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from bankcrm.plugin_api import plugin_hooks
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm.webapp import current_kernel
 from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
     CUSTOMER_READ,
@@ -99,12 +99,12 @@ class CustomerController(CustomerSearchMixin, Controller):
         branch (accounts opened, ratings, contracts, and what other modules add), newest
         first, in keyset pages."""
         check_limit(limit)
-        return await customer_timeline(customer_id, current_kernel().registry, limit, cursor)
+        return await customer_timeline(customer_id, plugin_hooks(), limit, cursor)
 
     @get("/{customer_id:int}/360", opt={"permission": CUSTOMER_READ})
     async def view_360(self, customer_id: PathId) -> Customer360:
         """The 360 view: sections of every plugin enabled for the customer's branch."""
-        return await services.customer_360(customer_id, current_kernel().registry)
+        return await services.customer_360(customer_id, plugin_hooks())
 
     @post("/{customer_id:int}/reveal", opt={"permission": PII_REVEAL}, status_code=200)
     async def reveal(self, customer_id: PathId, data: JSONBody[RevealIn]) -> RevealedPii:

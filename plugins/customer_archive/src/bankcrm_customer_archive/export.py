@@ -384,40 +384,35 @@ async def _audit_elsewhere(plan: ExportPlan, tally: _Tally) -> None:
 async def stream_export(plan: ExportPlan) -> AsyncGenerator[bytes, None]:
     """The export file, chunk by chunk (see the module doc). Close it (``aclose``) when the
     response ends early: the audit of a cut-short export is written then."""
-    from bankcrm.piccolo_conf import DB
-
-    if DB.pool is None:
-        raise RuntimeError("the database pool is not running")
     writer = _writer(plan.format)
     tally = _Tally()
     committed = False
-    connection = await DB.pool.acquire()
-    transaction = connection.transaction()
-    try:
-        await transaction.start()
-        cursor = await connection.cursor(plan.sql, *plan.args)
-        yield await anyio.to_thread.run_sync(writer.header)
-        while True:
-            rows = await cursor.fetch(BATCH)
-            if not rows:
-                break
-            tally.add(rows)
-            chunk = await anyio.to_thread.run_sync(writer.rows, rows, plan.reveal)
-            if chunk:
-                yield chunk
-        await _audit(connection, plan, tally, complete=True)
-        await transaction.commit()
-        committed = True
-        finished = await anyio.to_thread.run_sync(writer.finish)
-        if finished is not None:
-            while chunk := await anyio.to_thread.run_sync(finished.read, READ_CHUNK):
-                yield chunk
-    finally:
-        with anyio.CancelScope(shield=True):
-            if not committed:
-                await _record_cut_short(connection, transaction, plan, tally)
-            await DB.pool.release(connection)
-            writer.close()
+    async with db.connection() as connection:
+        transaction = connection.transaction()
+        try:
+            await transaction.start()
+            cursor = await connection.cursor(plan.sql, *plan.args)
+            yield await anyio.to_thread.run_sync(writer.header)
+            while True:
+                rows = await cursor.fetch(BATCH)
+                if not rows:
+                    break
+                tally.add(rows)
+                chunk = await anyio.to_thread.run_sync(writer.rows, rows, plan.reveal)
+                if chunk:
+                    yield chunk
+            await _audit(connection, plan, tally, complete=True)
+            await transaction.commit()
+            committed = True
+            finished = await anyio.to_thread.run_sync(writer.finish)
+            if finished is not None:
+                while chunk := await anyio.to_thread.run_sync(finished.read, READ_CHUNK):
+                    yield chunk
+        finally:
+            with anyio.CancelScope(shield=True):
+                if not committed:
+                    await _record_cut_short(connection, transaction, plan, tally)
+                writer.close()
 
 
 async def _record_cut_short(

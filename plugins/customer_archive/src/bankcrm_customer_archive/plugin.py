@@ -11,6 +11,7 @@ import pluggy
 
 from bankcrm.context import Scope
 from bankcrm.plugin_api import (
+    AccessRule,
     AdminScreen,
     DemoContext,
     EventSpec,
@@ -21,7 +22,7 @@ from bankcrm.plugin_api import (
     hookimpl,
 )
 from bankcrm_customer_archive import hookspecs, services, timeline
-from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS
+from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS, RULES
 from bankcrm_customer_archive.admin import SCREENS
 from bankcrm_customer_archive.api import ROUTES
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
@@ -84,6 +85,11 @@ def register_permissions() -> Sequence[PermissionSpec]:
 @hookimpl
 def register_role_grants() -> Sequence[RoleGrant]:
     return GRANTS
+
+
+@hookimpl
+def register_access_rules() -> Sequence[AccessRule]:
+    return RULES
 
 
 @hookimpl

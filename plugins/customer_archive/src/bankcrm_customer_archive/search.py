@@ -27,8 +27,8 @@ comparisons are not. So:
 **Order and pages**: newest first (``id DESC``), keyset cursors (:mod:`bankcrm.web.pagination`).
 
 **Saved searches and segments** (``customer_archive_saved_search``): a *private* saved
-search is visible to its owner only (a restrictive RLS policy compares the owner with the
-connection's actor); a *segment* is shared with everyone who sees its branch. Only the
+search is visible to its owner only (the access rule in :mod:`.access` compares the owner
+with the connection's actor); a *segment* is shared with everyone who sees its branch. Only the
 filter is stored: membership is evaluated live on every use (a search with
 ``segment_id``, a count, an export), so it is never stale; a segment selects only
 customers of its own branch and sub-branches.
@@ -1136,6 +1136,28 @@ DEMO_SEGMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("高净值客户", "AUM of 600,000 CNY or more", {"aum_min": "600000"}),
     ("理财持有客户", "Customers holding a wealth product", {"product_categories": ["wealth"]}),
 )
+
+
+DEMO_PRIVATE_SEARCH = ("我的高净值客户", "My customers with AUM of 1,000,000 CNY or more",
+                       {"aum_min": "1000000"})  # fmt: skip
+
+
+async def seed_private_search(user_id: int, branch_id: int) -> None:
+    """A private saved search of a demo user, written as that user: the privacy rule lets
+    no one write a private search for someone else. Run under a scope of ``user:<id>``."""
+    name, description, raw = DEMO_PRIVATE_SEARCH
+    await db.fetch(
+        f"INSERT INTO {SAVED_SEARCH} (branch_id, kind, name, description, filter, owner,"
+        " owner_actor, created_at, updated_at)"
+        " VALUES ($1, 'private', $2, $3, $4::jsonb, $5, $6, now(), now())"
+        " ON CONFLICT DO NOTHING",
+        branch_id,
+        name,
+        description,
+        db.jsonb(raw),
+        user_id,
+        f"user:{user_id}",
+    )
 
 
 async def seed_segments(connection: asyncpg.Connection, branch_ids: Iterable[int]) -> None:

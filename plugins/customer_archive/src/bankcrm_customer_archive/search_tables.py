@@ -2,7 +2,8 @@
 
 A saved search is a :class:`~bankcrm_customer_archive.search.CustomerFilter` kept under a
 name. ``private`` ones belong to the actor who saved them and are visible to nobody else
-(a restrictive row-level-security policy on ``owner_actor``, besides the branch policy);
+(the access rule ``customer_archive.saved_search_owner`` in :mod:`.access`, which the
+kernel compiles into a restrictive row-level-security policy on ``owner_actor``);
 ``segment`` ones are shared with everyone who can see their branch. Only the definition is
 stored, never a member list: a segment is evaluated live every time it is used.
 """

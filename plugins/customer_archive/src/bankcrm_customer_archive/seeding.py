@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 
 from bankcrm import audit, db, pii
+from bankcrm.context import Scope, bind_scope
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import names, profile_seeding, search, tagging, tiers
 from bankcrm_customer_archive.demo_data import (
@@ -42,6 +43,14 @@ CHUNK = 5_000
 CORPORATE_RATIO = 0.15
 
 # Branch codes of the demo tree that get customers, and who manages them there.
+HOME_BRANCHES = {
+    "demo.bj.manager": "BJ",
+    "demo.bj.rm": "BJ-HD",
+    "demo.sh.manager": "SH",
+    "demo.sh.rm": "SH-PD",
+}
+"""Where each demo relationship manager's own saved search lives."""
+
 RELATIONSHIP_MANAGERS = {
     "BJ": "demo.bj.manager",
     "BJ-HD": "demo.bj.rm",
@@ -357,4 +366,25 @@ async def seed_demo(demo: DemoContext) -> None:
         for branch_id in branch_ids:
             await tiers.recompute_branch(branch_id, run_id="demo")
         await tagging.seed_demo_rules(branch_ids)
+    await seed_private_searches(demo, branch_ids)
     log.info("demo customers loaded", extra={"customers": sum(totals.values())})
+
+
+async def seed_private_searches(demo: DemoContext, branch_ids: Sequence[int]) -> None:
+    """A private saved search for each branch's relationship managers, in the branch they
+    look after: a manager and a relationship manager of one branch each own one the other
+    must not see (the generated access-rule tests need such rows)."""
+    owners = [
+        (demo.users[user], demo.branches[code])
+        for user, code in HOME_BRANCHES.items()
+        if user in demo.users and code in demo.branches
+    ]
+    for user_id, branch_id in owners:
+        scope = Scope(
+            actor=f"user:{user_id}",
+            branch_ids=frozenset(branch_ids),
+            user_id=user_id,
+            is_superuser=True,
+        )
+        with bind_scope(scope):
+            await search.seed_private_search(user_id, branch_id)

@@ -25,7 +25,7 @@ from msgspec import UNSET
 
 from bankcrm import audit, branches, db, pii, staff
 from bankcrm.context import Scope, require_scope
-from bankcrm.plugins import PluginRegistry
+from bankcrm.plugin_api import PluginHooks
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import events, names, search
 from bankcrm_customer_archive.dedupe.references import CustomerReference  # re-exported
@@ -793,7 +793,7 @@ def _as_sections(plugin: str, answer: Any) -> list[Section]:
     return [a for a in answers if isinstance(a, Section)]
 
 
-async def customer_360(customer_id: int, registry: PluginRegistry) -> Customer360:
+async def customer_360(customer_id: int, registry: PluginHooks) -> Customer360:
     """The 360 view: this plugin's sections, then every other enabled plugin's.
 
     :func:`core_sections` reads the customer and records the view in one statement (404

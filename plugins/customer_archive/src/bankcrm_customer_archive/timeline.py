@@ -16,7 +16,7 @@ import msgspec
 
 from bankcrm import branches, db
 from bankcrm.context import Scope, require_scope
-from bankcrm.plugins import PluginRegistry
+from bankcrm.plugin_api import PluginHooks
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import invalid, not_found
 
@@ -90,7 +90,7 @@ def _sort_key(item: TimelineItem) -> tuple[datetime, str, str, str]:
 
 
 async def customer_timeline(
-    customer_id: int, registry: PluginRegistry, limit: int, cursor: str | None
+    customer_id: int, registry: PluginHooks, limit: int, cursor: str | None
 ) -> Page[TimelineItem]:
     """Items of every plugin enabled for the customer's branch, newest first."""
     scope: Scope = require_scope()

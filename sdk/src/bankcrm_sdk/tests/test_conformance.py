@@ -1,13 +1,15 @@
+import importlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from litestar import get
 
-from bankcrm import kernel_plugin
+from bankcrm import hookdoc, kernel_plugin
 from bankcrm.plugins import PluginCandidate, build_registry
 from bankcrm.runtime import load_registry
 from bankcrm.settings import get_settings
-from bankcrm_sdk.conformance import check_plugin
+from bankcrm_sdk.conformance import check_plugin, import_problems, published_hook_problems
 
 INSTALLED = load_registry(get_settings())
 
@@ -34,3 +36,90 @@ def test_route_without_permission_is_reported(
     problems = check_plugin(registry, "leaky")
     assert "leaky: /open declares no permission" in problems
     assert "leaky: /foreign uses permission 'sales.lead.read'" in problems
+
+
+def test_imports_past_the_public_surface_are_reported(tmp_path: Path) -> None:
+    package = tmp_path / "bankcrm_loyalty"
+    (package / "tests").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "services.py").write_text(
+        "from bankcrm import db, piccolo_conf\n"
+        "from bankcrm.plugin_api import plugin_hooks\n"
+        "from bankcrm.webapp import current_kernel\n"
+        "import bankcrm.runtime\n"
+        "from bankcrm_loyalty._internal import helper\n"
+        "from bankcrm_loyalty import _shared\n"
+        "from bankcrm_treasury.services import CustomerReference\n"
+        "from bankcrm_treasury._impl import secret\n"
+        "from bankcrm_treasury.search import _fold\n"
+        "from . import _relative\n"
+        "from __future__ import annotations\n"
+    )
+    (package / "tests" / "test_it.py").write_text(
+        "from bankcrm.runtime import Kernel\nfrom bankcrm.roles import _expand\n"
+    )
+    public = "which is not public: use bankcrm.plugin_api or a module in bankcrm.plugin_api"
+    public += ".PUBLIC_MODULES"
+    at = "bankcrm_loyalty/services.py"
+    assert import_problems("bankcrm_loyalty", package) == [
+        f"{at}:1 imports 'bankcrm.piccolo_conf', {public}",
+        f"{at}:3 imports 'bankcrm.webapp', {public}",
+        f"{at}:4 imports 'bankcrm.runtime', {public}",
+        "bankcrm_loyalty/services.py:8 imports the private module 'bankcrm_treasury._impl'",
+        "bankcrm_loyalty/services.py:9 imports the private name '_fold' from"
+        " 'bankcrm_treasury.search'",
+        "bankcrm_loyalty/tests/test_it.py:2 imports the private name '_expand' from"
+        " 'bankcrm.roles'",
+    ]
+
+
+HOOKSPECS = '''"""Extension points of a test plugin."""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("bankcrm")
+
+
+@hookspec
+def loyalty_rewards(customer_id: int) -> list[str]:
+    """Rewards to offer a customer: called on every plugin, answers are shown in order."""
+
+
+@hookspec
+def loyalty_vague(customer_id):
+    """Says little."""
+'''
+
+
+def test_published_hooks_need_a_contract_types_a_reference_and_a_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "bankcrm_loyalty_hooks"
+    (package / "tests").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "hookspecs.py").write_text(HOOKSPECS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("bankcrm_loyalty_hooks.hookspecs")
+    reference = package / "hooks.md"
+    assert published_hook_problems(module, package) == [
+        "hook loyalty_rewards has no test named test_hook_loyalty_rewards or"
+        " test_hook_loyalty_rewards_*",
+        "hook loyalty_vague has no documented contract",
+        "hook loyalty_vague is not fully typed",
+        "hook loyalty_vague has no test named test_hook_loyalty_vague or test_hook_loyalty_vague_*",
+        "bankcrm_loyalty_hooks/hooks.md is missing or stale: run `uv run python -m"
+        f" bankcrm.hookdoc bankcrm_loyalty_hooks.hookspecs > {reference}`",
+    ]
+    (package / "tests" / "test_rewards.py").write_text(
+        "async def test_hook_loyalty_rewards_in_order():\n    pass\n"
+    )
+    reference.write_text(hookdoc.render(module))
+    assert published_hook_problems(module, package) == [
+        "hook loyalty_vague has no documented contract",
+        "hook loyalty_vague is not fully typed",
+        "hook loyalty_vague has no test named test_hook_loyalty_vague or test_hook_loyalty_vague_*",
+    ]
+    reference.write_text(hookdoc.render(module) + "edited by hand\n")
+    assert any(
+        "hooks.md is missing or stale" in p for p in published_hook_problems(module, package)
+    )

@@ -10,9 +10,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm import db
 from bankcrm.jobs import enqueue
+from bankcrm.plugin_api import plugin_hooks
 from bankcrm.web.pagination import Page, check_limit, decode_cursor, encode_cursor
 from bankcrm.web.problems import invalid
-from bankcrm.webapp import current_kernel
 from bankcrm_customer_archive.access import DUPLICATE_READ, DUPLICATE_REVIEW, MERGE_APPROVE
 from bankcrm_customer_archive.dedupe import merging, review
 from bankcrm_customer_archive.dedupe.actors import dedupe_archive
@@ -128,7 +128,7 @@ class MergeController(Controller):
     @post("/{merge_id:int}/approve", opt={"permission": MERGE_APPROVE}, status_code=200)
     async def approve(self, merge_id: FromPath[int], data: JSONBody[DecisionIn]) -> MergeOut:
         """Carry the merge out (never by its requester)."""
-        return await merging.approve_merge(merge_id, current_kernel().registry)
+        return await merging.approve_merge(merge_id, plugin_hooks())
 
     @post("/{merge_id:int}/reject", opt={"permission": MERGE_APPROVE}, status_code=200)
     async def reject(self, merge_id: FromPath[int], data: JSONBody[DecisionIn]) -> MergeOut:
@@ -137,7 +137,7 @@ class MergeController(Controller):
     @post("/{merge_id:int}/unmerge", opt={"permission": MERGE_APPROVE}, status_code=200)
     async def unmerge(self, merge_id: FromPath[int], data: JSONBody[DecisionIn]) -> MergeOut:
         """Restore both customers exactly as before the merge."""
-        return await merging.unmerge(merge_id, current_kernel().registry, data.note)
+        return await merging.unmerge(merge_id, plugin_hooks(), data.note)
 
 
 DEDUPE_ROUTES = [DuplicateController, MergeController]

@@ -48,7 +48,7 @@ import msgspec
 
 from bankcrm import audit, db
 from bankcrm.context import require_scope
-from bankcrm.plugins import PluginRegistry
+from bankcrm.plugin_api import PluginHooks
 from bankcrm.web.problems import FieldError, Problem, not_found
 from bankcrm_customer_archive import events, search, services
 from bankcrm_customer_archive.dedupe.references import CustomerReference
@@ -140,7 +140,7 @@ def _merge_out(row: Mapping[str, Any]) -> MergeOut:
     )  # fmt: skip
 
 
-def references(registry: PluginRegistry | None) -> list[CustomerReference]:
+def references(registry: PluginHooks | None) -> list[CustomerReference]:
     """Every plugin's declarations (customer_archive's own first), checked."""
     found: list[CustomerReference] = list(OWN_REFERENCES)
     if registry is None:
@@ -471,7 +471,7 @@ async def _demote(ref: CustomerReference, survivor_id: int, merged_id: int) -> N
     )  # fmt: skip
 
 
-async def approve_merge(merge_id: int, registry: PluginRegistry | None) -> MergeOut:
+async def approve_merge(merge_id: int, registry: PluginHooks | None) -> MergeOut:
     """Carry out a requested merge (by someone other than the requester), audited."""
     scope = require_scope()
     async with db.transaction():
@@ -622,7 +622,7 @@ async def _restore_followers(
             )
 
 
-async def unmerge(merge_id: int, registry: PluginRegistry | None, reason: str = "") -> MergeOut:
+async def unmerge(merge_id: int, registry: PluginHooks | None, reason: str = "") -> MergeOut:
     """Restore both customers and every recorded row exactly as before the merge."""
     scope = require_scope()
     async with db.transaction():

@@ -39,10 +39,9 @@ def _group(root: click.Group) -> click.Group:
 def _run(branch_code: str | None, work: Callable[[Any], Awaitable[T]]) -> T:
     async def main() -> T:
         from bankcrm import branches
-        from bankcrm.runtime import boot
+        from bankcrm.plugin_api import kernel_session
 
-        kernel = await boot(connect=True)
-        try:
+        async with kernel_session():
             tree = await branches.snapshot()
             if branch_code is None:
                 ids = frozenset(tree.nodes)
@@ -55,8 +54,6 @@ def _run(branch_code: str | None, work: Callable[[Any], Awaitable[T]]) -> T:
             scope = Scope(actor="system:cli", branch_ids=ids, is_superuser=True)
             with bind_scope(scope):
                 return await work(tree)
-        finally:
-            await kernel.disconnect()
 
     return asyncio.run(main())
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import asyncpg
 
-from bankcrm import audit, db, jobs, piccolo_conf
+from bankcrm import audit, db, jobs
 from bankcrm_customer_archive.importing.mapping import FIELD_LABELS
 from bankcrm_customer_archive.importing.staging import (
     CUSTOMER_STAGING,
@@ -63,10 +63,7 @@ def commit_chunk_rows() -> int:
 
 async def report_progress(batch_id: int, phase: str, done: int, total: int) -> None:
     """Write progress outside the caller's transaction (visible at once)."""
-    pool = piccolo_conf.DB.pool
-    if pool is None:
-        return
-    async with pool.acquire() as connection:
+    async with db.connection() as connection:
         await connection.execute(
             f"UPDATE {BATCH} SET status = 'committing', progress_phase = $2,"
             " progress_done = $3, progress_total = $4, progress_at = now()"

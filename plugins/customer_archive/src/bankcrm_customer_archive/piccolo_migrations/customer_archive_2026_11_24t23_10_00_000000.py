@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from bankcrm.migrations import MigrationManagerWithSql
 
 ID = "2026-11-24T23:10:00:000000"
 VERSION = "1.38.0"
@@ -31,21 +31,12 @@ STATEMENTS = [
 ]
 
 
-async def forwards() -> MigrationManager:
-    from bankcrm.piccolo_conf import DB
-
-    manager = MigrationManager(
-        migration_id=ID, app_name="customer_archive", description=DESCRIPTION
+async def forwards() -> MigrationManagerWithSql:
+    # The tables exist since the previous migration; the statements run in this
+    # migration's own transaction.
+    return MigrationManagerWithSql(
+        migration_id=ID,
+        app_name="customer_archive",
+        description=DESCRIPTION,
+        statements=list(STATEMENTS),
     )
-
-    async def run() -> None:
-        connection = await DB.get_new_connection()
-        try:
-            async with connection.transaction():
-                for statement in STATEMENTS:
-                    await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    manager.add_raw(run)
-    return manager

@@ -65,11 +65,8 @@ STATEMENTS = [
     " (owner_actor)",
     "ALTER TABLE customer_archive_saved_search ADD CONSTRAINT"
     " customer_archive_saved_search_kind CHECK (kind IN ('private', 'segment'))",
-    # Private saved searches are their owner's alone: a second, restrictive policy on top
-    # of the kernel's branch policy (which the kernel re-creates; this one it leaves).
-    "CREATE POLICY customer_archive_saved_search_owner ON customer_archive_saved_search"
-    " AS RESTRICTIVE USING (kind = 'segment'"
-    " OR owner_actor = current_setting('bankcrm.actor', true))",
+    # Private saved searches are their owner's alone: the declared access rule
+    # customer_archive.saved_search_owner (access.py), which `bankcrm migrate` compiles.
     # Backfill existing customers. The owner may itself be subject to the forced branch
     # policies: give this transaction every branch.
     "SELECT set_config('bankcrm.branch_ids',"

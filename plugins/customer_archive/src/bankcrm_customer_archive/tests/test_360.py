@@ -60,7 +60,7 @@ async def test_core_sections(
     assert "customer_archive.holdings" not in [s.key for s in only]
 
 
-async def test_sections_from_enabled_plugins(
+async def test_hook_customer_360_sections_from_enabled_plugins(
     world: World,
     kit: Any,
     bj: httpx.AsyncClient,

@@ -201,7 +201,7 @@ async def test_branches_see_and_merge_only_their_own(
     assert sh_admin_like.status_code in (403, 404)
 
 
-async def test_plugin_rows_follow_the_customer_through_the_hook(
+async def test_hook_customer_references_moves_plugin_rows_with_the_customer(
     world: World, kit: Any, bj: httpx.AsyncClient, make_plugin: Any, kernel_with: Any
 ) -> None:
     first, second = await two_of_a_kind(world, kit, bj)

@@ -43,7 +43,7 @@ def visits_plugin(make_plugin: Any) -> Any:
     )  # fmt: skip
 
 
-async def test_timeline_merges_plugins_and_pages(
+async def test_hook_customer_timeline_items_merged_and_paged(
     world: World, kit: Any, bj: httpx.AsyncClient, catalogue: dict[str, int],
     make_plugin: Any, kernel_with: Any,
 ) -> None:  # fmt: skip
