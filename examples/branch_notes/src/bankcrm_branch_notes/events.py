@@ -15,12 +15,12 @@ NOTE_CLOSED = "branch_notes.note_closed"
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
         NOTE_CREATED,
-        "A note was created in a branch, through the API or the admin screen "
-        "(the demo data emits none). Payload: note_id, branch_id.",
+        "A note was created through the REST API (rows made in the admin screen "
+        "or by the demo data emit none). Payload: note_id, branch_id.",
     ),
     EventSpec(
         NOTE_CLOSED,
-        "A note was closed: by a user, or by the daily job when it was left "
-        "unchanged for too long. Payload: note_id, branch_id.",
+        "A note was closed through the REST API, or by the daily job when it was "
+        "left unchanged for too long. Payload: note_id, branch_id.",
     ),
 )
