@@ -78,13 +78,11 @@ def test_every_placeholder_of_the_template_is_filled() -> None:
 
 
 def test_a_required_plugin_is_declared_in_all_three_places() -> None:
-    archive = scaffold.Requirement(
-        "customer_archive", "bankcrm-customer-archive", "bankcrm_customer_archive.piccolo_app"
-    )
+    loans = scaffold.Requirement("loans", "bankcrm-loans", "bankcrm_loans.piccolo_app")
     calendar = scaffold.Requirement("holidays", "acme-holidays", None)
     values = scaffold.context(
-        spec(requires=("customer_archive", "holidays")),
-        [archive, calendar],
+        spec(requires=("loans", "holidays")),
+        [loans, calendar],
         standalone=False,
         tests_path="plugins/loyalty/src/bankcrm_loyalty/tests",
     )
@@ -92,16 +90,13 @@ def test_a_required_plugin_is_declared_in_all_three_places() -> None:
     pyproject = tomllib.loads(tree["pyproject.toml"])
     assert pyproject["project"]["dependencies"] == [
         "bankcrm",
-        "bankcrm-customer-archive",
+        "bankcrm-loans",
         "acme-holidays",
     ]
     assert "pytest" not in pyproject["tool"]  # the workspace root configures pytest
-    assert (
-        '    requires=("customer_archive", "holidays"),\n'
-        in tree["src/bankcrm_loyalty/manifest.py"]
-    )
+    assert '    requires=("loans", "holidays"),\n' in tree["src/bankcrm_loyalty/manifest.py"]
     app = tree["src/bankcrm_loyalty/piccolo_app.py"]
-    expected = ["bankcrm.piccolo_app", "bankcrm_customer_archive.piccolo_app"]
+    expected = ["bankcrm.piccolo_app", "bankcrm_loans.piccolo_app"]
     assert "".join(f'        "{name}",\n' for name in expected) + "    ]," in app
 
 
