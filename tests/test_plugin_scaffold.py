@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -50,7 +49,6 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
 @pytest.mark.skipif(ROOT is None, reason="runs from a checkout of the workspace")
 def test_a_new_plugin_installs_and_passes_everything_on_the_first_run(tmp_path: Path) -> None:
     assert ROOT is not None
-    started = time.monotonic()
     workspace = tmp_path / "workspace"
     shutil.copytree(ROOT, workspace, ignore=NOT_COPIED)
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
@@ -104,4 +102,3 @@ def test_a_new_plugin_installs_and_passes_everything_on_the_first_run(tmp_path: 
     run([*in_env, "ruff", "format", "--check", plugin], workspace, env)
     checked = run([*in_env, "bankcrm", "plugin", "check", NAME], workspace, env)
     assert f"conformant: {NAME}" in checked
-    assert time.monotonic() - started < 180
