@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bankcrm.admin import admin_screens
+from bankcrm.admin.app import admin_screens
 from bankcrm_sdk.admin_parity import parity_gaps
 from bankcrm_sdk.world import World
 

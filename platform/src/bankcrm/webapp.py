@@ -156,7 +156,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
     ]
     handlers.extend(plugin_routers(kernel))
     if with_admin:
-        from bankcrm.admin import admin_handlers
+        from bankcrm.admin.app import admin_handlers
 
         handlers.extend(admin_handlers(kernel))
 

@@ -23,7 +23,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
-from bankcrm.admin_screens import ScreenSpec
+from bankcrm.admin.screens import ScreenSpec
 
 _PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 ALWAYS_SYSTEM = frozenset({"id", "branch_id", "created_at", "updated_at"})

@@ -22,9 +22,10 @@ from piccolo.columns import Integer, Varchar
 from piccolo.table import Table
 
 from bankcrm import audit, auth, db, piccolo_conf
-from bankcrm.admin import admin_handlers, admin_screens
-from bankcrm.admin_hooks import KernelRules, OutsideTransaction, hooks_for
-from bankcrm.admin_screens import ScreenSpec, check_screen
+from bankcrm.admin.app import admin_handlers, admin_screens
+from bankcrm.admin.hooks import OutsideTransaction, hooks_for
+from bankcrm.admin.kernel_rules import KernelRules
+from bankcrm.admin.screens import ScreenSpec, check_screen
 from bankcrm.context import Scope, bind_scope
 from bankcrm.plugin_api import AdminScreen, DemoContext, Label, PermissionSpec
 from bankcrm.runtime import Kernel, load_registry

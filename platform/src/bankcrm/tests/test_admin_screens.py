@@ -10,8 +10,8 @@ import pytest
 from piccolo.columns import Varchar
 from piccolo.table import Table
 
-from bankcrm.admin_hooks import same_value
-from bankcrm.admin_screens import ScreenError, check_screen, collect_screens
+from bankcrm.admin.hooks import same_value
+from bankcrm.admin.screens import ScreenError, check_screen, collect_screens
 from bankcrm.context import Scope
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm.tables import AuditLog, branch_column

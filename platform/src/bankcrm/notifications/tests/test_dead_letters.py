@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bankcrm import db
-from bankcrm.admin import admin_screens
-from bankcrm.admin_screens import ScreenIndex
+from bankcrm.admin.app import admin_screens
+from bankcrm.admin.screens import ScreenIndex
 from bankcrm.context import Scope, bind_scope
 from bankcrm.notifications import NotificationSource, NotificationTemplate, notify, service
 from bankcrm.notifications.channels import (

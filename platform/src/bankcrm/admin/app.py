@@ -1,33 +1,11 @@
-"""piccolo-admin at ``/admin/``: screens from every plugin's ``register_admin`` hook.
+"""Building the admin at ``/admin/``: screens from every plugin's ``register_admin`` hook.
 
 One piccolo-admin app is built at boot from all screens: building one costs ~60 ms per
 table (a FastAPI app, routes and pydantic models per table), far too much per request or
-per user. :class:`~bankcrm.admin_gate.AdminGate` tailors each request instead: permitted
+per user. :class:`~bankcrm.admin.gate.AdminGate` tailors each request instead: permitted
 and enabled tables only, labels in the UI language, masked columns, audited writes.
 
-What a screen means (for plugin authors):
-
-- ``permission`` opens the screen; a permission ending in ``.read`` makes it writable only
-  with the matching ``.write`` (``customer_archive.customer.read`` / ``.write``), any other
-  permission opens it for reading and writing. The screen is shown only where the plugin
-  is enabled, and row-level security applies to every query.
-- ``read_only=True`` refuses every write (creating, editing, deleting) to everyone, as
-  for the audit trail: ledgers and queues that only the plugin's service may change;
-- ``read_only_columns`` cannot be changed once a row exists (creating a row sets them);
-  ``masked_columns`` are always masked in the admin, cannot be filtered, sorted or
-  searched on, and are masked in the audit trail too (revealing goes through the REST API
-  with a reason).
-- the table must belong to the plugin's own Piccolo app, and each table has one screen.
-
-Logins: the admin's login form is answered by :func:`bankcrm.auth.login` (rate limit,
-lockout, TOTP, login journal) and creates the kernel's session, which the REST API and
-piccolo-admin both accept. piccolo's own login endpoint, with only an in-memory rate limit,
-is never reached. Password changes likewise go to :func:`bankcrm.auth.change_password`.
-
-CSRF: piccolo-admin brings its own double-submit cookie (``csrftoken`` / ``X-CSRFToken``),
-which the gate also checks for the requests it answers itself. The kernel configures no
-Litestar CSRF (its REST API takes JSON bodies and bearer tokens); should it ever, the
-config must exclude ``/admin``, whose cookie and header have the same names.
+What a screen means is told in :mod:`bankcrm.admin`.
 """
 
 from __future__ import annotations
@@ -44,9 +22,10 @@ from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_admin.translations.data import ENGLISH, SIMPLIFIED_CHINESE
 from piccolo_api.session_auth.tables import SessionsBase
 
-from bankcrm.admin_gate import AdminGate
-from bankcrm.admin_hooks import KernelRules, hooks_for, refuse_writes_hooks
-from bankcrm.admin_screens import ScreenIndex, ScreenSpec, collect_screens
+from bankcrm.admin.gate import AdminGate
+from bankcrm.admin.hooks import hooks_for, refuse_writes_hooks
+from bankcrm.admin.kernel_rules import KernelRules
+from bankcrm.admin.screens import ScreenIndex, ScreenSpec, collect_screens
 from bankcrm.plugin_api import Label
 from bankcrm.plugins import KERNEL_PLUGIN_NAME
 from bankcrm.runtime import Kernel

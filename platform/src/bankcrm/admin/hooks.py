@@ -1,4 +1,5 @@
-"""piccolo-admin write hooks: audit, read-only and masked columns, kernel-table rules.
+"""piccolo-admin write hooks: audit, read-only and masked columns, the kernel-table rules
+(:mod:`bankcrm.admin.kernel_rules`) applied.
 
 piccolo_api runs ``pre_save`` / ``pre_patch`` / ``pre_delete`` hooks just before its write,
 on whatever connection the engine hands out, and opens no transaction of its own. The
@@ -13,24 +14,21 @@ Hooks refuse with Starlette's ``HTTPException``: piccolo-admin's app turns it in
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import BigSerial, Serial
 from piccolo.columns.base import Column
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo_api.crud.hooks import Hook, HookType
-from starlette.exceptions import HTTPException
 
-from bankcrm import audit, auth, branches, db, passwords, pii, staff
-from bankcrm.admin_screens import ScreenSpec
+from bankcrm import audit, db, pii
+from bankcrm.admin.errors import refusal
+from bankcrm.admin.kernel_rules import KernelRules
+from bankcrm.admin.screens import ScreenSpec
 from bankcrm.context import require_scope
-from bankcrm.tables import Branch, PluginEnablement, Role
-from bankcrm.users import service as users
 
 ADMIN_REASON = "admin ui"
 """Written as the audit ``reason`` of admin writes, so the trail shows the channel."""
@@ -48,10 +46,6 @@ def _require_transaction(table: type[Table]) -> None:
             f"admin write on {table._meta.tablename} outside the admin gate's transaction: "
             "the audit row would not commit with the change"
         )
-
-
-def _refuse(status: int, detail: str) -> HTTPException:
-    return HTTPException(status_code=status, detail=detail)
 
 
 def _column(table: type[Table], name: str) -> Column:
@@ -144,134 +138,7 @@ def check_branch(spec: ScreenSpec, values: dict[str, Any]) -> None:
     if spec.scoped and "branch_id" in values:
         branch_id = values["branch_id"]
         if not isinstance(branch_id, int) or branch_id not in require_scope().branch_ids:
-            raise _refuse(403, f"branch {branch_id} is outside your scope for this screen")
-
-
-# --- kernel-table rules ------------------------------------------------------------------
-
-
-def staff_columns(table: type[Table]) -> list[str]:
-    """Columns of ``table`` that name a member of staff (foreign keys to the user table)."""
-    return [
-        column._meta.name
-        for column in table._meta.foreign_key_columns
-        if column._foreign_key_meta.resolved_references is BaseUser
-    ]
-
-
-async def _check_staff_references(
-    spec: ScreenSpec, row: dict[str, Any], changed: dict[str, Any]
-) -> None:
-    """A person named on a branch's row must work in a branch covering it (as the REST
-    API checks): otherwise the manager cannot even see the customer they manage."""
-    branch = row.get("branch_id")
-    for name in staff_columns(spec.table):
-        user = changed.get(name)
-        if user is None or branch is None:
-            continue
-        problem = await staff.reference_problem(int(user), int(branch))
-        if problem is not None:
-            raise _refuse(422, f"{name}: {problem}")
-
-
-@dataclass
-class KernelRules:
-    """What the REST API enforces for kernel tables, applied to admin writes too."""
-
-    requires: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """plugin -> the plugins it requires (active plugins only)."""
-
-    async def before_create(self, spec: ScreenSpec, row: Table) -> None:
-        if spec.scoped:
-            values = {c._meta.name: getattr(row, c._meta.name) for c in spec.table._meta.columns}
-            await _check_staff_references(spec, values, values)
-        if isinstance(row, Branch):
-            await self._place_branch(row)
-        elif isinstance(row, PluginEnablement):
-            await self._check_enablement(row.branch, row.plugin, row.enabled, creating=True)
-            row.changed_by = require_scope().actor
-            row.changed_at = datetime.now(UTC)
-        elif isinstance(row, Role):
-            # Only migrate creates managed roles, from the plugins' declarations.
-            row.managed = False
-
-    async def before_update(
-        self, spec: ScreenSpec, before: dict[str, Any], changes: dict[str, Any]
-    ) -> None:
-        if spec.scoped:
-            await _check_staff_references(spec, {**before, **changes}, changes)
-        if spec.table is Role and before["managed"] and changes:
-            raise _refuse(
-                422,
-                f"role {before['name']!r} is managed: its permissions come from the modules'"
-                " declarations and are restored on every migrate; create a custom role instead",
-            )
-        if spec.table is PluginEnablement:
-            after = {**before, **changes}
-            if {"branch", "plugin", "enabled"} & changes.keys():
-                await self._check_enablement(after["branch"], after["plugin"], after["enabled"])
-            changes["changed_by"] = require_scope().actor
-            changes["changed_at"] = datetime.now(UTC)
-        elif spec.table is BaseUser and changes.get("password"):
-            changes["password"] = passwords.normalised(changes["password"])
-            # As a password change through the REST API: the policy with the user's recent
-            # passwords, the replaced one kept in the history, every session ended.
-            problems = await auth.password_reset_problems(
-                before["id"], before["username"], changes["password"]
-            )
-            if problems:
-                raise _refuse(422, "password " + "; ".join(problems))
-            if before["id"] != require_scope().user_id:
-                # Whoever chose it knows it: the user replaces it at the next login.
-                await users.require_password_change(before["id"])
-
-    async def _place_branch(self, row: Branch) -> None:
-        tree = await branches.snapshot()
-        parent_id = row.parent
-        if parent_id is None:
-            row.level, parent_path = 0, ""
-        else:
-            parent = tree.nodes.get(int(parent_id))
-            if parent is None:
-                raise _refuse(422, f"parent branch {parent_id} does not exist")
-            row.level, parent_path = parent.level + 1, parent.path
-        row.path = f"{parent_path}{row[Branch._meta.primary_key._meta.name]}/"
-
-    async def _check_enablement(
-        self, branch_id: Any, plugin: str, enabled: bool, *, creating: bool = False
-    ) -> None:
-        """The checks of ``branches.set_plugin_enabled``, for a row the admin writes."""
-        tree = await branches.snapshot()
-        branch_id = int(branch_id)
-        if branch_id not in tree.nodes:
-            raise _refuse(422, f"branch {branch_id} does not exist")
-        if plugin not in self.requires:
-            raise _refuse(422, f"plugin {plugin!r} is not installed and active")
-        if creating and (branch_id, plugin) in tree.enablement:
-            raise _refuse(422, f"{plugin!r} already has a row for branch {branch_id}: edit it")
-        if enabled:
-            missing = [r for r in self.requires[plugin] if not tree.plugin_enabled(branch_id, r)]
-            if missing:
-                raise _refuse(
-                    422, f"{plugin!r} requires {', '.join(missing)} enabled for this branch first"
-                )
-        else:
-            dependents = [
-                name
-                for name, needs in self.requires.items()
-                if plugin in needs and tree.plugin_enabled(branch_id, name)
-            ]
-            if dependents:
-                raise _refuse(
-                    422, f"{', '.join(dependents)} depend(s) on {plugin!r} here; disable them first"
-                )
-
-
-CACHED_TABLES = frozenset({Branch._meta.tablename, PluginEnablement._meta.tablename})
-"""Tables behind :mod:`bankcrm.branches`' cache: reload it after an admin write."""
-
-
-# --- the hooks -----------------------------------------------------------------------------
+            raise refusal(403, f"branch {branch_id} is outside your scope for this screen")
 
 
 async def _assign_primary_key(table: type[Table], row: Table) -> Any:
@@ -312,13 +179,13 @@ def hooks_for(spec: ScreenSpec, rules: KernelRules) -> list[Hook]:
         _require_transaction(table)
         before = await locked_row(spec, row_id)
         if before is None:
-            raise _refuse(404, f"row {row_id} does not exist or is not visible to you")
+            raise refusal(404, f"row {row_id} does not exist or is not visible to you")
         changes: dict[str, Any] = {}
         for column, value in values.items():
             name = column._meta.name
             current = before.get(name)
             if name in spec.hidden_columns:
-                raise _refuse(422, f"{name} cannot be set here")
+                raise refusal(422, f"{name} cannot be set here")
             if column._meta.secret:
                 if value:
                     changes[name] = value
@@ -333,7 +200,7 @@ def hooks_for(spec: ScreenSpec, rules: KernelRules) -> list[Hook]:
             if same_value(value, current):
                 continue
             if name in spec.screen.read_only_columns:
-                raise _refuse(422, f"{name} is read-only")
+                raise refusal(422, f"{name} is read-only")
             changes[name] = value
         check_branch(spec, changes)
         await rules.before_update(spec, before, changes)
@@ -357,7 +224,7 @@ def hooks_for(spec: ScreenSpec, rules: KernelRules) -> list[Hook]:
         _require_transaction(table)
         before = await locked_row(spec, row_id)
         if before is None:
-            raise _refuse(404, f"row {row_id} does not exist or is not visible to you")
+            raise refusal(404, f"row {row_id} does not exist or is not visible to you")
         await audit.record(
             audit.Action.DELETE,
             spec.entity,
@@ -378,6 +245,6 @@ def refuse_writes_hooks(table: type[Table]) -> list[Hook]:
     """For tables served only to key pickers: the gate admits no write, nor do these."""
 
     def refuse(**_: Any) -> Any:
-        raise _refuse(405, f"{table._meta.tablename} is not editable here")
+        raise refusal(405, f"{table._meta.tablename} is not editable here")
 
     return [Hook(kind, refuse) for kind in HookType]

@@ -1,7 +1,7 @@
 """Admin screens: what each plugin registers plus the kernel's own, checked and resolved.
 
 A screen names a table, a permission and labels. Here they become :class:`ScreenSpec`s that
-the admin gate (:mod:`bankcrm.admin_gate`) consults on every request: who may read or
+the admin gate (:mod:`bankcrm.admin.gate`) consults on every request: who may read or
 write, in which branches (the plugin's enablement), which columns are masked, read-only
 or hidden, and what each column is called in Chinese and English.
 """
@@ -439,6 +439,11 @@ class ScreenIndex:
     """table name -> screens with a foreign key to it."""
     tables: dict[str, type[Table]] = field(default_factory=dict)
     """Every table the admin app serves: screens and the tables their keys point at."""
+    columns: dict[str, frozenset[str]] = field(default_factory=dict)
+    """table name -> its column names (what a sort may name)."""
+    masked_readables: frozenset[str] = frozenset()
+    """Tables whose row titles (piccolo's ``get_readable``) show a masked column: wherever
+    another screen shows such a title, or a key picker lists it, it is masked too."""
 
     @classmethod
     def build(cls, specs: list[ScreenSpec]) -> ScreenIndex:
@@ -450,4 +455,14 @@ class ScreenIndex:
                 name = target._meta.tablename
                 pickers.setdefault(name, []).append(spec)
                 tables.setdefault(name, target)
-        return cls(screens, pickers, tables)
+        columns = {
+            name: frozenset(c._meta.name for c in table._meta.columns)
+            for name, table in tables.items()
+        }
+        masked_readables = frozenset(
+            name
+            for name, table in tables.items()
+            if (shown := screens.get(name)) is not None
+            and {c._meta.name for c in table.get_readable().columns} & shown.protected_columns
+        )
+        return cls(screens, pickers, tables, columns, masked_readables)
