@@ -39,6 +39,9 @@ REFERENCE_OVERRIDES: dict[str, str | None] = {
     # A user belongs to the branches of their memberships: probe with users who have one in
     # another branch (the users routes hide a user with any membership out of reach).
     "user_id": "bankcrm_membership.user",
+    # A manager is an employee; a work item is known by its open assignment.
+    "manager_id": "bankcrm_employee",
+    "item_id": "bankcrm_assignment.item_id",
 }
 
 

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 import pyotp
@@ -27,6 +28,8 @@ from bankcrm.settings import get_settings
 from bankcrm.web.problems import FieldError, Problem
 
 TOKEN_PREFIX = "bcrm"  # noqa: S105 - a public marker, not a secret
+STAFF_ZONE = ZoneInfo("Asia/Shanghai")
+"""Times told to staff (a lockout's end) are in this zone, and say so."""
 
 
 class AuthError(Exception):
@@ -227,7 +230,8 @@ def refusal_problem(
         wait = max(1, int((exc.locked_until - datetime.now(UTC)).total_seconds()))
         return Problem(
             429,
-            f"too many wrong passwords: the account is locked until {exc.locked_until:%H:%M} UTC",
+            "too many wrong passwords: the account is locked until"
+            f" {exc.locked_until.astimezone(STAFF_ZONE):%Y-%m-%d %H:%M} Beijing time (UTC+8)",
             code="locked",
             headers={"Retry-After": str(wait)},
         )

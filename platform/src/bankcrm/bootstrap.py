@@ -1,5 +1,5 @@
 """The first day of a real installation: a head office, its first administrator, and the
-branch tree loaded from a file — without the demo.
+branch tree loaded from a file (CSV or xlsx) — without the demo.
 
 ``bankcrm migrate`` builds the schema and the roles; :func:`initialise` then creates the
 head office (every installed plugin enabled there) and a superuser who is its head-office
@@ -10,15 +10,15 @@ is written).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from bankcrm import audit, auth, branches, db, passwords, roles
+from bankcrm import audit, auth, branches, db, passwords, roles, tabular
 from bankcrm.context import Scope, bind_scope, current_scope
 from bankcrm.plugin_api import StandardRole
 from bankcrm.runtime import Kernel
+from bankcrm.web.problems import Problem
 
 BRANCH_COLUMNS = ("code", "name", "name_en", "parent_code")
 HEADER_SYNONYMS = {
@@ -111,32 +111,25 @@ class BranchRow:
     parent_code: str
 
 
-def read_branch_csv(text: str) -> list[BranchRow]:
-    """Rows of a branch file (headers in English or Chinese), or :class:`BootstrapError`."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if not header:
-        raise BootstrapError("the file is empty: expected a header row " + ",".join(BRANCH_COLUMNS))
-    fields = [
-        HEADER_SYNONYMS.get(h.strip().lower(), HEADER_SYNONYMS.get(h.strip())) for h in header
-    ]
-    missing = [c for c in ("code", "name", "parent_code") if c not in fields]
-    if missing:
-        raise BootstrapError(f"line 1: missing column(s) {', '.join(missing)}")
-    rows = []
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        values = {
-            f: (cells[i].strip() if i < len(cells) else "") for i, f in enumerate(fields) if f
-        }
-        rows.append(
-            BranchRow(
-                line, values.get("code", ""), values.get("name", ""),
-                values.get("name_en", ""), values.get("parent_code", ""),
-            )
-        )  # fmt: skip
-    return rows
+def read_branch_file(path: Path) -> list[BranchRow]:
+    """Rows of a branch file, CSV (UTF-8 or GBK) or xlsx, headers in English or Chinese,
+    read by the kernel's checked reader; or :class:`BootstrapError`."""
+    try:
+        records = tabular.read_records(
+            path,
+            path.name,
+            lambda h: HEADER_SYNONYMS.get(h.strip().lower(), HEADER_SYNONYMS.get(h.strip())),
+            ("code", "name", "parent_code"),
+        )
+    except Problem as exc:
+        raise BootstrapError(f"{path.name}: {exc.detail}") from exc
+    return [
+        BranchRow(
+            line, values.get("code", ""), values.get("name", ""), values.get("name_en", ""),
+            values.get("parent_code", ""),
+        )
+        for line, values in records.rows
+    ]  # fmt: skip
 
 
 def _ordered(rows: Iterable[BranchRow], existing: Mapping[str, int]) -> list[BranchRow]:
@@ -228,5 +221,5 @@ __all__ = [
     "Initialised",
     "initialise",
     "load_branches",
-    "read_branch_csv",
+    "read_branch_file",
 ]

@@ -114,20 +114,52 @@ def branches_group() -> None:
 @branches_group.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def branches_load(file: Path) -> None:
-    """Add branches from a CSV file: code, name, name_en, parent_code (or 机构代码, 机构名称,
-    英文名称, 上级机构代码). All rows are checked first; nothing is written on an error."""
+    """Add branches from a CSV or xlsx file: code, name, name_en, parent_code (or 机构代码,
+    机构名称, 英文名称, 上级机构代码). All rows are checked first; nothing is written on an
+    error."""
     from bankcrm import bootstrap
 
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = file.read_text(encoding="gb18030")
-    try:
-        rows = bootstrap.read_branch_csv(text)
+        rows = bootstrap.read_branch_file(file)
         count = run(lambda: _with_kernel(lambda _: bootstrap.load_branches(rows)))
     except bootstrap.BootstrapError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"loaded {count} branches")
+
+
+@main.group("employees")
+def employees_group() -> None:
+    """Employees, teams and the manager tree."""
+
+
+@employees_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Write the rows (default: check them only).")
+def employees_load(file: Path, commit: bool) -> None:
+    """Check, then with --commit load, employees from a CSV or xlsx file (工号, 姓名, 机构代码,
+    团队, 直属上级, 用户名, 岗位, 擅长产品, 最大任务数 …). Every problem is listed by row and
+    column; a commit writes every row or, on any problem, none."""
+    from bankcrm.organisation import loading
+    from bankcrm.web.problems import Problem
+
+    try:
+        report = run(
+            lambda: _with_kernel(lambda _: loading.load_file(file, file.name, commit=commit))
+        )
+    except Problem as exc:
+        lines = [exc.detail, *(f"  {e.field}: {e.message}" for e in exc.errors)]
+        raise click.ClickException("\n".join(lines)) from exc
+    for error in report.errors:
+        click.echo(f"row {error.row}, column {error.column}: {error.message}", err=True)
+    if report.unknown_columns:
+        click.echo(f"ignored columns: {', '.join(report.unknown_columns)}", err=True)
+    verb = "loaded" if report.committed else "checked"
+    click.echo(
+        f"{verb} {report.rows} rows: {report.created} new, {report.updated} updated,"
+        f" {len(report.errors)} problem(s)"
+    )
+    if report.errors:
+        raise SystemExit(1)
 
 
 @main.group("calendar")

@@ -84,6 +84,7 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
             role_ids[role],
         )
         user_ids[username] = user_id
+    await seed_employees(branch_ids, user_ids)
     return DemoContext(
         branches=branch_ids,
         users=user_ids,
@@ -91,6 +92,39 @@ async def seed_kernel_world(kernel: Kernel, scale: int = 1000) -> DemoContext:
         scale=scale,
         refresh_statistics=partial(analyze, kernel.owner_url),
     )
+
+
+# username, employee number, name, position, manager's username, products, capacity
+EMPLOYEES = [
+    ("demo.admin", "E0001", "周总", "总行系统管理员", None, (), 0),
+    ("demo.auditor", "E0002", "吴审", "稽核员", "demo.admin", (), 0),
+    ("demo.bj.manager", "E1001", "王北", "北京分行行长", "demo.admin", (), 20),
+    ("demo.bj.rm", "E1101", "李海", "客户经理", "demo.bj.manager", ("deposit", "wealth"), 50),
+    ("demo.sh.manager", "E2001", "陈沪", "上海分行行长", "demo.admin", (), 20),
+    ("demo.sh.rm", "E2101", "张浦", "客户经理", "demo.sh.manager", ("loan", "card"), 50),
+    ("demo.teller", "E2201", "刘徐", "柜员", "demo.sh.manager", ("deposit",), 30),
+]
+
+
+async def seed_employees(branch_ids: dict[str, int], user_ids: dict[str, int]) -> None:
+    """An employee record per demo user, with the manager tree the demo's escalations and
+    assignments follow (relationship managers report to their branch's manager)."""
+    home = {username: branch for username, _, branch, _ in USERS}
+    everywhere = Scope(
+        actor="system:demo", branch_ids=frozenset(branch_ids.values()), is_superuser=True
+    )
+    ids: dict[str, int] = {}
+    with bind_scope(everywhere):
+        async with db.transaction():
+            for username, number, name, position, manager, products, capacity in EMPLOYEES:
+                ids[username] = await db.fetchval(
+                    "INSERT INTO bankcrm_employee (branch_id, employee_no, name, user_id,"
+                    " position, manager_id, products, languages, capacity, email)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    branch_ids[home[username]], number, name, user_ids[username], position,
+                    ids[manager] if manager else None, list(products), ["zh", "en"], capacity,
+                    f"{username}@demo.bankcrm.local",
+                )  # fmt: skip
 
 
 async def seed_calendar(branch_ids: dict[str, int]) -> None:

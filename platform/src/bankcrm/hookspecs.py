@@ -24,12 +24,16 @@ if TYPE_CHECKING:
         AccessRule,
         AdminScreen,
         DemoContext,
+        Enumeration,
         EventSpec,
         MetricSpec,
+        Pages,
         PermissionSpec,
         RoleGrant,
         RoleSpec,
         ScheduleSpec,
+        WorkbenchLink,
+        WorkKind,
     )
 
 hookspec = pluggy.HookspecMarker("bankcrm")
@@ -164,6 +168,57 @@ def register_notification_channels() -> Sequence[NotificationChannel]:
     message), anything else to be retried with back-off. Pass ``outgoing.idempotency_key``
     on where the transport accepts one: a delivery may be sent again after a crash.
     """
+
+
+@hookspec
+def register_work_kinds() -> Sequence[WorkKind]:
+    """Kinds of work this plugin asks the assignment engine to hand out. Boot time.
+
+    Branch managers then declare rules for each kind (``/api/v1/assignment/rules``) whose
+    conditions are typed expressions over the kind's ``attributes``; the plugin calls
+    ``bankcrm.assignment.assign(WorkItem(...))`` inside its transaction and
+    ``release(...)`` when the work is done, which frees the assignee's capacity.
+    """
+
+
+@hookspec
+def register_enumerations() -> Sequence[Enumeration]:
+    """Labels of this plugin's enumerated values, in Chinese and English. Boot time.
+
+    Staff never read a stored code (``resident_id``, ``dormant``): pages and exports show
+    the label of the value under each of the enumeration's ``fields``
+    (``bankcrm.labels.label_of(plugin, field, value, language)``).
+    """
+
+
+@hookspec
+def register_message_translations() -> Sequence[tuple[str, str]]:
+    """Chinese for this plugin's messages: ``(english_pattern, chinese_template)`` pairs,
+    the pattern a full-match regular expression whose named groups fill the template
+    (``(r"no product with this code", "没有这个产品代码")``). Boot time.
+
+    Problems are answered in Chinese to browsers that ask for it (see
+    :mod:`bankcrm.messages`); a message without a translation is sent in English.
+    """
+
+
+@hookspec
+def register_pages() -> Pages | None:
+    """Staff pages (HTML) of this plugin, mounted under ``/app/<plugin>``. Boot time.
+
+    The handlers sit behind the API's guards (session, scope, enablement, the ``opt``
+    permission); a visitor who is not logged in is sent to ``/app/login``. Render with
+    ``bankcrm.workbench.render(request, "<plugin>/page.html", **context)``: templates extend
+    ``base.html`` and get ``t(zh, en)``, ``localtime``, ``money`` and the viewer's language.
+    Pages read and write only through the plugin's services or its JSON API (from a
+    static script: the content-security policy allows no inline script).
+    """
+
+
+@hookspec
+def register_workbench_links() -> Sequence[WorkbenchLink]:
+    """Links this plugin puts on the staff workbench's home page (search customers, import,
+    dashboards …), each shown only to holders of its ``permission``. Boot time."""
 
 
 @hookspec

@@ -27,6 +27,9 @@ from bankcrm.plugin_api import (
 AUDIT_READ = "bankcrm.audit.read"
 API_CLIENT_MANAGE = "bankcrm.api_client.manage"
 CALENDAR_MANAGE = "bankcrm.calendar.manage"
+EMPLOYEE_READ = "bankcrm.employee.read"
+EMPLOYEE_MANAGE = "bankcrm.employee.write"
+ASSIGNMENT_MANAGE = "bankcrm.assignment.manage"
 
 KERNEL_PERMISSIONS = [
     PermissionSpec("bankcrm.branch.manage", "管理机构", "Manage branches"),
@@ -36,6 +39,11 @@ KERNEL_PERMISSIONS = [
     PermissionSpec("bankcrm.user.manage", "管理用户", "Manage users and memberships"),
     PermissionSpec(CALENDAR_MANAGE, "管理营业时间", "Manage branch opening hours and days"),
     PermissionSpec(NOTIFICATION_MANAGE, "处理通知投递", "Handle failed notification deliveries"),
+    PermissionSpec(EMPLOYEE_READ, "查看员工与团队", "See employees and teams"),
+    PermissionSpec(EMPLOYEE_MANAGE, "管理员工、团队与请假", "Manage employees, teams and leave"),
+    PermissionSpec(
+        ASSIGNMENT_MANAGE, "管理分配规则与改派", "Manage assignment rules and reassign work"
+    ),
 ]
 
 
@@ -44,9 +52,19 @@ KERNEL_PERMISSIONS = [
 KERNEL_GRANTS = [
     RoleGrant(
         StandardRole.BRANCH_MANAGER,
-        (AUDIT_READ, API_CLIENT_MANAGE, CALENDAR_MANAGE, NOTIFICATION_MANAGE),
+        (
+            AUDIT_READ,
+            API_CLIENT_MANAGE,
+            CALENDAR_MANAGE,
+            NOTIFICATION_MANAGE,
+            EMPLOYEE_READ,
+            EMPLOYEE_MANAGE,
+            ASSIGNMENT_MANAGE,
+        ),
     ),
-    RoleGrant(StandardRole.AUDITOR, (AUDIT_READ,)),
+    RoleGrant(StandardRole.RELATIONSHIP_MANAGER, (EMPLOYEE_READ,)),
+    RoleGrant(StandardRole.TELLER, (EMPLOYEE_READ,)),
+    RoleGrant(StandardRole.AUDITOR, (AUDIT_READ, EMPLOYEE_READ)),
 ]
 
 

@@ -8,7 +8,7 @@ package's private (``_name``) module or name.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -161,6 +161,9 @@ class AdminScreen:
     """True for ledgers and queues that change only through the plugin's service (a merge
     ledger, a review queue): the admin then refuses every write, deletes included, to
     every user, superusers too."""
+    technical: bool = False
+    """True for tables staff have no use for (snapshots, search keys, staging rows): only
+    superusers see them, in a separate technical group of the plugin's menu."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,60 @@ class MetricSpec:
     description: str = ""
     compute: Callable[[], Awaitable[float | int | Decimal]] | None = None
     """Awaited with the caller's scope bound; None for KPIs computed by reporting jobs."""
+
+
+WORK_ATTRIBUTE_TYPES = ("string", "number", "boolean", "strings")
+"""Types a work item's attribute may have (``strings``: a list of strings)."""
+
+
+@dataclass(frozen=True)
+class WorkKind:
+    """A kind of work the assignment engine hands out (``register_work_kinds``).
+
+    ``name`` is ``<plugin>.<what>`` (``sales.lead``, ``service.ticket``); ``attributes``
+    are what rules may test, by type (one of :data:`WORK_ATTRIBUTE_TYPES`), e.g.
+    ``{"product": "string", "amount": "number", "languages": "strings"}``.
+    """
+
+    name: str
+    title: Label
+    attributes: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    """Where staff open one item, ``{item_id}`` filled in (``/app/sales/leads/{item_id}``)."""
+
+
+@dataclass(frozen=True)
+class Enumeration:
+    """How staff read the stored values of an enumeration (``register_enumerations``).
+
+    ``fields`` are the names the values appear under in this plugin's rows and answers
+    (``id_type``, ``status``); ``labels`` maps every stored value to its label. The kernel
+    refuses at boot an enumeration whose enum has a value without a label.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    labels: dict[str, Label]
+
+
+@dataclass(frozen=True)
+class WorkbenchLink:
+    """A link on the staff workbench's home page (``register_workbench_links``)."""
+
+    title: Label
+    url: str
+    permission: str = "authenticated"
+    description: Label | None = None
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Staff pages of a plugin (``register_pages``): Litestar handlers mounted under
+    ``/app/<plugin>`` behind the same guards as the API, and the package whose
+    ``templates/<plugin>/`` folder holds their Jinja2 templates."""
+
+    handlers: Sequence[Any]
+    templates_package: str
 
 
 @dataclass
@@ -255,22 +312,29 @@ class AccessRule:
 PUBLIC_MODULES: frozenset[str] = frozenset(
     {
         "bankcrm.plugin_api",
+        "bankcrm.assignment",
         "bankcrm.audit",
         "bankcrm.branches",
         "bankcrm.business_calendar",
         "bankcrm.context",
         "bankcrm.db",
         "bankcrm.jobs",
+        "bankcrm.labels",
+        "bankcrm.messages",
         "bankcrm.migrations",
         "bankcrm.notifications",
         "bankcrm.notifications.channels",
+        "bankcrm.organisation.service",
         "bankcrm.pii",
         "bankcrm.staff",
         "bankcrm.tables",
+        "bankcrm.tabular",
         "bankcrm.text",
         "bankcrm.uploads",
         "bankcrm.web.pagination",
         "bankcrm.web.problems",
+        "bankcrm.web.upload",
+        "bankcrm.workbench",
     }
 )
 """The kernel modules a plugin may import (each documented in ``docs/plugin-authors.md``).

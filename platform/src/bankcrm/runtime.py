@@ -104,9 +104,14 @@ class Kernel:
         finally:
             await probe.close()
         # Imported here: the notification service imports the job runtime, which imports this.
+        from bankcrm import labels, messages
+        from bankcrm.assignment import service as assignment
         from bankcrm.notifications.service import install
 
         install(self.registry, self.settings)
+        assignment.install(self.registry)
+        labels.install(self.registry)
+        messages.install(messages.collect(self.registry.call_each("register_message_translations")))
         DB = piccolo_conf.DB
         DB.configure(self.app_url)
         await DB.start_connection_pool(

@@ -15,9 +15,11 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from bankcrm import __version__, branches, db
+from bankcrm.assignment.routes import assignment_router
 from bankcrm.context import Scope
 from bankcrm.notifications.routes import notification_router
 from bankcrm.observability import HttpMetrics
+from bankcrm.organisation.routes import organisation_router
 from bankcrm.runtime import Kernel, activate, running_kernel
 from bankcrm.users.routes import user_router
 from bankcrm.web.bodies import BodyGate, security_headers
@@ -25,6 +27,7 @@ from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.kernel_routes import kernel_router
 from bankcrm.web.problems import EXCEPTION_HANDLERS, problem_response
 from bankcrm.web.scope_middleware import ScopeMiddleware
+from bankcrm.workbench.routes import workbench_routers
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +153,14 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         prometheus_metrics,
         kernel_router(),
         notification_router(),
+        organisation_router(),
+        assignment_router(),
         user_router(),
         swagger_assets(),
         kernel_assets(),
     ]
     handlers.extend(plugin_routers(kernel))
+    handlers.extend(workbench_routers(kernel))
     if with_admin:
         from bankcrm.admin.app import admin_handlers
 

@@ -281,7 +281,8 @@ async def seed_plugin_demo_data(world: World, scale: int = 60) -> list[str]:
 
 
 async def seed_kernel_samples(world: World, codes: Iterable[str] = SAMPLE_BRANCHES) -> None:
-    """An API client per branch with its audit entry: kernel rows in several branches."""
+    """An API client per branch with its audit entry, and an assignment rule and an open
+    assignment of one of its employees: kernel rows in several branches."""
     for code in codes:
         branch_id = world.branch(code)
         scope = Scope(
@@ -299,6 +300,23 @@ async def seed_kernel_samples(world: World, codes: Iterable[str] = SAMPLE_BRANCH
                     branch_id=branch_id,
                     after={"name": f"sample client {code} 样例接口"},
                 )
+                rule_id = await db.fetchval(
+                    "INSERT INTO bankcrm_assignment_rule (branch_id, work_kind, name)"
+                    " VALUES ($1, 'bankcrm.sample', $2) RETURNING id",
+                    branch_id,
+                    f"sample rule {code} 样例规则",
+                )
+                employee_id = await db.fetchval(
+                    "SELECT id FROM bankcrm_employee WHERE branch_id = $1 ORDER BY id LIMIT 1",
+                    branch_id,
+                )
+                if employee_id is not None:
+                    await db.fetch(
+                        "INSERT INTO bankcrm_assignment (branch_id, work_kind, item_id,"
+                        " employee_id, rule_id, how, assigned_by) VALUES ($1, 'bankcrm.sample',"
+                        " $2, $3, $4, 'rule', $5)",
+                        branch_id, f"sample-{code}", employee_id, rule_id, scope.actor,
+                    )  # fmt: skip
 
 
 async def populate(world: World, scale: int = 60) -> list[str]:

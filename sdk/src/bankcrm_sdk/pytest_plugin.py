@@ -32,6 +32,7 @@ from bankcrm import branches
 from bankcrm.plugins import PluginCandidate
 from bankcrm.runtime import Kernel, boot, load_registry
 from bankcrm.settings import get_settings, load_settings
+from bankcrm_sdk.browser import staff_browser
 from bankcrm_sdk.database import TestDatabase, create_test_database
 from bankcrm_sdk.jobs import JobHarness, StartJobWorker, stub_broker
 from bankcrm_sdk.plugins import make_plugin as _make_plugin
@@ -174,4 +175,4 @@ def rabbitmq_url() -> str:
     return service_url("BANKCRM_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
-__all__ = ["World", "boot"]
+__all__ = ["World", "boot", "staff_browser"]

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from litestar.types import Receive, Scope, Send
 
-from bankcrm.admin import menu, read_audit, sessions
+from bankcrm.admin import display, menu, read_audit, sessions, ui
 from bankcrm.admin.access import TableAccess
 from bankcrm.admin.csrf import check_csrf
 from bankcrm.admin.errors import as_problem, send_problem
@@ -101,10 +101,16 @@ class AdminGate:
         method = request.method
         if method not in SAFE_METHODS:
             check_csrf(request, self.allowed_hosts)
-        if path == "/" or path.startswith("/assets/"):
+        if path == "/" or path.startswith(("/assets/", "/bankcrm/")):
             if method not in SAFE_METHODS:
                 raise Problem(405, "the admin pages are read with GET", code="method")
-            await self.app(request.scope, request.receive, request.send)
+            if path.startswith("/bankcrm/"):
+                await relay(request.send, ui.asset(path[len("/bankcrm/") :].rstrip("/")))
+            elif path == "/":
+                page = await run(self.app, request.scope, request.receive)
+                await relay(request.send, ui.with_links(page))
+            else:
+                await self.app(request.scope, request.receive, request.send)
         elif path.startswith("/public/"):
             await self._public(request, path[len("/public/") :])
         elif path.startswith("/api/"):
@@ -150,9 +156,13 @@ class AdminGate:
         elif method in SAFE_METHODS and rest == "tables/grouped/":
             visible = await self.access.visible_screens(actor)
             await send_json(request.send, 200, menu.grouped(visible, language))
-        elif method in SAFE_METHODS and rest == "links/":
+        elif method in SAFE_METHODS and rest == "screens/":
             visible = await self.access.visible_screens(actor)
-            await send_json(request.send, 200, menu.links(visible, language))
+            zone = await display.viewer_zone(actor)
+            await send_json(request.send, 200, ui.screens(visible, actor, language, zone))
+        elif method in SAFE_METHODS and rest == "links/":
+            # No extra links: the menu itself carries the screens' titles (see ui).
+            await send_json(request.send, 200, {})
         elif rest == "change-password/" and method == "POST":
             await sessions.change_password(request, actor, secure=self.production)
         else:
@@ -206,6 +216,9 @@ class AdminGate:
                 data = table_schema(spec, data, ui_language(request.connection))
             elif kind == "" and spec is not None:
                 data["rows"] = [self.masking.row(spec, row) for row in data.get("rows", [])]
+                if not read_audit.is_export(request):
+                    zone = await display.viewer_zone(actor)
+                    display.list_rows(spec, data["rows"], ui_language(request.connection), zone)
             elif kind in ("row", "new/") and spec is not None:
                 data = self.masking.row(spec, data)
             elif kind == "ids/":

@@ -1,13 +1,14 @@
 """What the REST API enforces for kernel tables, applied to admin writes too: where a
 branch sits in the tree, which plugins may be enabled where, managed roles left alone,
-passwords under the policy, staff named on a row working where the row is.
+passwords under the policy, staff named on a row working where the row is, an employee's
+team, manager and capacity.
 
 The write hooks (:mod:`bankcrm.admin.hooks`) call these before auditing a write.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from bankcrm import auth, branches, passwords, staff
 from bankcrm.admin.errors import refusal
 from bankcrm.admin.screens import ScreenSpec
 from bankcrm.context import require_scope
+from bankcrm.organisation import service as organisation
+from bankcrm.organisation.tables import Employee
 from bankcrm.tables import Branch, PluginEnablement, Role
 from bankcrm.users import service as users
 
@@ -46,6 +49,18 @@ async def _check_staff_references(
             raise refusal(422, f"{name}: {problem}")
 
 
+async def _check_employee(values: dict[str, Any], employee_id: int | None) -> None:
+    """The REST API's checks of an employee (a team of the branch, a visible manager, no
+    negative capacity) for a row the admin writes."""
+    known = {f.name for f in fields(organisation.EmployeeFields)}
+    given = {k: v for k, v in values.items() if k in known}
+    for skill in organisation.SKILL_FIELDS:
+        given[skill] = tuple(given.get(skill) or ())
+    errors = await organisation.check_fields(organisation.EmployeeFields(**given), employee_id)
+    if errors:
+        raise refusal(422, "; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
 @dataclass
 class KernelRules:
     """What the REST API enforces for kernel tables, applied to admin writes too."""
@@ -57,6 +72,8 @@ class KernelRules:
         if spec.scoped:
             values = {c._meta.name: getattr(row, c._meta.name) for c in spec.table._meta.columns}
             await _check_staff_references(spec, values, values)
+            if spec.table is Employee:
+                await _check_employee(values, None)
         if isinstance(row, Branch):
             await self._place_branch(row)
         elif isinstance(row, PluginEnablement):
@@ -72,6 +89,8 @@ class KernelRules:
     ) -> None:
         if spec.scoped:
             await _check_staff_references(spec, {**before, **changes}, changes)
+            if spec.table is Employee:
+                await _check_employee({**before, **changes}, before["id"])
         if spec.table is Role and before["managed"] and changes:
             raise refusal(
                 422,

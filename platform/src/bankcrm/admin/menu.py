@@ -1,7 +1,8 @@
 """The admin's menu: the screens a user sees, grouped and titled in the UI language.
 
 piccolo-admin's sidebar lists table names under group titles (``tables/grouped/``); the
-screens' own titles are offered beside them as links (``links/``).
+kernel's script (:mod:`bankcrm.admin.ui`) shows each screen's title in place of its table
+name.
 """
 
 from __future__ import annotations
@@ -10,24 +11,14 @@ from typing import Any
 
 from bankcrm.admin.language import text
 from bankcrm.admin.screens import ScreenSpec
+from bankcrm.plugins import KERNEL_PLUGIN_NAME
 
 
 def grouped(visible: list[ScreenSpec], language: str) -> dict[str, Any]:
+    """Each plugin's screens under its group title, in the order the plugin declared them
+    (its main list first), the kernel's groups after the plugins'."""
     groups: dict[str, list[str]] = {}
-    for spec in visible:
+    ordered = sorted(visible, key=lambda s: s.plugin == KERNEL_PLUGIN_NAME)
+    for spec in ordered:
         groups.setdefault(text(spec.group, language), []).append(spec.tablename)
-    return {
-        "grouped": {title: sorted(groups[title]) for title in sorted(groups)},
-        "ungrouped": [],
-    }
-
-
-def links(visible: list[ScreenSpec], language: str) -> dict[str, str]:
-    """The screens' titles as sidebar links: the menu itself can only show table names."""
-    found: dict[str, str] = {}
-    for spec in sorted(visible, key=lambda s: (s.group.zh, s.tablename)):
-        title = text(spec.screen.title, language)
-        if title in found:
-            title = f"{title} ({spec.plugin})"
-        found[title] = f"#/{spec.tablename}/"
-    return found
+    return {"grouped": groups, "ungrouped": []}

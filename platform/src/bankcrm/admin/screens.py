@@ -9,7 +9,7 @@ or hidden, and what each column is called in Chinese and English.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +20,14 @@ from piccolo.table import Table
 
 from bankcrm import piccolo_conf
 from bankcrm.context import Scope
+from bankcrm.kernel_plugin import EMPLOYEE_READ
 from bankcrm.notifications.admin import (
     EVERY_USER,
     NOTIFICATION_GROUP,
     deliveries_screen,
     own_notifications_screen,
 )
+from bankcrm.organisation.tables import Employee, EmployeeLeave, Team
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm.plugins import KERNEL_PLUGIN_NAME
 from bankcrm.security import SecurityError, classify
@@ -34,6 +36,12 @@ from bankcrm.tables import ApiClient, AuditLog, Branch, Membership, PluginEnable
 log = logging.getLogger(__name__)
 
 KERNEL_GROUP = Label("系统管理", "System")
+ORGANISATION_GROUP = Label("组织与员工", "Organisation")
+
+
+def technical_group(group: Label) -> Label:
+    """Where a plugin's technical tables are listed (for superusers), apart from its own."""
+    return Label(f"{group.zh} · 技术数据", f"{group.en} · technical")
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,7 @@ def kernel_screens() -> list[ScreenSpec]:
             plugin=KERNEL_PLUGIN_NAME,
             scoped=classify(screen.table).scoped,
             entity=entity,
-            **kwargs,
+            **{"group": screen.menu_group or KERNEL_GROUP, **kwargs},
         )
 
     return [
@@ -321,6 +329,92 @@ def kernel_screens() -> list[ScreenSpec]:
             creatable=False,
             group=NOTIFICATION_GROUP,
         ),
+        *organisation_screens(spec),
+    ]
+
+
+def organisation_screens(spec: Callable[..., ScreenSpec]) -> list[ScreenSpec]:
+    """Employees, teams and leave: branch-scoped, read by staff, written by managers."""
+    return [
+        spec(
+            AdminScreen(
+                table=Employee,
+                title=Label("员工", "Employees"),
+                permission=EMPLOYEE_READ,
+                columns=_labels(
+                    id=("编号", "ID"),
+                    branch_id=("所属机构", "Branch"),
+                    employee_no=("工号", "Employee number"),
+                    name=("姓名", "Name"),
+                    name_en=("英文名", "English name"),
+                    user_id=("系统用户", "Staff user"),
+                    position=("职位", "Position"),
+                    team_id=("团队", "Team"),
+                    manager_id=("直属上级", "Manager"),
+                    products=("擅长产品", "Products"),
+                    segments=("服务客群", "Segments"),
+                    languages=("工作语言", "Languages"),
+                    territories=("负责区域", "Territories"),
+                    capacity=("最大任务数", "Capacity"),
+                    email=("电子邮箱", "Email"),
+                    phone=("电话", "Phone"),
+                    active=("在职", "Active"),
+                    updated_at=("更新时间", "Updated at"),
+                ),
+                visible_columns=(
+                    "id",
+                    "employee_no",
+                    "name",
+                    "branch_id",
+                    "team_id",
+                    "position",
+                    "manager_id",
+                    "capacity",
+                    "active",
+                ),
+                visible_filters=("employee_no", "name", "branch_id", "team_id", "active"),
+                read_only_columns=("updated_at",),
+                menu_group=ORGANISATION_GROUP,
+            ),
+            "bankcrm.employee",
+            audit_branch_column="branch_id",
+        ),
+        spec(
+            AdminScreen(
+                table=Team,
+                title=Label("团队", "Teams"),
+                permission=EMPLOYEE_READ,
+                columns=_labels(
+                    id=("编号", "ID"),
+                    branch_id=("所属机构", "Branch"),
+                    code=("团队代码", "Code"),
+                    name=("名称", "Name"),
+                    name_en=("英文名称", "English name"),
+                    active=("启用", "Active"),
+                ),
+                menu_group=ORGANISATION_GROUP,
+            ),
+            "bankcrm.team",
+            audit_branch_column="branch_id",
+        ),
+        spec(
+            AdminScreen(
+                table=EmployeeLeave,
+                title=Label("请假", "Leave"),
+                permission=EMPLOYEE_READ,
+                columns=_labels(
+                    id=("编号", "ID"),
+                    branch_id=("所属机构", "Branch"),
+                    employee_id=("员工", "Employee"),
+                    starts=("开始日期", "Starts"),
+                    ends=("结束日期", "Ends"),
+                    reason=("事由", "Reason"),
+                ),
+                menu_group=ORGANISATION_GROUP,
+            ),
+            "bankcrm.employee_leave",
+            audit_branch_column="branch_id",
+        ),
     ]
 
 
@@ -366,16 +460,18 @@ def check_screen(plugin: str, screen: AdminScreen, plugin_title: Label | None = 
     tablename = table._meta.tablename
     prefix = f"{plugin}_"
     entity = f"{plugin}.{tablename.removeprefix(prefix)}"
+    group = screen.menu_group or plugin_title or Label(plugin, plugin)
     return ScreenSpec(
         screen=screen,
         plugin=plugin,
         scoped=scoped,
         entity=entity,
+        superuser_only=screen.technical,
         read_only=screen.read_only,
         creatable=screen.allow_create and not screen.read_only,
         hidden_columns=frozenset(screen.hidden_columns),
         audit_branch_column="branch_id" if scoped else None,
-        group=screen.menu_group or plugin_title or Label(plugin, plugin),
+        group=technical_group(group) if screen.technical else group,
     )
 
 

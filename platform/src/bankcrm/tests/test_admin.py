@@ -264,7 +264,7 @@ async def test_admin_redirects_to_the_slash_and_serves_only_local_assets(world: 
     assert index.status_code == 200
     references = re.findall(r'(?:src|href)="([^"]+)"', index.text)
     assert references, index.text
-    assert all(ref.startswith("./assets/") for ref in references), references
+    assert all(ref.startswith(("./assets/", "./bankcrm/")) for ref in references), references
     # Hosts the bundled code merely names (licences, docs, XML namespaces, devtools).
     named_only = {
         "www.w3.org",
@@ -372,7 +372,7 @@ async def test_admin_api_needs_an_admin_session_of_the_acting_user(world: World)
     for path in (
         "/admin/api/tables/",
         "/admin/api/tables/grouped/",
-        "/admin/api/links/",
+        "/admin/api/screens/",
         "/admin/api/user/",
         "/admin/api/tables/bankcrm_audit/",
     ):
@@ -477,10 +477,11 @@ async def test_menu_lists_only_permitted_enabled_screens(probe: Probe) -> None:
     grouped = (await manager.get("/admin/api/tables/grouped/")).json()["grouped"]
     assert grouped["探针"] == ["adminprobe_item"]
     assert grouped["系统管理"] == ["bankcrm_audit"]
-    links = (await manager.get("/admin/api/links/")).json()
-    assert links["探针条目"] == "#/adminprobe_item/"
-    assert links["审计日志"] == "#/bankcrm_audit/"
-    assert set(links.values()) == {f"#/{t}/" for t in tables}
+    shown = (await manager.get("/admin/api/screens/")).json()
+    assert shown["screens"]["adminprobe_item"]["title"] == "探针条目"
+    assert shown["screens"]["bankcrm_audit"]["title"] == "审计日志"
+    assert set(shown["screens"]) == set(tables)
+    assert shown["zone"] == "Asia/Shanghai"
     for path in (
         "/admin/api/tables/piccolo_user/",
         "/admin/api/tables/bankcrm_api_client/",
@@ -844,7 +845,8 @@ async def test_every_scoped_screen_is_isolated_in_the_admin(world: World, app: A
                     audit.Action.VIEW, "test.sample", code, branch_id=world.branch(code)
                 )
         await kernel.registry.call_in_order("seed_demo_data", demo=demo)
-    specs = [s for s in admin_screens(kernel) if s.scoped]
+    # Superuser-only screens (technical tables) show a superuser every branch anyway.
+    specs = [s for s in admin_screens(kernel) if s.scoped and not s.superuser_only]
     await grant(
         world,
         "demo.bj.manager",
@@ -978,3 +980,25 @@ async def test_kernel_tables_keep_their_rest_rules(world: World) -> None:
     )
     assert is_problem(unknown, 422)
     assert "not installed" in unknown.json()["detail"]
+
+
+async def test_the_admin_page_brings_the_kernels_script_and_stylesheet(probe: Probe) -> None:
+    client = await admin_client(probe.world, "demo.bj.rm")
+    page = (await client.get("/admin/")).text
+    assert '<script defer src="./bankcrm/admin.js"></script>' in page
+    assert '<link rel="stylesheet" href="./bankcrm/admin.css">' in page
+    script = await client.get("/admin/bankcrm/admin.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "./api/screens/" in script.text
+    style = await client.get("/admin/bankcrm/admin.css")
+    assert style.headers["content-type"].startswith("text/css")
+    assert is_problem(await client.get("/admin/bankcrm/other.js"), 404)
+    # A reader is offered no write; a writer everything the screen allows.
+    shown = (await client.get("/admin/api/screens/")).json()["screens"]
+    assert shown["adminprobe_item"]["deny"] == ["create", "edit", "delete"]
+    writer = await admin_client(probe.world, "demo.bj.manager")
+    shown = (await writer.get("/admin/api/screens/")).json()["screens"]
+    assert shown["adminprobe_item"] == {"title": "探针条目", "deny": []}
+    writer.cookies.set("bankcrm_admin_lang", "en")
+    shown = (await writer.get("/admin/api/screens/")).json()["screens"]
+    assert shown["adminprobe_item"]["title"] == "Probe items"

@@ -145,3 +145,14 @@ def test_form_values_compare_with_stored_ones() -> None:
     assert same_value(None, None)
     assert not same_value("", None)
     assert same_value("1", 1)
+
+
+def test_technical_screens_are_for_superusers_in_a_group_apart() -> None:
+    spec = check_screen("widgets", screen(technical=True), Label("物件", "Widgets"))
+    manager = Scope("user:1", frozenset({1}), frozenset({"widgets.thing.read"}), user_id=1)
+    assert not spec.may_read(manager)
+    assert spec.may_read(Scope("user:2", user_id=2, branch_ids=frozenset({1}), is_superuser=True))
+    assert spec.group == Label("物件 · 技术数据", "Widgets · technical")
+    assert check_screen("widgets", screen(), Label("物件", "Widgets")).group == Label(
+        "物件", "Widgets"
+    )

@@ -67,6 +67,21 @@ async def test_init_loads_the_tree_and_the_administrator_logs_in(
     assert loaded.returncode == 0, loaded.stderr
     assert "loaded 3 branches" in loaded.stdout
 
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "工号,姓名,机构代码,直属上级,用户名,岗位\n"
+        "B0002,李行长,BJ,B0001,,分行行长\nB0001,周总,HQ,,ops.admin,系统管理员\n"
+        "B0003,王经理,BJ-HD,B0009,,客户经理\n",
+        encoding="utf-8",
+    )
+    checked = bankcrm(clean_database, "employees", "load", str(staff))
+    assert checked.returncode == 1
+    assert "row 4, column 直属上级: no employee 'B0009'" in checked.stderr
+    staff.write_text(staff.read_text(encoding="utf-8").replace("B0009", "B0002"), encoding="utf-8")
+    employed = bankcrm(clean_database, "employees", "load", str(staff), "--commit")
+    assert employed.returncode == 0, employed.stderr
+    assert "loaded 3 rows: 3 new" in employed.stdout
+
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as client:

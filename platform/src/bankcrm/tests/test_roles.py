@@ -75,8 +75,11 @@ def test_the_kernel_alone_declares_the_standard_roles() -> None:
     assert [spec.name for spec in STANDARD_ROLES] == list(StandardRole)
     kernel_permissions = sorted(declared_permissions(registry_of()))
     assert declared[StandardRole.HEAD_OFFICE_ADMIN].permissions == tuple(kernel_permissions)
-    assert declared[StandardRole.AUDITOR].permissions == ("bankcrm.audit.read",)
-    assert declared[StandardRole.TELLER].permissions == ()
+    assert declared[StandardRole.AUDITOR].permissions == (
+        "bankcrm.audit.read",
+        "bankcrm.employee.read",
+    )
+    assert declared[StandardRole.TELLER].permissions == ("bankcrm.employee.read",)
 
 
 def test_grants_by_name_and_pattern_reach_standard_and_plugin_roles() -> None:
@@ -97,7 +100,7 @@ def test_grants_by_name_and_pattern_reach_standard_and_plugin_roles() -> None:
     assert {LOANS_READ, LOANS_WRITE, LOANS_APPROVE} <= set(manager.permissions)
     assert "bankcrm.audit.read" in manager.permissions
     assert manager.granted_by == ("bankcrm", "loans")
-    assert declared[StandardRole.TELLER].permissions == (LOANS_READ,)
+    assert declared[StandardRole.TELLER].permissions == ("bankcrm.employee.read", LOANS_READ)
     assert declared["loans.clerk"].permissions == (LOANS_READ, LOANS_WRITE)
     assert declared["loans.clerk"].declared_by == "loans"
     assert LOANS_APPROVE in declared[StandardRole.HEAD_OFFICE_ADMIN].permissions
@@ -240,7 +243,7 @@ async def test_sync_creates_then_follows_the_declarations_audited(
     assert sorted(created.created) == sorted(str(role) for role in StandardRole)
     rows = await role_rows(owner)
     assert rows["teller"]["managed"] is True
-    assert rows["teller"]["permissions"] == [LOANS_READ]
+    assert rows["teller"]["permissions"] == ["bankcrm.employee.read", LOANS_READ]
     assert rows["teller"]["title"] == "柜员"
     trail = await audit_trail(owner)
     assert len(trail) == len(StandardRole)
@@ -255,15 +258,19 @@ async def test_sync_creates_then_follows_the_declarations_audited(
     upgraded = registry_of(loans(grants=[RoleGrant(StandardRole.TELLER, ("loans.loan.*",))]))
     changed = await sync_roles(owner, declared_roles(upgraded), "system:migrate")
     assert changed.updated == ["teller"]
-    assert (await role_rows(owner))["teller"]["permissions"] == [LOANS_READ, LOANS_WRITE]
+    assert (await role_rows(owner))["teller"]["permissions"] == [
+        "bankcrm.employee.read",
+        LOANS_READ,
+        LOANS_WRITE,
+    ]
     last = (await audit_trail(owner))[-1]
     assert (last["action"], last["entity_id"], last["actor"]) == (
         "update",
         "teller",
         "system:migrate",
     )
-    assert last["before"]["permissions"] == [LOANS_READ]
-    assert last["after"]["permissions"] == [LOANS_READ, LOANS_WRITE]
+    assert last["before"]["permissions"] == ["bankcrm.employee.read", LOANS_READ]
+    assert last["after"]["permissions"] == ["bankcrm.employee.read", LOANS_READ, LOANS_WRITE]
     assert last["reason"] == "declared by bankcrm, loans"
 
 
@@ -290,7 +297,7 @@ async def test_a_hand_edited_managed_role_is_put_back_and_custom_roles_are_never
     assert synced.custom_conflicts == ["loans.clerk"]
     assert "custom, left alone: loans.clerk" in synced.summary()
     rows = await role_rows(owner)
-    assert rows["auditor"]["permissions"] == ["bankcrm.audit.read"]
+    assert rows["auditor"]["permissions"] == ["bankcrm.audit.read", "bankcrm.employee.read"]
     for custom in ("loans.clerk", "vip_desk"):
         assert rows[custom]["managed"] is False
         assert rows[custom]["permissions"] == [LOANS_APPROVE]

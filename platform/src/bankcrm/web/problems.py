@@ -18,6 +18,7 @@ import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from bankcrm import messages
 from bankcrm.context import current_scope
 
 log = logging.getLogger("bankcrm.web")
@@ -86,14 +87,19 @@ def problem_response(
         or (scope.request_id if scope else "")
         or uuid.uuid4().hex
     )
+    # Staff read problems in their language; the type and fields stay machine-readable.
+    language = messages.language_of(request.headers, request.cookies)
     body: dict[str, Any] = {
         "type": f"https://bankcrm.dev/problems/{code}" if code else "about:blank",
         "title": TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        "detail": messages.translate(detail, language),
         "instance": request.url.path,
         "request_id": request_id,
-        "errors": [e.as_dict() for e in errors or []],
+        "errors": [
+            {"field": e.field, "message": messages.translate(e.message, language)}
+            for e in errors or []
+        ],
     }
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -107,7 +113,15 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
             key = item.get("key") or ""
             location = f"{source}.{key}" if key else str(source)
             errors.append(FieldError(location, str(item.get("message", "invalid value"))))
+    if not errors:
+        # Litestar reports a missing required parameter in its message only.
+        missing = _MISSING_PARAMETER.search(str(exc.detail))
+        if missing:
+            errors.append(FieldError(f"{missing[1]}.{missing[2]}", "required"))
     return errors
+
+
+_MISSING_PARAMETER = re.compile(r"Missing required (query|header|cookie|path) parameter '([^']+)'")
 
 
 def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[dict[str, Any]]:

@@ -109,7 +109,7 @@ class CustomerController(CustomerSearchMixin, Controller):
     @post("/{customer_id:int}/reveal", opt={"permission": PII_REVEAL}, status_code=200)
     async def reveal(self, customer_id: PathId, data: JSONBody[RevealIn]) -> RevealedPii:
         """Personal data in clear, for a stated reason; audited as ``reveal``."""
-        return await services.reveal_customer(customer_id, data.reason)
+        return await services.reveal_customer(customer_id, data.reason, data.fields)
 
 
 class AddressController(Controller):

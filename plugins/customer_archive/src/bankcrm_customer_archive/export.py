@@ -31,10 +31,11 @@ import csv
 import io
 import logging
 import tempfile
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import anyio
 import asyncpg
@@ -46,6 +47,7 @@ from bankcrm.context import Scope, bind_scope, require_scope
 from bankcrm.web.problems import Problem, invalid
 from bankcrm_customer_archive import search
 from bankcrm_customer_archive.access import PII_REVEAL
+from bankcrm_customer_archive.enumerations import ENUMERATIONS
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.search import CustomerFilter
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
@@ -75,6 +77,73 @@ COLUMNS = (
     "risk_tolerance", "aum", "tags", "address", "created_at",
 )  # fmt: skip
 REVEALED_FIELDS = ["id_number", "phone", "email", "address.street"]
+TITLES = {
+    "zh": (
+        "客户编号", "所属机构", "客户类型", "客户名称", "姓名拼音", "性别", "证件类型",
+        "证件号码", "手机/电话", "电子邮箱", "状态", "客户经理", "价值分层", "信用等级",
+        "风险承受能力", "资产规模（元）", "标签", "地址", "建档时间",
+    ),
+    "en": (
+        "Customer ID", "Branch", "Kind", "Name", "Pinyin", "Gender", "ID type", "ID number",
+        "Phone", "E-mail", "Status", "Relationship manager", "Value tier", "Credit grade",
+        "Risk tolerance", "AUM (CNY)", "Tags", "Address", "Created",
+    ),
+}  # fmt: skip
+LABELLED = ("kind", "gender", "id_type", "status", "value_tier", "risk_tolerance")
+"""Columns whose stored codes are shown by their enumeration labels."""
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class ExportTerms:
+    """How the file speaks: a clerk's terms (Chinese or English headers, labels for codes,
+    branch and manager names, Beijing time) or, for integrations, the stored codes."""
+
+    language: str = "zh"
+    codes: bool = False
+    branches: Mapping[int, str] = field(default_factory=dict)
+    managers: Mapping[int, str] = field(default_factory=dict)
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        return COLUMNS if self.codes else TITLES[self.language]
+
+    def label(self, column: str, value: str | None) -> str:
+        if not value:
+            return ""
+        return value if self.codes else self.labels.get(column, {}).get(value, value)
+
+
+CODES = ExportTerms(codes=True)
+
+
+async def export_terms(language: str, codes: bool) -> ExportTerms:
+    """The names an export in ``language`` shows, read once before the rows stream."""
+    if codes:
+        return ExportTerms(language, True)
+    tree = await branches.snapshot()
+    branch_names = {
+        n.id: f"{n.code} {(n.name_en or n.name) if language == 'en' else n.name}"
+        for n in tree.nodes.values()
+    }
+    # Staff users by employee name where one is on record, else by username.
+    managers = {
+        r["id"]: r["name"]
+        for r in await db.fetch(
+            "SELECT u.id, coalesce(e.name, u.username) AS name FROM piccolo_user u"
+            " LEFT JOIN bankcrm_employee e ON e.user_id = u.id"
+        )
+    }
+    by_field = {f: e for e in ENUMERATIONS for f in e.fields}
+    labels = {
+        column: {
+            v: (lb.en if language == "en" else lb.zh) for v, lb in by_field[column].labels.items()
+        }
+        for column in LABELLED
+        if column in by_field
+    }
+    return ExportTerms(language, False, branch_names, managers, labels)
 
 
 class ExportIn(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -89,6 +158,10 @@ class ExportIn(Struct, forbid_unknown_fields=True, kw_only=True):
     reveal: bool = False
     """Personal data in clear (needs ``customer_archive.pii.reveal`` and ``reason``)."""
     reason: Annotated[str, Meta(max_length=500)] = ""
+    language: Literal["zh", "en"] = "zh"
+    """Headers, labels of codes and branch names in this language."""
+    codes: bool = False
+    """For integrations: the stored field names and codes, ids and UTC times instead."""
 
 
 # --- cells ----------------------------------------------------------------------------------
@@ -119,21 +192,36 @@ def _address(parts: Sequence[str] | None, reveal: bool) -> str:
     return f"{province}{city}{district}{street if reveal else _mask_street(street)}"
 
 
-def row_values(row: asyncpg.Record, reveal: bool) -> list[Any]:
-    """One customer as export cells, in :data:`COLUMNS` order (masked unless ``reveal``)."""
+def row_values(row: asyncpg.Record, reveal: bool, terms: ExportTerms = CODES) -> list[Any]:
+    """One customer as export cells, in :data:`COLUMNS` order (masked unless ``reveal``),
+    in the file's ``terms``."""
     if reveal:
         id_number = pii.decrypt(row["id_number_encrypted"])
         phone, email = row["phone"], row["email"]
     else:
         id_number = row["id_number_masked"]
         phone, email = pii.mask(row["phone"], 3, 4), _mask_email(row["email"])
+    if terms.codes:
+        return [
+            row["id"], row["branch_id"], row["kind"], row["name"], row["name_pinyin"],
+            row["gender"] or "", row["id_type"], id_number, phone or "", email or "",
+            row["status"], row["relationship_manager"] or "", row["value_tier"] or "",
+            row["credit_grade"] or "", row["risk_tolerance"] or "",
+            search.aum_of(row["aum_cents"]), "|".join(row["tags"]),
+            _address(row["address"], reveal), row["created_at"].isoformat(),
+        ]  # fmt: skip
+    manager = row["relationship_manager"]
     return [
-        row["id"], row["branch_id"], row["kind"], row["name"], row["name_pinyin"],
-        row["gender"] or "", row["id_type"], id_number, phone or "", email or "",
-        row["status"], row["relationship_manager"] or "", row["value_tier"] or "",
-        row["credit_grade"] or "", row["risk_tolerance"] or "",
-        search.aum_of(row["aum_cents"]), "|".join(row["tags"]),
-        _address(row["address"], reveal), row["created_at"].isoformat(),
+        row["id"], terms.branches.get(row["branch_id"], str(row["branch_id"])),
+        terms.label("kind", row["kind"]), row["name"], row["name_pinyin"],
+        terms.label("gender", row["gender"]), terms.label("id_type", row["id_type"]),
+        id_number, phone or "", email or "", terms.label("status", row["status"]),
+        terms.managers.get(manager, str(manager)) if manager else "",
+        terms.label("value_tier", row["value_tier"]), row["credit_grade"] or "",
+        terms.label("risk_tolerance", row["risk_tolerance"]),
+        search.aum_of(row["aum_cents"]), "、".join(row["tags"]),
+        _address(row["address"], reveal),
+        row["created_at"].astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S"),
     ]  # fmt: skip
 
 
@@ -141,7 +229,8 @@ def row_values(row: asyncpg.Record, reveal: bool) -> list[Any]:
 
 
 class CsvWriter:
-    def __init__(self) -> None:
+    def __init__(self, terms: ExportTerms = CODES) -> None:
+        self.terms = terms
         self._buffer = io.StringIO()
         self._csv = csv.writer(self._buffer, lineterminator="\r\n")
 
@@ -152,13 +241,14 @@ class CsvWriter:
         return text.encode("utf-8")
 
     def header(self) -> bytes:
-        self._csv.writerow(COLUMNS)
+        self._csv.writerow(self.terms.titles)
         return codecs.BOM_UTF8 + self._take()
 
     def rows(self, rows: Sequence[asyncpg.Record], reveal: bool) -> bytes:
         for row in rows:
             self._csv.writerow([
-                neutralise(v) if isinstance(v, str) else v for v in row_values(row, reveal)
+                neutralise(v) if isinstance(v, str) else v
+                for v in row_values(row, reveal, self.terms)
             ])  # fmt: skip
         return self._take()
 
@@ -170,9 +260,10 @@ class CsvWriter:
 
 
 class XlsxWriter:
-    def __init__(self) -> None:
+    def __init__(self, terms: ExportTerms = CODES) -> None:
         import xlsxwriter  # only exports to Excel need it
 
+        self.terms = terms
         self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
         self._workbook = xlsxwriter.Workbook(
             self.file, {"constant_memory": True, "strings_to_formulas": False}
@@ -183,9 +274,10 @@ class XlsxWriter:
 
     def _next_sheet(self) -> None:
         self._sheets += 1
-        name = "customers" if self._sheets == 1 else f"customers {self._sheets}"
+        base = "customers" if self.terms.codes or self.terms.language == "en" else "客户"
+        name = base if self._sheets == 1 else f"{base} {self._sheets}"
         self._sheet = self._workbook.add_worksheet(name)
-        for column, title in enumerate(COLUMNS):
+        for column, title in enumerate(self.terms.titles):
             self._sheet.write_string(0, column, title)
         self._row = 0
 
@@ -198,7 +290,7 @@ class XlsxWriter:
             if self._row == XLSX_SHEET_ROWS:
                 self._next_sheet()
             self._row += 1
-            for column, value in enumerate(row_values(row, reveal)):
+            for column, value in enumerate(row_values(row, reveal, self.terms)):
                 if isinstance(value, str):
                     if value:
                         self._sheet.write_string(self._row, column, value)
@@ -217,8 +309,8 @@ class XlsxWriter:
         self.file.close()
 
 
-def _writer(fmt: ExportFormat) -> CsvWriter | XlsxWriter:
-    return XlsxWriter() if fmt == "xlsx" else CsvWriter()
+def _writer(fmt: ExportFormat, terms: ExportTerms) -> CsvWriter | XlsxWriter:
+    return XlsxWriter(terms) if fmt == "xlsx" else CsvWriter(terms)
 
 
 # --- plan -----------------------------------------------------------------------------------
@@ -234,6 +326,7 @@ class ExportPlan:
     scope: Scope
     saved_search_id: int | None = None
     matching: int = 0
+    terms: ExportTerms = field(default_factory=ExportTerms)
 
     @property
     def reveal(self) -> bool:
@@ -294,6 +387,8 @@ async def plan_export(
     reason: str = "",
     saved_search_id: int | None = None,
     prefix: str = "query",
+    language: str = "zh",
+    codes: bool = False,
 ) -> ExportPlan:
     """Check the request and count what it would export (before anything is sent, so a
     problem is an ordinary 4xx answer)."""
@@ -337,6 +432,7 @@ async def plan_export(
         sql=sql, args=query.args, format=fmt, reveal_reason=reveal_reason,
         filters=search.audited_filter(criteria), scope=scope,
         saved_search_id=saved_search_id, matching=min(matching, wanted),
+        terms=await export_terms(language, codes),
     )  # fmt: skip
 
 
@@ -384,7 +480,7 @@ async def _audit_elsewhere(plan: ExportPlan, tally: _Tally) -> None:
 async def stream_export(plan: ExportPlan) -> AsyncGenerator[bytes, None]:
     """The export file, chunk by chunk (see the module doc). Close it (``aclose``) when the
     response ends early: the audit of a cut-short export is written then."""
-    writer = _writer(plan.format)
+    writer = _writer(plan.format, plan.terms)
     tally = _Tally()
     committed = False
     async with db.connection() as connection:

@@ -14,11 +14,14 @@ from bankcrm.plugin_api import (
     AccessRule,
     AdminScreen,
     DemoContext,
+    Enumeration,
     EventSpec,
     MetricSpec,
+    Pages,
     PermissionSpec,
     RoleGrant,
     ScheduleSpec,
+    WorkbenchLink,
     hookimpl,
 )
 from bankcrm_customer_archive import hookspecs, services, timeline
@@ -28,11 +31,14 @@ from bankcrm_customer_archive.api import ROUTES
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
 from bankcrm_customer_archive.dedupe.merging import OWN_REFERENCES
 from bankcrm_customer_archive.dedupe.seeding import seed_demo_duplicates
+from bankcrm_customer_archive.enumerations import ENUMERATIONS
 from bankcrm_customer_archive.events import EVENTS
 from bankcrm_customer_archive.importing.cli import register_import_cli
 from bankcrm_customer_archive.importing.commit import IMPORT_ACTORS
 from bankcrm_customer_archive.importing.seeding import seed_import_demo
 from bankcrm_customer_archive.manifest import MANIFEST
+from bankcrm_customer_archive.messages import TRANSLATIONS
+from bankcrm_customer_archive.pages import LINKS, PAGES
 from bankcrm_customer_archive.profile_jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
 from bankcrm_customer_archive.seeding import seed_demo
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
@@ -132,3 +138,23 @@ async def seed_demo_data(demo: DemoContext) -> None:
     await seed_demo(demo)
     await seed_import_demo(demo)
     await seed_demo_duplicates(demo)
+
+
+@hookimpl
+def register_enumerations() -> Sequence[Enumeration]:
+    return ENUMERATIONS
+
+
+@hookimpl
+def register_pages() -> Pages:
+    return PAGES
+
+
+@hookimpl
+def register_workbench_links() -> Sequence[WorkbenchLink]:
+    return LINKS
+
+
+@hookimpl
+def register_message_translations() -> Sequence[tuple[str, str]]:
+    return TRANSLATIONS

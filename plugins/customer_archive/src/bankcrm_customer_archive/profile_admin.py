@@ -121,6 +121,8 @@ BALANCE_SCREEN = AdminScreen(
                        "created_at"),
     menu_group=GROUP,
     allow_create=False,
+    # Taken daily by a job for the charts; staff read them on the customer's pages.
+    technical=True,
 )  # fmt: skip
 
 AUM_SCREEN = AdminScreen(
@@ -137,6 +139,8 @@ AUM_SCREEN = AdminScreen(
     read_only_columns=("branch_id", "customer", "snapshot_on", "aum", "created_at"),
     menu_group=GROUP,
     allow_create=False,
+    # Taken daily by a job for the charts; staff read them on the customer's pages.
+    technical=True,
 )
 
 CONTRACT_SCREEN = AdminScreen(

@@ -194,9 +194,14 @@ class CustomerTagIn(_In):
     tag_id: Id
 
 
+RevealField = Literal["id_number", "phone", "email", "addresses", "contacts", "holdings"]
+
+
 class RevealIn(_In):
     reason: Annotated[str, Meta(min_length=2, max_length=500)]
     """Why the clear values are needed; kept in the audit trail."""
+    fields: Annotated[list[RevealField], Meta(min_length=1, max_length=6)] | None = None
+    """Only these (the audit names them); omitted: all of them."""
 
 
 # --- outputs --------------------------------------------------------------------------------
@@ -348,12 +353,15 @@ class RevealedPii(Struct):
     """Clear values of one customer's personal data; each reveal is audited."""
 
     customer_id: int
-    id_number: str
-    phone: str | None
-    email: str | None
-    addresses: list[RevealedAddress]
-    contacts: list[RevealedContact]
-    holdings: list[RevealedHolding]
+    id_number: str | None = None
+    """Null (as every part below) when not asked for."""
+    phone: str | None = None
+    email: str | None = None
+    addresses: list[RevealedAddress] = []
+    contacts: list[RevealedContact] = []
+    holdings: list[RevealedHolding] = []
+    fields: list[str] = []
+    """What was revealed (and audited)."""
 
 
 class SectionOut(Struct):
@@ -362,6 +370,10 @@ class SectionOut(Struct):
     title: str
     title_en: str
     data: dict[str, Any]
+    labels: dict[str, dict[str, str]] = {}
+    """Labels of the data's keys, ``{"zh": …, "en": …}``, as the plugin declared them."""
+    actions: list[dict[str, str]] = []
+    """``{"title", "title_en", "url"}``: what the viewer may do from this section."""
 
 
 class Customer360(Struct):

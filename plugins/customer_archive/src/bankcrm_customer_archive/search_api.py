@@ -235,15 +235,18 @@ class CustomerSearchController(Controller):
         limit: ExportLimit = None,
         reveal: RevealQuery = False,
         reason: ReasonQuery = "",
+        language: Annotated[Literal["zh", "en"], QueryParameter()] = "zh",
+        codes: Annotated[bool, QueryParameter()] = False,
     ) -> Stream:
         """Matching customers as CSV or xlsx, streamed (masked unless revealed with a
         reason); audited as an export."""
         params = dict(locals())
-        for name in ("self", "format", "limit", "reveal", "reason"):
+        for name in ("self", "format", "limit", "reveal", "reason", "language", "codes"):
             params.pop(name)
         plan = await export.plan_export(
-            _query_filter(params), format, limit=limit, reveal=reveal, reason=reason
-        )
+            _query_filter(params), format, limit=limit, reveal=reveal, reason=reason,
+            language=language, codes=codes,
+        )  # fmt: skip
         return _streamed(plan)
 
     @post("/export", opt={"permission": CUSTOMER_EXPORT}, status_code=200)
@@ -252,6 +255,7 @@ class CustomerSearchController(Controller):
         plan = await export.plan_export(
             data.filter, data.format, limit=data.limit, reveal=data.reveal,
             reason=data.reason, saved_search_id=data.saved_search_id, prefix="body",
+            language=data.language, codes=data.codes,
         )  # fmt: skip
         return _streamed(plan)
 
@@ -304,11 +308,13 @@ class SavedSearchController(Controller):
         limit: ExportLimit = None,
         reveal: RevealQuery = False,
         reason: ReasonQuery = "",
+        language: Annotated[Literal["zh", "en"], QueryParameter()] = "zh",
+        codes: Annotated[bool, QueryParameter()] = False,
     ) -> Stream:
         """The saved search's customers as CSV or xlsx, streamed; audited as an export."""
         plan = await export.plan_export(
             CustomerFilter(), format, limit=limit, reveal=reveal, reason=reason,
-            saved_search_id=search_id,
+            saved_search_id=search_id, language=language, codes=codes,
         )  # fmt: skip
         return _streamed(plan)
 

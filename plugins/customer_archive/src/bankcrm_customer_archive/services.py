@@ -25,7 +25,7 @@ from msgspec import UNSET
 
 from bankcrm import audit, branches, db, pii, staff
 from bankcrm.context import Scope, require_scope
-from bankcrm.plugin_api import PluginHooks
+from bankcrm.plugin_api import Label, PluginHooks, WorkbenchLink
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import events, names, search
 from bankcrm_customer_archive.dedupe.references import CustomerReference  # re-exported
@@ -68,6 +68,7 @@ from bankcrm_customer_archive.search import (
 from bankcrm_customer_archive.search import (
     _search_conditions as _search_conditions,
 )
+from bankcrm_customer_archive.timeline import TIMELINE_SECTION, timeline_section_items
 from bankcrm_customer_archive.validation import (
     Problems,
     check_amount,
@@ -150,6 +151,12 @@ class Section:
     title: str
     title_en: str
     data: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, Label] = field(default_factory=dict)
+    """Labels of the data's keys (``name`` or ``parent.name``) that the 360 page shows;
+    keys without one fall back to the admin's column labels, then to the key itself."""
+    actions: list[WorkbenchLink] = field(default_factory=list)
+    """Links the page offers with the section (new lead, log a visit …), ``{customer_id}``
+    filled in; each shown only to holders of its permission."""
 
 
 # --- masking ----------------------------------------------------------------------------------
@@ -707,8 +714,20 @@ async def delete_customer(customer_id: int) -> None:
         )
 
 
-async def reveal_customer(customer_id: int, reason: str) -> RevealedPii:
-    """The customer's personal data in clear, audited as ``reveal`` with the reason."""
+REVEALABLE = ("id_number", "phone", "email", "addresses", "contacts", "holdings")
+_REVEAL_AUDIT = {
+    "addresses": ["addresses.street"],
+    "contacts": ["contacts.phone", "contacts.email"],
+    "holdings": ["holdings.account_no"],
+}
+
+
+async def reveal_customer(
+    customer_id: int, reason: str, fields: Sequence[str] | None = None
+) -> RevealedPii:
+    """The customer's personal data in clear (``fields`` of :data:`REVEALABLE`, all when
+    None), audited as ``reveal`` with the reason and exactly what was shown."""
+    wanted = [f for f in REVEALABLE if fields is None or f in fields]
     reason = reason.strip()
     if len(reason) < 2:
         raise invalid("body.reason", "state why you need the clear values")
@@ -730,29 +749,23 @@ async def reveal_customer(customer_id: int, reason: str) -> RevealedPii:
             raise not_found(f"customer {customer_id}")
         revealed = RevealedPii(
             customer_id=customer_id,
-            id_number=pii.decrypt(row["id_number_encrypted"]),
-            phone=row["phone"],
-            email=row["email"],
-            addresses=msgspec.json.decode(row["addresses"], type=list[RevealedAddress]),
-            contacts=msgspec.json.decode(row["contacts"], type=list[RevealedContact]),
-            holdings=msgspec.json.decode(row["holdings"], type=list[RevealedHolding]),
-        )
+            id_number=pii.decrypt(row["id_number_encrypted"]) if "id_number" in wanted else None,
+            phone=row["phone"] if "phone" in wanted else None,
+            email=row["email"] if "email" in wanted else None,
+            addresses=msgspec.json.decode(row["addresses"], type=list[RevealedAddress])
+            if "addresses" in wanted else [],
+            contacts=msgspec.json.decode(row["contacts"], type=list[RevealedContact])
+            if "contacts" in wanted else [],
+            holdings=msgspec.json.decode(row["holdings"], type=list[RevealedHolding])
+            if "holdings" in wanted else [],
+            fields=wanted,
+        )  # fmt: skip
         await audit.record(
             audit.Action.REVEAL,
             ENTITY_CUSTOMER,
             customer_id,
             branch_id=row["branch_id"],
-            after={
-                "fields": [
-                    "id_number",
-                    "phone",
-                    "email",
-                    "addresses.street",
-                    "contacts.phone",
-                    "contacts.email",
-                    "holdings.account_no",
-                ],
-            },
+            after={"fields": [a for f in wanted for a in _REVEAL_AUDIT.get(f, [f])]},
             reason=reason,
         )
     return revealed
@@ -782,6 +795,26 @@ async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
     from bankcrm_customer_archive.view_360 import read_sections  # imports this module
 
     return await read_sections(customer_id, scope)
+
+
+def _section_out(plugin: str, section: Section, scope: Scope, customer_id: int) -> SectionOut:
+    return SectionOut(
+        section.key,
+        plugin,
+        section.title,
+        section.title_en,
+        section.data,
+        {key: {"zh": label.zh, "en": label.en} for key, label in section.labels.items()},
+        [
+            {
+                "title": a.title.zh,
+                "title_en": a.title.en,
+                "url": a.url.format(customer_id=customer_id),
+            }
+            for a in section.actions
+            if a.permission == "authenticated" or scope.has(a.permission)
+        ],
+    )
 
 
 def _as_sections(plugin: str, answer: Any) -> list[Section]:
@@ -816,12 +849,22 @@ async def customer_360(customer_id: int, registry: PluginHooks) -> Customer360:
     # pluggy answers newest registration first; the view reads best in dependency order.
     position = {name: index for index, name in enumerate(registry.order)}
     answers.sort(key=lambda answer: position.get(answer[0], -1))
-    sections = [SectionOut(s.key, PLUGIN, s.title, s.title_en, s.data) for s in own]
+    [timeline] = [s for s in own if s.key == TIMELINE_SECTION]
+    sections = [_section_out(PLUGIN, s, scope, customer_id) for s in own if s is not timeline]
     sections.extend(
-        SectionOut(s.key, plugin, s.title, s.title_en, s.data)
+        _section_out(plugin, s, scope, customer_id)
         for plugin, answer in answers
         for s in _as_sections(plugin, answer)
     )
+    # The timeline closes the view: every plugin's newest items, and a cursor to the rest
+    # (GET …/customers/{id}/timeline?cursor=…).
+    page = await timeline_section_items(timeline.data["items"], customer_id, registry, others)
+    sections.append(
+        SectionOut(
+            TIMELINE_SECTION, PLUGIN, timeline.title, timeline.title_en,
+            {"items": page.items, "next_cursor": page.next_cursor},
+        )
+    )  # fmt: skip
     return Customer360(customer_id, profile.branch_id, sections)
 
 

@@ -39,50 +39,74 @@ class TimelineItem(msgspec.Struct, frozen=True):
     detail: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-async def own_items(customer_id: int, before: datetime, limit: int) -> list[TimelineItem]:
-    """The archive's items: created, accounts opened, ratings, contracts."""
-    rows = await db.fetch(
-        """
+def own_items_sql(customer: str, before: str, limit: str) -> str:
+    """The archive's items of ``customer`` older than ``before``, newest first, at most
+    ``limit`` (SQL expressions: parameters here, the 360 statement's CTE columns there)."""
+    return f"""
         (SELECT created_at AS at, 'customer_created' AS kind, id::text AS source_id,
                 'customer_archive_customer' AS source_table, name AS label
-           FROM customer_archive_customer WHERE id = $1 AND created_at < $2)
+           FROM customer_archive_customer WHERE id = {customer} AND created_at < {before})
         UNION ALL
         (SELECT h.created_at, 'holding_opened', h.id::text, 'customer_archive_holding', p.name
            FROM customer_archive_holding h JOIN customer_archive_product p ON p.id = h.product
-          WHERE h.customer = $1 AND h.created_at < $2 ORDER BY h.created_at DESC LIMIT $3)
+          WHERE h.customer = {customer} AND h.created_at < {before}
+          ORDER BY h.created_at DESC LIMIT {limit})
         UNION ALL
         (SELECT rated_at, 'rated', id::text, 'customer_archive_rating', kind || '=' || value
            FROM customer_archive_rating
-          WHERE customer = $1 AND rated_at < $2 ORDER BY rated_at DESC LIMIT $3)
+          WHERE customer = {customer} AND rated_at < {before} ORDER BY rated_at DESC LIMIT {limit})
         UNION ALL
         (SELECT created_at, 'contract_recorded', id::text, 'customer_archive_contract',
                 number || ' ' || title
            FROM customer_archive_contract
-          WHERE customer = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3)
-        ORDER BY at DESC LIMIT $3
-        """,
-        customer_id,
-        before,
-        limit,
+          WHERE customer = {customer} AND created_at < {before}
+          ORDER BY created_at DESC LIMIT {limit})
+        ORDER BY at DESC LIMIT {limit}
+        """
+
+
+TIMELINE_SECTION = "customer_archive.timeline"
+TIMELINE_ON_360 = 10
+"""Items the 360 view shows; the rest is a page away (``next_cursor``)."""
+
+TIMELINE_360_COLUMN = f"""(SELECT coalesce(json_agg(t), '[]') FROM ({
+    own_items_sql("c.id", "'infinity'::timestamptz", str(TIMELINE_ON_360 + 1))
+}) t) AS timeline"""
+"""The archive's first timeline items as a column of the 360 statement (no extra trip)."""
+
+_TITLES = {
+    "customer_created": ("建立客户档案", "Customer created"),
+    "holding_opened": ("开立账户", "Account opened"),
+    "rated": ("评级", "Rated"),
+    "contract_recorded": ("登记合同", "Contract recorded"),
+}
+
+
+def _own_item(row: Any) -> TimelineItem:
+    at = row["at"]
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    title, title_en = _TITLES[row["kind"]]
+    return TimelineItem(
+        at,
+        PLUGIN,
+        f"{PLUGIN}.{row['kind']}",
+        f"{title}：{row['label']}",
+        f"{title_en}: {row['label']}",
+        row["source_table"],
+        row["source_id"],
     )
-    titles = {
-        "customer_created": ("建立客户档案", "Customer created"),
-        "holding_opened": ("开立账户", "Account opened"),
-        "rated": ("评级", "Rated"),
-        "contract_recorded": ("登记合同", "Contract recorded"),
-    }
-    return [
-        TimelineItem(
-            r["at"],
-            PLUGIN,
-            f"{PLUGIN}.{r['kind']}",
-            f"{titles[r['kind']][0]}：{r['label']}",
-            f"{titles[r['kind']][1]}: {r['label']}",
-            r["source_table"],
-            r["source_id"],
-        )
-        for r in rows
-    ]
+
+
+def own_items_of_360(timeline_json: str) -> list[TimelineItem]:
+    """The archive's items read by the 360 statement's ``timeline`` column."""
+    return [_own_item(r) for r in msgspec.json.decode(timeline_json)]
+
+
+async def own_items(customer_id: int, before: datetime, limit: int) -> list[TimelineItem]:
+    """The archive's items: created, accounts opened, ratings, contracts."""
+    rows = await db.fetch(own_items_sql("$1", "$2", "$3"), customer_id, before, limit)
+    return [_own_item(r) for r in rows]
 
 
 def _sort_key(item: TimelineItem) -> tuple[datetime, str, str, str]:
@@ -127,7 +151,12 @@ async def customer_timeline(
         # Items at the cursor's own instant: only those after it in the total order.
         boundary = (instant, after[1], after[2], after[3])
         items = [i for i in items if _sort_key(i) < boundary]
-    items.sort(key=_sort_key, reverse=True)
+    return first_page(items, limit)
+
+
+def first_page(items: list[TimelineItem], limit: int) -> Page[TimelineItem]:
+    """The newest ``limit`` of ``items`` and the cursor to the rest."""
+    items = sorted(items, key=_sort_key, reverse=True)
     page = items[:limit]
     next_cursor = None
     if len(items) > limit:
@@ -136,4 +165,33 @@ async def customer_timeline(
     return Page(page, next_cursor)
 
 
-__all__ = ["TimelineItem", "customer_timeline", "own_items"]
+async def timeline_section_items(
+    own: list[TimelineItem], customer_id: int, registry: PluginHooks, plugins: frozenset[str]
+) -> Page[TimelineItem]:
+    """The 360 view's timeline: the archive's items read with the view, merged with the
+    first items of the other enabled plugins."""
+    scope: Scope = require_scope()
+    answers = await registry.call_all(
+        "customer_timeline_items",
+        plugins=plugins,
+        customer_id=customer_id,
+        scope=scope,
+        before=FAR_FUTURE,
+        limit=TIMELINE_ON_360 + 1,
+    )
+    items = list(own)
+    for _, answer in answers:
+        items.extend(a for a in (answer or ()) if isinstance(a, TimelineItem))
+    return first_page(items, TIMELINE_ON_360)
+
+
+__all__ = [
+    "TIMELINE_360_COLUMN",
+    "TIMELINE_SECTION",
+    "TimelineItem",
+    "customer_timeline",
+    "first_page",
+    "own_items",
+    "own_items_of_360",
+    "timeline_section_items",
+]

@@ -4,7 +4,8 @@ The view is a hot path: every statement outside a transaction costs a pool check
 round trip. :data:`VIEW_360_SQL` reads the customer once (a materialised CTE), records the
 view in the audit chain, and answers every panel beside it as JSON aggregates: the profile
 with its tags, addresses and contacts, the holdings, the profile's panels
-(:data:`.profile.PANELS_360_COLUMNS`) and the portrait (:data:`.portrait.PORTRAIT_COLUMNS`).
+(:data:`.profile.PANELS_360_COLUMNS`), the portrait (:data:`.portrait.PORTRAIT_COLUMNS`)
+and the archive's newest timeline items (:data:`.timeline.TIMELINE_360_COLUMN`).
 Panels the actor may not read are not read at all (a ``CASE`` on a parameter).
 """
 
@@ -35,6 +36,11 @@ from bankcrm_customer_archive.services import (
     _masked_holding,
     _sum_by_currency,
 )
+from bankcrm_customer_archive.timeline import (
+    TIMELINE_360_COLUMN,
+    TIMELINE_SECTION,
+    own_items_of_360,
+)
 
 __all__ = ["VIEW_360_SQL", "read_sections", "view_360_arguments"]
 
@@ -43,7 +49,8 @@ VIEW_360_SQL = f"""WITH c AS MATERIALIZED (
 {_VIEW_AUDIT}
 SELECT {_DETAIL_COLUMNS}, {_HOLDINGS_JSON} AS holdings,
   {PANELS_360_COLUMNS},
-  {PORTRAIT_COLUMNS}
+  {PORTRAIT_COLUMNS},
+  {TIMELINE_360_COLUMN}
 FROM c CROSS JOIN v LEFT JOIN piccolo_user u ON u.id = c.relationship_manager"""
 """Parameters: ``$1`` the customer, ``$2`` the audit row's ``after`` (the screen), ``$3``
 the request id, then those of :data:`.profile.PANELS_360_COLUMNS`."""
@@ -87,7 +94,14 @@ async def read_sections(customer_id: int, scope: Scope) -> list[Section] | None:
         return None
     detail = _detail(row)
     profile = Section("customer_archive.profile", "基本信息", "Profile", {"customer": detail})
-    more = [*profile_sections(scope, detail, row), await portrait_section_of(row, scope)]
+    more = [
+        *profile_sections(scope, detail, row),
+        await portrait_section_of(row, scope),
+        # Completed with the other plugins' items by the 360 view (services.customer_360).
+        Section(
+            TIMELINE_SECTION, "客户动态", "Timeline", {"items": own_items_of_360(row["timeline"])}
+        ),
+    ]
     if not scope.has(HOLDING_READ):
         return [profile, *more]
     holdings = [

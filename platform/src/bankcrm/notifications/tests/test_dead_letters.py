@@ -251,8 +251,8 @@ async def test_admin_screens_show_own_notifications_and_branch_dead_letters(
     tables = (await rm.get("/admin/api/tables/")).json()
     assert "bankcrm_notification" in tables
     assert "bankcrm_notification_delivery" not in tables
-    links = (await rm.get("/admin/api/links/")).json()
-    assert links["我的通知"] == "#/bankcrm_notification/"
+    shown = (await rm.get("/admin/api/screens/")).json()["screens"]
+    assert shown["bankcrm_notification"]["title"] == "我的通知"
     rows = (await rm.get("/admin/api/tables/bankcrm_notification/")).json()["rows"]
     assert {r["title_zh"] for r in rows} >= {"待办：张三"}
     assert all("recipient" not in r for r in rows)

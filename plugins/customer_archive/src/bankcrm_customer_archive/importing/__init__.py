@@ -1,7 +1,8 @@
 """Bulk import of customers and holdings from ``.csv`` and ``.xlsx`` files.
 
-The pipeline: :mod:`.intake` streams the upload to a temporary file and refuses broken
-files before anything is written; :mod:`.reading` yields its rows in chunks;
+The pipeline: the kernel's :mod:`bankcrm.web.upload` streams the upload to a temporary
+file and :mod:`bankcrm.tabular` refuses broken files before anything is written and yields
+the rows in chunks (the employee load uses the same two);
 :mod:`.mapping` maps the headers to fields; :mod:`.validate` checks and normalises each
 chunk (encrypting ID numbers and deriving search keys in Python, so the commit is pure
 SQL); :mod:`.staging` COPYs the chunks into the branch-scoped staging tables and flags

@@ -59,4 +59,6 @@ IMPORT_BATCH_SCREEN = AdminScreen(
     read_only_columns=tuple(name for name in _LABELS if name != "id"),
     menu_group=Label("客户档案", "Customer archive"),
     allow_create=False,
+    # The import's own records: staff follow their uploads through the import API.
+    technical=True,
 )  # fmt: skip

@@ -10,8 +10,9 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import File
 
-from bankcrm import audit, db
+from bankcrm import audit, db, messages
 from bankcrm.web.pagination import Page, check_limit
+from bankcrm.web.upload import receive
 from bankcrm_customer_archive.access import IMPORT_APPROVE, IMPORT_READ, IMPORT_WRITE
 from bankcrm_customer_archive.importing import service
 from bankcrm_customer_archive.importing.report import write_report
@@ -22,7 +23,7 @@ from bankcrm_customer_archive.importing.schemas import (
     SourceIn,
     SourceOut,
 )
-from bankcrm_customer_archive.importing.upload import receive
+from bankcrm_customer_archive.importing.template import write_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cursor = Annotated[str | None, QueryParameter(max_length=512)]
@@ -77,6 +78,15 @@ class ImportController(Controller):
         check_limit(limit)
         return await service.list_batches(limit, cursor, status, branch_id)
 
+    @get("/template", opt={"permission": IMPORT_READ}, media_type=XLSX)
+    async def template(self, kind: Literal["customer", "holding"] = "customer") -> File:
+        """A workbook to fill in: the recognised columns with Chinese headers (required
+        ones highlighted), an example row, and a sheet explaining each column."""
+        path, name = write_template(kind)
+        return File(
+            path=path, filename=name, media_type=XLSX, background=BackgroundTask(_remove, path)
+        )
+
     @get("/{batch_id:int}", opt={"permission": IMPORT_READ})
     async def detail(self, batch_id: FromPath[int]) -> BatchOut:
         """A batch: counts, status and commit progress."""
@@ -91,9 +101,11 @@ class ImportController(Controller):
         return await service.list_problems(batch_id, limit, cursor)
 
     @get("/{batch_id:int}/report", opt={"permission": IMPORT_READ}, media_type=XLSX)
-    async def report(self, batch_id: FromPath[int]) -> File:
-        """The error report as .xlsx: bad cells filled red with the message as a comment."""
-        path, name = await write_report(batch_id)
+    async def report(self, request: Request[Any, Any, Any], batch_id: FromPath[int]) -> File:
+        """The error report as .xlsx: bad cells filled red with the message as a comment
+        (in Chinese when the browser asks for it)."""
+        language = messages.language_of(request.headers, request.cookies)
+        path, name = await write_report(batch_id, language)
         branch_id = await db.fetchval(
             "SELECT branch_id FROM customer_archive_import_batch WHERE id = $1", batch_id
         )

@@ -122,9 +122,9 @@ def register_import_cli(root: click.Group) -> None:
     ) -> None:
         """Check and stage FILE (.csv or .xlsx) as an import batch of BRANCH."""
         from bankcrm.web.problems import Problem
+        from bankcrm.web.upload import StoredUpload
         from bankcrm_customer_archive.importing import commit as commit_module
         from bankcrm_customer_archive.importing import service
-        from bankcrm_customer_archive.importing.upload import StoredUpload
 
         size = file.stat().st_size
         sha256 = _sha256(file)

@@ -18,7 +18,7 @@ from typing import Any
 
 import xlsxwriter
 
-from bankcrm import db
+from bankcrm import db, messages
 from bankcrm.web.problems import not_found
 from bankcrm_customer_archive.importing.service import BATCH, staging_table
 from bankcrm_customer_archive.services import mask_email, mask_phone
@@ -57,7 +57,7 @@ def _display(field_name: str, value: Any) -> str:
     return text or ""
 
 
-async def write_report(batch_id: int) -> tuple[Path, str]:
+async def write_report(batch_id: int, language: str = "zh") -> tuple[Path, str]:
     """The report of ``batch_id`` in a temporary file, and a download name for it."""
     batch = await db.fetchrow(f"SELECT * FROM {BATCH} WHERE id = $1", batch_id)
     if batch is None:
@@ -104,12 +104,19 @@ async def write_report(batch_id: int) -> tuple[Path, str]:
                     found = by_field.get(field_name)
                     if found:
                         sheet.write_string(line, position, found[0]["value"] or "", bad)
-                        sheet.write_comment(line, position, "\n".join(e["message"] for e in found))
+                        sheet.write_comment(
+                            line,
+                            position,
+                            "\n".join(messages.translate(e["message"], language) for e in found),
+                        )
                     else:
                         value = row[display[field_name]] if field_name in display else None
                         sheet.write_string(line, position, _display(field_name, value))
-                messages = "; ".join(f"{e['column'] or e['field']}: {e['message']}" for e in errors)
-                sheet.write_string(line, len(columns) + 1, messages)
+                said = "; ".join(
+                    f"{e['column'] or e['field']}: {messages.translate(e['message'], language)}"
+                    for e in errors
+                )
+                sheet.write_string(line, len(columns) + 1, said)
                 line += 1
     finally:
         workbook.close()

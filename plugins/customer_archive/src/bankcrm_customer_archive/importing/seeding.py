@@ -11,9 +11,9 @@ from pathlib import Path
 
 from bankcrm.context import Scope, bind_scope, require_scope
 from bankcrm.plugin_api import DemoContext
+from bankcrm.web.upload import StoredUpload
 from bankcrm_customer_archive.demo_data import generate_customers
 from bankcrm_customer_archive.importing import service
-from bankcrm_customer_archive.importing.upload import StoredUpload
 
 DEMO_BRANCHES = ("BJ", "SH")
 HEADER = ["客户名称", "证件号码", "手机号", "出生日期", "性别"]

@@ -18,12 +18,13 @@ import asyncpg
 
 from bankcrm import audit, branches, db, jobs
 from bankcrm.context import require_scope
+from bankcrm.tabular import inspect_file, read_rows
 from bankcrm.text import UNSAFE_MESSAGE, has_unsafe_characters, normal_text
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
+from bankcrm.web.upload import StoredUpload
 from bankcrm_customer_archive.importing import staging
 from bankcrm_customer_archive.importing.mapping import ColumnMapping, fields_of, resolve
-from bankcrm_customer_archive.importing.reading import inspect_file, read_rows
 from bankcrm_customer_archive.importing.schemas import (
     BatchOut,
     CellError,
@@ -32,7 +33,6 @@ from bankcrm_customer_archive.importing.schemas import (
     SourceIn,
     SourceOut,
 )
-from bankcrm_customer_archive.importing.upload import StoredUpload
 from bankcrm_customer_archive.importing.validate import (
     Context,
     CustomerValidator,

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from bankcrm.tabular import Cell, Rows
 from bankcrm_customer_archive.importing.mapping import ColumnMapping
-from bankcrm_customer_archive.importing.reading import Cell, Rows
 
 CUSTOMER_STAGING = "customer_archive_import_row"
 HOLDING_STAGING = "customer_archive_import_holding_row"

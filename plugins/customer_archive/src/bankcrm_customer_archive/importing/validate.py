@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bankcrm import pii
+from bankcrm.tabular import Cell, as_text
 from bankcrm.text import UNSAFE_CHARACTERS
 from bankcrm_customer_archive import names, search
 from bankcrm_customer_archive.demo_data import (
@@ -33,7 +34,6 @@ from bankcrm_customer_archive.demo_data import (
     resident_id_check_digit,
 )
 from bankcrm_customer_archive.importing.mapping import ColumnMapping
-from bankcrm_customer_archive.importing.reading import Cell, as_text
 from bankcrm_customer_archive.validation import (
     EARLIEST_BIRTH,
     MAX_AMOUNT,
@@ -126,6 +126,17 @@ def masked(field_name: str, text: str) -> str:
     return (masker(text) or "") if masker and text else text
 
 
+def for_correction(field_name: str, text: str) -> str:
+    """A refused value as the report shows it: personal data stays masked, but with its
+    length and any character that is neither a letter nor a digit, so the clerk can see
+    what to fix (``*******`` alone says nothing about a phone number one digit short)."""
+    shown = masked(field_name, text)
+    if shown == text or not text:
+        return shown
+    odd = "".join(sorted({c for c in text if not c.isalnum()}))
+    return f"{shown} ({len(text)}" + (f", {odd!r}" if odd else "") + ")"
+
+
 @dataclass
 class RowErrors:
     mapping: ColumnMapping
@@ -136,7 +147,7 @@ class RowErrors:
             {
                 "field": field_name,
                 "column": self.mapping.header_of(field_name),
-                "value": masked(field_name, raw),
+                "value": for_correction(field_name, raw),
                 "message": message,
             }
         )

@@ -103,7 +103,9 @@ async def test_hook_customer_360_sections_from_enabled_plugins(
     assert [(s.plugin, s.key) for s in enabled.sections if s.plugin != "customer_archive"] == [
         ("notes", "notes.latest")
     ]
-    assert enabled.sections[-1].plugin == "notes"
-    assert enabled.sections[-1].data == {"about": "王秀英"}
+    # The other plugins' sections, then the timeline closes the view.
+    assert enabled.sections[-2].plugin == "notes"
+    assert enabled.sections[-2].data == {"about": "王秀英"}
+    assert enabled.sections[-1].key == "customer_archive.timeline"
     assert {s.plugin for s in disabled.sections} == {"customer_archive"}
     assert seen == [(hd_customer, scope.actor)]

@@ -4,6 +4,8 @@ number must be encrypted by the service), ciphertext and lookup hash never sent.
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -226,3 +228,58 @@ async def test_admin_writes_refuse_control_characters(world: World) -> None:
     refused = await admin.patch(f"{CUSTOMERS}{customer_id}/", json={"occupation": "教师\u202e"})
     assert is_problem(refused, 422), refused.text
     assert refused.json()["errors"][0]["field"] == "body.occupation"
+
+
+async def test_customer_list_shows_times_in_the_branch_zone_in_chinese(world: World) -> None:
+    customer = await rest_customer(world, "BJ-HD")
+    manager = await admin_client(world, "demo.bj.manager")
+    owner = await asyncpg.connect(world.kernel.owner_url)
+    try:
+        stored = await owner.fetch(
+            "SELECT updated_at FROM customer_archive_customer WHERE id = $1", customer
+        )
+    finally:
+        await owner.close()
+    local = stored[0]["updated_at"].astimezone(ZoneInfo("Asia/Shanghai"))
+    listed = await manager.get(CUSTOMERS, params={"id": customer})
+    row = listed.json()["rows"][0]
+    assert row["updated_at"] == f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    # The edit form and the CSV export keep the stored value (ISO, UTC).
+    opened = (await manager.get(f"{CUSTOMERS}{customer}/")).json()
+    assert datetime.fromisoformat(opened["updated_at"]) == stored[0]["updated_at"]
+    exported = await manager.get(CUSTOMERS, params={"id": customer, "__page_size": 1000})
+    assert datetime.fromisoformat(exported.json()["rows"][0]["updated_at"])
+    manager.cookies.set("bankcrm_admin_lang", "en")
+    english = await manager.get(CUSTOMERS, params={"id": customer})
+    assert english.json()["rows"][0]["updated_at"] == f"{local:%Y-%m-%d %H:%M}"
+
+
+async def test_snapshots_and_import_batches_are_technical(world: World) -> None:
+    technical = (
+        "customer_archive_balance_snapshot",
+        "customer_archive_aum_snapshot",
+        "customer_archive_import_batch",
+    )
+    manager = await admin_client(world, "demo.bj.manager")
+    assert not set((await manager.get("/admin/api/tables/")).json()) & set(technical)
+    for table in technical:
+        assert is_problem(await manager.get(f"/admin/api/tables/{table}/"), 403), table
+    grouped = (await manager.get("/admin/api/tables/grouped/")).json()["grouped"]
+    assert next(iter(grouped)) == "客户档案"
+    assert grouped["客户档案"][0] == "customer_archive_customer"
+
+    admin = await admin_client(world, "demo.admin")
+    grouped = (await admin.get("/admin/api/tables/grouped/")).json()["grouped"]
+    assert set(grouped["客户档案 · 技术数据"]) == set(technical)
+    assert (await admin.get(f"/admin/api/tables/{technical[0]}/")).status_code == 200
+
+
+async def test_the_admin_offers_no_action_it_refuses(world: World) -> None:
+    manager = await admin_client(world, "demo.bj.manager")
+    screens = (await manager.get("/admin/api/screens/")).json()["screens"]
+    assert screens["customer_archive_customer"] == {"title": "客户", "deny": ["create"]}
+    assert screens["customer_archive_merge"]["deny"] == ["create", "edit", "delete"]
+    assert screens["customer_archive_customer_address"]["deny"] == []
+    teller = await admin_client(world, "demo.teller")
+    shown = (await teller.get("/admin/api/screens/")).json()["screens"]
+    assert shown["customer_archive_customer"]["deny"] == ["create", "edit", "delete"]

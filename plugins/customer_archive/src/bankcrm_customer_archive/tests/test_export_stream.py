@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import httpx
@@ -50,6 +51,11 @@ async def exported(world: World, kit: Any, bj: httpx.AsyncClient) -> dict[str, i
     return ids
 
 
+def _table(response: httpx.Response) -> list[list[str]]:
+    assert response.status_code == 200, response.text
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
 def _csv_rows(response: httpx.Response) -> list[dict[str, str]]:
     assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     text = response.content.decode("utf-8-sig")
@@ -59,7 +65,7 @@ def _csv_rows(response: httpx.Response) -> list[dict[str, str]]:
 async def test_csv_is_masked_neutralised_and_audited(
     world: World, kit: Any, bj: httpx.AsyncClient, exported: dict[str, int]
 ) -> None:
-    response = await bj.get(f"{BASE}/customers/export", params={"address": "海淀"})
+    response = await bj.get(f"{BASE}/customers/export", params={"address": "海淀", "codes": "true"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
@@ -89,7 +95,9 @@ async def test_csv_is_masked_neutralised_and_audited(
 
 
 async def test_xlsx_contents(world: World, bj: httpx.AsyncClient, exported: dict[str, int]) -> None:
-    response = await bj.post(f"{BASE}/customers/export", json={"format": "xlsx", "filter": {}})
+    response = await bj.post(
+        f"{BASE}/customers/export", json={"format": "xlsx", "filter": {}, "codes": True}
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,7 +119,7 @@ async def test_reveal_needs_permission_and_reason(
     assert missing_reason.status_code == 422
     response = await bj.post(
         f"{BASE}/customers/export",
-        json={"filter": {"q": "王秀英"}, "reveal": True, "reason": "监管报送核对"},
+        json={"filter": {"q": "王秀英"}, "reveal": True, "reason": "监管报送核对", "codes": True},
     )
     assert response.status_code == 200, response.text
     (row,) = _csv_rows(response)
@@ -132,18 +140,24 @@ async def test_isolation_limits_and_saved_searches(
     world: World, kit: Any, bj: httpx.AsyncClient, exported: dict[str, int]
 ) -> None:
     sh = await world.client("demo.sh.manager")
-    rows = _csv_rows(await sh.get(f"{BASE}/customers/export"))
+    rows = _csv_rows(await sh.get(f"{BASE}/customers/export", params={"codes": "true"}))
     assert [r["name"] for r in rows] == ["王秀兰"]
     assert all(
         r["name"] != "王秀英"
-        for r in _csv_rows(await sh.get(f"{BASE}/customers/export", params={"q": "王秀英"}))
+        for r in _csv_rows(
+            await sh.get(f"{BASE}/customers/export", params={"q": "王秀英", "codes": "true"})
+        )
     )
-    limited = _csv_rows(await bj.get(f"{BASE}/customers/export", params={"limit": 1}))
+    limited = _csv_rows(
+        await bj.get(f"{BASE}/customers/export", params={"limit": 1, "codes": "true"})
+    )
     assert len(limited) == 1
     saved = (
         await bj.post(f"{BASE}/saved-searches", json={"name": "王", "filter": {"q": "王"}})
     ).json()
-    by_saved = _csv_rows(await bj.get(f"{BASE}/saved-searches/{saved['id']}/export"))
+    by_saved = _csv_rows(
+        await bj.get(f"{BASE}/saved-searches/{saved['id']}/export", params={"codes": "true"})
+    )
     assert [r["name"] for r in by_saved] == ["王秀英"]
     audits = await kit.audit("export", "export")
     assert json.loads(audits[-1]["after"])["saved_search_id"] == saved["id"]
@@ -186,3 +200,26 @@ async def test_cut_short_export_is_still_audited(
     after = json.loads(audited["after"])
     assert after["complete"] is False
     assert after["format"] == "csv"
+
+
+async def test_an_export_speaks_the_clerks_terms_unless_codes_are_asked_for(
+    world: World, bj: httpx.AsyncClient, exported: dict[str, int]
+) -> None:
+    chinese = _table(await bj.get(f"{BASE}/customers/export", params={"q": "王秀英"}))
+    header, row = chinese[0], chinese[1]
+    assert header[:4] == ["客户编号", "所属机构", "客户类型", "客户名称"]
+    assert row[1] == "BJ-HD 北京海淀支行"
+    assert row[2] == "个人客户"
+    assert row[6] == "居民身份证"
+    assert row[10] == "正常"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[-1])  # Beijing time
+    english = _table(
+        await bj.get(f"{BASE}/customers/export", params={"q": "王秀英", "language": "en"})
+    )
+    assert english[0][:2] == ["Customer ID", "Branch"]
+    assert english[1][6] == "Resident ID card"
+    codes = _table(
+        await bj.get(f"{BASE}/customers/export", params={"q": "王秀英", "codes": "true"})
+    )
+    assert tuple(codes[0]) == export.COLUMNS
+    assert codes[1][6] == "resident_id"

@@ -12,8 +12,8 @@ import httpx
 import openpyxl
 import pytest
 
+from bankcrm import tabular as reading
 from bankcrm_customer_archive.demo_data import resident_id_check_digit
-from bankcrm_customer_archive.importing import reading
 from bankcrm_sdk.world import World
 
 IMPORTS = "/api/v1/customer_archive/imports"

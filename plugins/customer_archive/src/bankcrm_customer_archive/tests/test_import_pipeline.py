@@ -110,7 +110,8 @@ async def test_chinese_csv_is_validated_staged_and_committed(
     assert set(bad) == {"id_number", "phone", "birth_date"}
     assert bad["id_number"]["column"] == "证件号码"
     assert "check digit" in bad["id_number"]["message"]
-    assert bad["id_number"]["value"] == "110***********3021"  # masked, never in clear
+    # Masked, never in clear, but with its length so the clerk sees what to correct.
+    assert bad["id_number"]["value"] == "110***********3021 (18)"
     assert "30" in bad["birth_date"]["message"] or "date" in bad["birth_date"]["message"]
     assert by_row[5]["state"] == "duplicate"
     assert "row 2" in by_row[5]["errors"][0]["message"]
@@ -345,7 +346,7 @@ async def test_error_report_marks_bad_cells(world: World, bj: httpx.AsyncClient)
     rows = list(sheet.iter_rows(min_row=2))
     assert [r[0].value for r in rows] == [4, 5]
     id_cell = rows[0][header.index("证件号码")]
-    assert id_cell.value == "110***********3021"
+    assert id_cell.value == "110***********3021 (18)"
     assert id_cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert id_cell.comment is not None
     assert "check digit" in id_cell.comment.text
@@ -420,3 +421,11 @@ async def test_form_fields_and_file_names_refuse_control_and_bidi_characters(
     refused = await upload(bj, content, name="customers\u202evsc.exe")
     assert refused.status_code == 422, refused.text
     assert [e["field"] for e in refused.json()["errors"]] == ["body.file"]
+
+
+def test_a_refused_value_is_shown_enough_to_correct_it() -> None:
+    from bankcrm_customer_archive.importing.validate import for_correction
+
+    assert for_correction("phone", "1381234") == "******* (7)"
+    assert for_correction("phone", "138-1234-567") == "138*****-567 (12, '-')"
+    assert for_correction("name", "王秀英") == "王秀英"

@@ -109,7 +109,9 @@ async def test_views_and_exports_are_audited(world: World, kit: Any, bj: httpx.A
     assert export.status_code == 200
     assert export.headers["content-type"].startswith("text/csv")
     lines = export.text.strip().splitlines()
-    assert lines[0].startswith("\ufeffid,branch_id,kind,name")  # BOM: Excel reads UTF-8
+    assert lines[0].startswith(
+        "\ufeff客户编号,所属机构,客户类型,客户名称"
+    )  # BOM: Excel reads UTF-8
     assert len(lines) == 2
     (row,) = await kit.audit("export", "export")
     assert json.loads(row["after"])["customer_ids"] == [customer_id]

@@ -83,6 +83,18 @@ async def test_hook_customer_timeline_items_merged_and_paged(
     assert [i.source_id for i in seen[2:]] == [str(day) for day in range(1, 11)]
     assert {i.plugin for i in seen} == {"visits", "customer_archive"}
 
+    # The 360 view closes with the same timeline's first page, every plugin's items merged.
+    with world.bind(await world.scope_of("BJ")):
+        from bankcrm_customer_archive.services import customer_360
+
+        view = await customer_360(customer_id, kernel.registry)
+    timeline = view.sections[-1]
+    assert timeline.key == "customer_archive.timeline"
+    assert [(i.plugin, i.source_id) for i in timeline.data["items"]] == [
+        (i.plugin, i.source_id) for i in seen[:10]
+    ]
+    assert timeline.data["next_cursor"] is not None
+
 
 async def test_timeline_of_a_customer_out_of_scope_is_404(
     world: World, kit: Any, bj: httpx.AsyncClient

@@ -20,7 +20,7 @@ import codecs
 import csv
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -438,4 +438,58 @@ def as_text(cell: Cell) -> str:
     return str(cell)
 
 
-__all__ = ["MAX_ROWS", "Cell", "FileFacts", "Rows", "as_text", "inspect_file", "read_rows"]
+@dataclass
+class Records:
+    """A small file's rows as text by field: what loaders of reference data need."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    """(line in the file, field -> text) for each data row."""
+    header_of: dict[str, str]
+    """field -> the header that named it in the file."""
+    unknown: list[str]
+    """Headers that named no field (ignored)."""
+
+
+def read_records(
+    path: Path,
+    file_name: str,
+    field_of: Callable[[str], str | None],
+    required: Sequence[str],
+    title_of: Callable[[str], str] = str,
+) -> Records:
+    """Every row of a checked CSV or xlsx file as text by field; ``field_of`` names the
+    field of a header (synonyms, languages) or None. A required field without a column
+    is a 422 naming it."""
+    facts = inspect_file(path, file_name)
+    rows = read_rows(path, facts)
+    try:
+        fields = [field_of(h) for h in rows.headers]
+        header_of = {f: rows.headers[i] for i, f in enumerate(fields) if f}
+        missing = [f for f in required if f not in header_of]
+        if missing:
+            names = ", ".join(title_of(f) for f in missing)
+            raise refuse(f"the file has no column for {names}", code="missing_columns")
+
+        def values(cells: list[Cell]) -> dict[str, str]:
+            return {
+                f: as_text(cells[i]) if i < len(cells) else "" for i, f in enumerate(fields) if f
+            }
+
+        found = [(line, values(cells)) for chunk in rows.chunks for line, cells in chunk]
+        unknown = [h for h, f in zip(rows.headers, fields, strict=True) if f is None and h]
+        return Records(found, header_of, unknown)
+    finally:
+        rows.close()
+
+
+__all__ = [
+    "MAX_ROWS",
+    "Cell",
+    "FileFacts",
+    "Records",
+    "Rows",
+    "as_text",
+    "inspect_file",
+    "read_records",
+    "read_rows",
+]

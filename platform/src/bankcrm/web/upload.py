@@ -67,7 +67,7 @@ async def receive(
             [FieldError("body", "not multipart/form-data")],
             "unsupported_media_type",
         )
-    handle, name = tempfile.mkstemp(prefix="bankcrm-import-")
+    handle, name = tempfile.mkstemp(prefix="bankcrm-upload-")
     path = Path(name)
     digest = hashlib.sha256()
     size = 0

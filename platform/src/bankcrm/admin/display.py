@@ -1,0 +1,73 @@
+"""What a clerk reads in the admin's lists: times in their branch's zone in the Chinese
+form (``2026年12月4日 14:05``), dates as ``2026年12月4日``; English keeps the ISO order
+(``2026-12-04 14:05``).
+
+piccolo-admin's list shows a value exactly as its API sends it, so the gate rewrites the
+list pages it relays. Edit forms (one row) and the CSV export (pages larger than any list
+page) keep the stored values: a form must post them back, a spreadsheet must read them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from piccolo.columns import Date, Timestamp, Timestamptz
+
+from bankcrm import business_calendar
+from bankcrm.admin.screens import ScreenSpec
+from bankcrm.context import Scope as ActorScope
+from bankcrm.web.problems import Problem
+
+DEFAULT_ZONE = ZoneInfo(business_calendar.DEFAULT_TIMEZONE)
+
+
+async def viewer_zone(actor: ActorScope) -> ZoneInfo:
+    """The time zone of the viewer's home branch (its business calendar's)."""
+    if actor.home_branch_id is None:
+        return DEFAULT_ZONE
+    try:
+        return (await business_calendar.calendar_for(actor.home_branch_id)).timezone
+    except Problem:
+        return DEFAULT_ZONE
+
+
+def time_text(value: datetime, language: str, zone: ZoneInfo | None) -> str:
+    """``zone`` None: a time without zone, shown as stored."""
+    local = value.astimezone(zone) if zone is not None and value.tzinfo else value
+    if language == "en":
+        return f"{local:%Y-%m-%d %H:%M}"
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def date_text(value: date, language: str) -> str:
+    if language == "en":
+        return value.isoformat()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def list_rows(spec: ScreenSpec, rows: list[dict[str, Any]], language: str, zone: ZoneInfo) -> None:
+    """Rewrite the times and dates of a list page's ``rows`` for reading, in place."""
+    kinds: dict[str, str] = {}
+    for column in spec.table._meta.columns:
+        if isinstance(column, Timestamptz):
+            kinds[column._meta.name] = "zoned"
+        elif isinstance(column, Timestamp):
+            kinds[column._meta.name] = "naive"
+        elif isinstance(column, Date):
+            kinds[column._meta.name] = "date"
+    for row in rows:
+        for name, kind in kinds.items():
+            value = row.get(name)
+            if not isinstance(value, str):
+                continue
+            try:
+                if kind == "date":
+                    row[name] = date_text(date.fromisoformat(value), language)
+                else:
+                    row[name] = time_text(
+                        datetime.fromisoformat(value), language, zone if kind == "zoned" else None
+                    )
+            except ValueError:
+                continue

@@ -1,0 +1,55 @@
+"""The staff workbench: login redirect, the home page, languages, refusals as pages."""
+
+from __future__ import annotations
+
+import re
+
+from bankcrm import db
+from bankcrm.context import bind_scope
+from bankcrm.notifications import NotificationSource, notify
+from bankcrm_sdk.world import World
+
+
+async def test_a_visitor_is_sent_to_the_login_page_and_back(world: World) -> None:
+    anonymous = world.anonymous_client()
+    home = await anonymous.get("/app/")
+    assert home.status_code == 303
+    assert home.headers["location"] == "/app/login?next=/app"
+    login = await anonymous.get("/app/login?next=/app/")
+    assert login.status_code == 200
+    assert "登录" in login.text
+    assert 'data-next="/app/"' in login.text
+    elsewhere = await anonymous.get("/app/login?next=//evil.example/")
+    assert 'data-next="/app/"' in elsewhere.text
+    assert "<script>" not in login.text  # behaviour comes from the static file only
+    script = await anonymous.get("/app/static/workbench.js")
+    assert script.status_code == 200
+
+
+async def test_the_home_page_shows_notifications_and_open_work(world: World) -> None:
+    with bind_scope(world.system_scope()):
+        async with db.transaction():
+            await notify(
+                [world.users["demo.bj.rm"]],
+                "bankcrm.welcome",
+                {"branch": "北京海淀支行"},
+                NotificationSource("bankcrm", "piccolo_user", world.users["demo.bj.rm"],
+                                   world.branch("BJ-HD")),
+            )  # fmt: skip
+    client = await world.client("demo.bj.rm")
+    page = await client.get("/app/")
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "工作台" in page.text
+    assert "待办事项" in page.text
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", page.text)  # Chinese date form
+    english = await client.get("/app/?lang=en")
+    assert "My open work" in english.text
+    assert "bankcrm_lang=en" in english.headers["set-cookie"]
+    assert "My open work" in (await client.get("/app/")).text
+
+
+async def test_a_page_that_does_not_exist_is_a_page_not_json(world: World) -> None:
+    client = await world.client("demo.teller")
+    missing = await client.get("/app/nothing-here")
+    assert missing.status_code == 404
