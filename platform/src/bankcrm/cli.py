@@ -470,6 +470,22 @@ def _add_user_commands() -> None:
 _add_user_commands()
 
 
+def _add_sdk_commands() -> None:
+    # `bankcrm plugin new/check` come with the SDK, a development tool that a production
+    # installation need not have.
+    try:
+        from bankcrm_sdk.scaffold import plugin_group
+    except ImportError:
+
+        @main.group("plugin")
+        def missing_sdk() -> None:
+            """Write or check a plugin: needs the bankcrm-sdk distribution."""
+            raise click.ClickException("install bankcrm-sdk for `bankcrm plugin new/check`")
+
+        return
+    main.add_command(plugin_group)
+
+
 def _add_plugin_commands() -> None:
     # Plugins add their own command groups; a broken plugin must not break the CLI.
     if os.environ.get("BANKCRM_CLI_NO_PLUGINS"):
@@ -484,4 +500,5 @@ def _add_plugin_commands() -> None:
         click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
 
 
+_add_sdk_commands()
 _add_plugin_commands()
