@@ -79,7 +79,9 @@ class ImportController(Controller):
         return await service.list_batches(limit, cursor, status, branch_id)
 
     @get("/template", opt={"permission": IMPORT_READ}, media_type=XLSX)
-    async def template(self, kind: Literal["customer", "holding"] = "customer") -> File:
+    async def template(
+        self, kind: Annotated[Literal["customer", "holding"], QueryParameter()] = "customer"
+    ) -> File:
         """A workbook to fill in: the recognised columns with Chinese headers (required
         ones highlighted), an example row, and a sheet explaining each column."""
         path, name = write_template(kind)
