@@ -7,13 +7,30 @@ plugin's field in the viewer's language, and the value itself when nothing is de
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from enum import Enum
+from typing import Any
 
 from bankcrm.plugin_api import Enumeration, Label
 from bankcrm.plugins import PluginRegistry
 
 _by_field: dict[tuple[str, str], Enumeration] = {}
+_language: ContextVar[str] = ContextVar("bankcrm_label_language", default="zh")
+
+
+def use_language(language: str) -> None:
+    """The language ``*_label`` fields of this request are given in (set per request from
+    the browser's choice; Chinese outside requests)."""
+    _language.set(language)
+
+
+def labels_of(plugin: str, values: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """``{"<field>_label": label}`` of each enumerated field of ``values`` in the request's
+    language (None where the value is empty or not enumerated): what REST answers carry
+    beside the stored codes."""
+    language = _language.get()
+    return {f"{f}_label": label_of(plugin, f, values.get(f), language) for f in fields}
 
 
 class EnumerationError(ValueError):
@@ -81,4 +98,12 @@ def label_of(
     return label.en if language == "en" else label.zh
 
 
-__all__ = ["EnumerationError", "choice_labels", "enumeration", "install", "label_of"]
+__all__ = [
+    "EnumerationError",
+    "choice_labels",
+    "enumeration",
+    "install",
+    "label_of",
+    "labels_of",
+    "use_language",
+]

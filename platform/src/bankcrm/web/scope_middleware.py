@@ -17,6 +17,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from bankcrm import labels, messages
 from bankcrm.context import set_scope
 
 log = logging.getLogger("bankcrm.access")
@@ -38,6 +39,7 @@ class ScopeMiddleware(ASGIMiddleware):
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         actor = await self.resolver(connection, request_id)
         set_scope(actor)
+        labels.use_language(messages.language_of(connection.headers, connection.cookies))
         started = time.perf_counter()
         status = 500
 

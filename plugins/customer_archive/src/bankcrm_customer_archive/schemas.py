@@ -262,6 +262,13 @@ class CustomerSummary(Struct):
     risk_tolerance: str | None = None
     aum: Decimal = Decimal("0.00")
     """Assets under management: open asset holdings in CNY."""
+    kind_label: str | None = None
+    """Labels of the enumerated fields in the request's language (Accept-Language)."""
+    gender_label: str | None = None
+    id_type_label: str | None = None
+    status_label: str | None = None
+    value_tier_label: str | None = None
+    risk_tolerance_label: str | None = None
 
 
 class CustomerDetail(Struct):
@@ -302,6 +309,17 @@ class CustomerDetail(Struct):
     risk_tolerance: str | None = None
     value_tier: str | None = None
     last_activity_at: datetime | None = None
+    kind_label: str | None = None
+    """Labels of the enumerated fields in the request's language (Accept-Language)."""
+    gender_label: str | None = None
+    id_type_label: str | None = None
+    status_label: str | None = None
+    value_tier_label: str | None = None
+    risk_tolerance_label: str | None = None
+    education_label: str | None = None
+    income_band_label: str | None = None
+    marital_status_label: str | None = None
+    company_size_label: str | None = None
 
 
 class ProductOut(Struct):

@@ -49,10 +49,12 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from bankcrm import audit, branches, db, pii
 from bankcrm.context import require_scope
+from bankcrm.labels import labels_of
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import names
 from bankcrm_customer_archive.access import SEGMENT_WRITE
+from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.schemas import (
     CategoryName,
     CustomerStatusName,
@@ -778,6 +780,10 @@ def aum_of(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+SUMMARY_LABELLED = ("kind", "gender", "id_type", "status", "value_tier", "risk_tolerance")
+"""Enumerated fields a customer summary also gives by label (``<field>_label``)."""
+
+
 def summary(row: Mapping[str, Any]) -> CustomerSummary:
     return CustomerSummary(
         id=row["id"],
@@ -797,6 +803,7 @@ def summary(row: Mapping[str, Any]) -> CustomerSummary:
         credit_grade=row["credit_grade"],
         risk_tolerance=row["risk_tolerance"],
         aum=aum_of(row["aum_cents"]),
+        **labels_of(MANIFEST.name, row, SUMMARY_LABELLED),
     )
 
 

@@ -25,6 +25,7 @@ from msgspec import UNSET
 
 from bankcrm import audit, branches, db, pii, staff
 from bankcrm.context import Scope, require_scope
+from bankcrm.labels import labels_of
 from bankcrm.plugin_api import Label, PluginHooks, WorkbenchLink
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import events, names, search
@@ -272,6 +273,13 @@ def _request_id() -> str:
     return require_scope().request_id
 
 
+DETAIL_LABELLED = (
+    "kind", "gender", "id_type", "status", "value_tier", "risk_tolerance", "education",
+    "income_band", "marital_status", "company_size",
+)  # fmt: skip
+"""Enumerated fields a customer's detail also gives by label (``<field>_label``)."""
+
+
 def _detail(row: Mapping[str, Any]) -> CustomerDetail:
     return CustomerDetail(
         id=row["id"],
@@ -302,6 +310,7 @@ def _detail(row: Mapping[str, Any]) -> CustomerDetail:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         **{name: row[name] for name in PROFILE_DETAIL_FIELDS},
+        **labels_of(PLUGIN, row, DETAIL_LABELLED),
     )
 
 

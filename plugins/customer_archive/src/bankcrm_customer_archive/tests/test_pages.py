@@ -127,3 +127,17 @@ async def test_the_forms_and_lists_render_for_who_may_use_them(
     home = await bj.get("/app/")
     for link in ("客户查询", "新建客户", "客户导入", "疑似重复客户"):
         assert link in home.text, link
+
+
+async def test_rest_answers_carry_labels_of_their_codes_in_the_asked_language(
+    world: World, kit: Any, bj: httpx.AsyncClient
+) -> None:
+    customer_id = (await kit.create(bj, branch_id=world.branch("BJ-HD")))["id"]
+    chinese = (
+        await bj.get(f"{BASE}/customers/{customer_id}", headers={"Accept-Language": "zh-CN"})
+    ).json()
+    assert (chinese["kind"], chinese["kind_label"]) == ("individual", "个人客户")
+    assert chinese["id_type_label"] == "居民身份证"
+    assert chinese["status_label"] == "正常"
+    english = (await bj.get(f"{BASE}/customers", params={"q": "王秀英"})).json()["items"][0]
+    assert english["id_type_label"] == "Resident ID card"
