@@ -19,6 +19,7 @@ from bankcrm import business_calendar
 from bankcrm.admin.screens import ScreenSpec
 from bankcrm.context import Scope as ActorScope
 from bankcrm.web.problems import Problem
+from bankcrm.workbench.rendering import localtime
 
 DEFAULT_ZONE = ZoneInfo(business_calendar.DEFAULT_TIMEZONE)
 
@@ -33,28 +34,12 @@ async def viewer_zone(actor: ActorScope) -> ZoneInfo:
         return DEFAULT_ZONE
 
 
-def time_text(value: datetime, language: str, zone: ZoneInfo | None) -> str:
-    """``zone`` None: a time without zone, shown as stored."""
-    local = value.astimezone(zone) if zone is not None and value.tzinfo else value
-    if language == "en":
-        return f"{local:%Y-%m-%d %H:%M}"
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def date_text(value: date, language: str) -> str:
-    if language == "en":
-        return value.isoformat()
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
 def list_rows(spec: ScreenSpec, rows: list[dict[str, Any]], language: str, zone: ZoneInfo) -> None:
     """Rewrite the times and dates of a list page's ``rows`` for reading, in place."""
     kinds: dict[str, str] = {}
     for column in spec.table._meta.columns:
-        if isinstance(column, Timestamptz):
-            kinds[column._meta.name] = "zoned"
-        elif isinstance(column, Timestamp):
-            kinds[column._meta.name] = "naive"
+        if isinstance(column, Timestamptz | Timestamp):
+            kinds[column._meta.name] = "time"
         elif isinstance(column, Date):
             kinds[column._meta.name] = "date"
     for row in rows:
@@ -63,11 +48,10 @@ def list_rows(spec: ScreenSpec, rows: list[dict[str, Any]], language: str, zone:
             if not isinstance(value, str):
                 continue
             try:
-                if kind == "date":
-                    row[name] = date_text(date.fromisoformat(value), language)
-                else:
-                    row[name] = time_text(
-                        datetime.fromisoformat(value), language, zone if kind == "zoned" else None
-                    )
+                # A time without zone (``Timestamp``) has no offset: shown as stored.
+                parsed = (
+                    date.fromisoformat(value) if kind == "date" else datetime.fromisoformat(value)
+                )
+                row[name] = localtime(parsed, language, zone)
             except ValueError:
                 continue
