@@ -16,19 +16,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 import pyotp
 from piccolo_api.session_auth.tables import SessionsBase
 
-from bankcrm import branches, db, passwords, pii
+from bankcrm import branches, business_calendar, db, passwords, pii
 from bankcrm.context import Scope
 from bankcrm.settings import get_settings
 from bankcrm.web.problems import FieldError, Problem
 
 TOKEN_PREFIX = "bcrm"  # noqa: S105 - a public marker, not a secret
-STAFF_ZONE = ZoneInfo("Asia/Shanghai")
+STAFF_ZONE = business_calendar.DEFAULT_ZONE
 """Times told to staff (a lockout's end) are in this zone, and say so."""
 
 

@@ -32,6 +32,8 @@ from bankcrm import branches, db
 from bankcrm.web.problems import FieldError, Problem
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+"""Where staff are told times unless their branch says otherwise."""
 DEFAULT_HOURS = {weekday: (time(9), time(17)) for weekday in range(5)}
 CACHE_SECONDS = 60.0
 MAX_DAYS = 3660
@@ -295,7 +297,7 @@ async def ensure_years(years: Iterable[int]) -> list[int]:
 
 
 def current_years(now: datetime | None = None) -> list[int]:
-    year = (now or datetime.now(UTC)).astimezone(ZoneInfo(DEFAULT_TIMEZONE)).year
+    year = (now or datetime.now(UTC)).astimezone(DEFAULT_ZONE).year
     return [year, year + 1]
 
 

@@ -21,7 +21,7 @@ from bankcrm.context import Scope as ActorScope
 from bankcrm.web.problems import Problem
 from bankcrm.workbench.rendering import localtime
 
-DEFAULT_ZONE = ZoneInfo(business_calendar.DEFAULT_TIMEZONE)
+DEFAULT_ZONE = business_calendar.DEFAULT_ZONE
 
 
 async def viewer_zone(actor: ActorScope) -> ZoneInfo:

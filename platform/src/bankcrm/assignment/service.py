@@ -23,9 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bankcrm import audit, db
+from bankcrm import audit, business_calendar, db
 from bankcrm.assignment import engine
 from bankcrm.context import require_scope
 from bankcrm.organisation import service as organisation
@@ -36,7 +35,7 @@ from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 LOCK_CLASS = 0x62616E6B  # "bank": the advisory-lock namespace of assignment, per branch
 ASSIGNMENT_ENTITY = "bankcrm.assignment"
 RULE_ENTITY = "bankcrm.assignment_rule"
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+LOCAL_ZONE = business_calendar.DEFAULT_ZONE
 
 _kinds: dict[str, WorkKind] = {}
 

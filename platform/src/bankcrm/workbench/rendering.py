@@ -20,11 +20,12 @@ import jinja2
 import msgspec
 from litestar import Request, Response
 
+from bankcrm import business_calendar
 from bankcrm.context import current_scope
 
 LANGUAGE_COOKIE = "bankcrm_lang"
 LANGUAGES = ("zh", "en")
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
+DEFAULT_ZONE = business_calendar.DEFAULT_ZONE
 
 _environment: jinja2.Environment | None = None
 

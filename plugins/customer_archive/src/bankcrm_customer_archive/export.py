@@ -35,14 +35,13 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import anyio
 import asyncpg
 import msgspec
 from msgspec import Meta, Struct
 
-from bankcrm import audit, branches, db, pii
+from bankcrm import audit, branches, business_calendar, db, pii
 from bankcrm.context import Scope, bind_scope, require_scope
 from bankcrm.web.problems import Problem, invalid
 from bankcrm_customer_archive import search
@@ -91,7 +90,7 @@ TITLES = {
 }  # fmt: skip
 LABELLED = ("kind", "gender", "id_type", "status", "value_tier", "risk_tolerance")
 """Columns whose stored codes are shown by their enumeration labels."""
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+LOCAL_ZONE = business_calendar.DEFAULT_ZONE
 
 
 @dataclass(frozen=True)
