@@ -103,25 +103,6 @@ class AssignedOut(msgspec.Struct):
     assigned_at: datetime
 
 
-class HistoryOut(msgspec.Struct):
-    employee_id: int
-    how: str
-    rule_id: int | None
-    reason: str
-    assigned_by: str
-    assigned_at: datetime
-    released_at: datetime | None
-
-
-class LoadOut(msgspec.Struct):
-    employee_id: int
-    employee_no: str
-    name: str
-    capacity: int
-    open: int
-    on_leave: bool
-
-
 def _rule_out(rule: rules.Rule) -> RuleOut:
     return RuleOut(
         rule.id, rule.branch_id, rule.work_kind, rule.name, rule.priority, rule.condition,
@@ -192,20 +173,24 @@ async def reassign(data: JSONBody[ReassignIn]) -> AssignedOut:
 
 
 @get("/assignment/items/{work_kind:str}/{item_id:str}", opt=READ, tags=TAGS)
-async def item_history(work_kind: FromPath[str], item_id: FromPath[str]) -> list[HistoryOut]:
+async def item_history(
+    work_kind: FromPath[str], item_id: FromPath[str]
+) -> list[service.AssignmentRecord]:
     """Who has had the item, oldest first (the last without ``released_at`` holds it)."""
     found = await service.history(work_kind, item_id)
     if not found:
         raise not_found(f"assignments of {work_kind} {item_id}")
-    return [HistoryOut(**vars(h)) for h in found]
+    return found
 
 
 @get("/assignment/load", opt=READ, tags=TAGS)
-async def branch_load(branch_id: Annotated[int, QueryParameter(ge=1)]) -> list[LoadOut]:
+async def branch_load(
+    branch_id: Annotated[int, QueryParameter(ge=1)],
+) -> list[service.Load]:
     """Open work against capacity for each active employee of the branch."""
     if branch_id not in require_scope().branch_ids:
         raise not_found(f"branch {branch_id}")
-    return [LoadOut(**vars(x)) for x in await service.loads(branch_id)]
+    return await service.loads(branch_id)
 
 
 def assignment_router() -> Router:

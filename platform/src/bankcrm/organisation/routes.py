@@ -110,15 +110,6 @@ class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
     name_en: Annotated[str, Meta(max_length=200)] = ""
 
 
-class TeamOut(msgspec.Struct):
-    id: int
-    branch_id: int
-    code: str
-    name: str
-    name_en: str
-    active: bool
-
-
 class LeaveIn(msgspec.Struct, forbid_unknown_fields=True):
     starts: date
     ends: date
@@ -244,14 +235,13 @@ async def remove_leave(employee_id: FromPath[int], leave_id: FromPath[int]) -> N
 @get("/teams", opt=READ, tags=["organisation"])
 async def list_teams(
     branch_id: Annotated[int | None, QueryParameter(ge=1)] = None,
-) -> list[TeamOut]:
-    return [TeamOut(**vars(t)) for t in await service.list_teams(branch_id)]
+) -> list[service.Team]:
+    return await service.list_teams(branch_id)
 
 
 @post("/teams", opt=MANAGE, tags=["organisation"])
-async def create_team(data: JSONBody[TeamIn]) -> TeamOut:
-    team = await service.create_team(data.branch_id, data.code, data.name, data.name_en)
-    return TeamOut(**vars(team))
+async def create_team(data: JSONBody[TeamIn]) -> service.Team:
+    return await service.create_team(data.branch_id, data.code, data.name, data.name_en)
 
 
 @post(
