@@ -1,0 +1,1 @@
+"""bankcrm plugin sales: 销售管理 (Sales)."""
