@@ -41,8 +41,25 @@ USER_ID_SQL = (
     "CASE WHEN current_setting('bankcrm.actor', true) ~ '^user:[0-9]+$'"
     " THEN substr(current_setting('bankcrm.actor', true), 6)::bigint END"
 )
+SYSTEM_ACTOR_SQL = "starts_with(current_setting('bankcrm.actor', true), 'system:')"
+# The acting user and everyone under them in the manager tree, as one array computed once
+# per statement (an uncorrelated ARRAY sub-select is an InitPlan, so an index on the column
+# is used). The walk reads the employees under the caller's own row-level security: nobody
+# is found through a branch the caller cannot see.
+OVERSEEN_SQL = (
+    "ARRAY(WITH RECURSIVE under(id, user_id, depth) AS ("
+    " SELECT e.id, e.user_id, 0 FROM bankcrm_employee e"
+    f" WHERE e.user_id = ({USER_ID_SQL})"
+    " UNION ALL SELECT e.id, e.user_id, u.depth + 1 FROM bankcrm_employee e"
+    " JOIN under u ON e.manager_id = u.id WHERE u.depth < 32)"
+    f" SELECT ({USER_ID_SQL}) UNION SELECT user_id FROM under WHERE user_id IS NOT NULL)"
+)
 SESSION_SQL = {SessionValue.ACTOR: ACTOR_SQL, SessionValue.USER_ID: USER_ID_SQL}
-SESSION_TYPES: dict[SessionValue, type] = {SessionValue.ACTOR: str, SessionValue.USER_ID: int}
+SESSION_TYPES: dict[SessionValue, type] = {
+    SessionValue.ACTOR: str,
+    SessionValue.USER_ID: int,
+    SessionValue.OVERSEEN_USER_IDS: int,
+}
 
 
 class AccessRuleError(ValueError):
@@ -98,6 +115,8 @@ def match_sql(match: RowMatch) -> str:
     value = match.value
     if value is None:
         return f"{column} IS NULL"
+    if value is SessionValue.OVERSEEN_USER_IDS:
+        return f"{SYSTEM_ACTOR_SQL} OR {column} = ANY({OVERSEEN_SQL})"
     if isinstance(value, SessionValue):
         return f"{column} = {SESSION_SQL[value]}"
     if isinstance(value, tuple):
@@ -109,6 +128,8 @@ def describe_match(match: RowMatch) -> str:
     value = match.value
     if value is None:
         return f"{match.column} IS NULL"
+    if value is SessionValue.OVERSEEN_USER_IDS:
+        return f"{match.column} IN <current user and everyone under them> (system: all)"
     if isinstance(value, SessionValue):
         return f"{match.column} = <current {value.value}>"
     if isinstance(value, tuple):

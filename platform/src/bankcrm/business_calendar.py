@@ -113,6 +113,29 @@ class BranchCalendar:
             day += timedelta(days=1)
         raise ValueError(f"more than {MAX_DAYS} days of business time")
 
+    def subtract(self, end: datetime, duration: timedelta) -> datetime:
+        """The latest moment ``duration`` of business time before ``end``."""
+        if end.tzinfo is None:
+            raise ValueError("end must be timezone-aware")
+        if duration < timedelta(0):
+            raise ValueError("duration must not be negative")
+        if not duration:
+            return end
+        local = end.astimezone(self.timezone)
+        left = duration
+        day = local.date()
+        for _ in range(MAX_DAYS):
+            interval = self.intervals(day)
+            if interval is not None:
+                opens, closes = interval
+                finish = min(closes, local)
+                if opens < finish:
+                    if finish - left >= opens:
+                        return (finish - left).astimezone(end.tzinfo)
+                    left -= finish - opens
+            day -= timedelta(days=1)
+        raise ValueError(f"more than {MAX_DAYS} days of business time")
+
     def between(self, a: datetime, b: datetime) -> timedelta:
         if a.tzinfo is None or b.tzinfo is None:
             raise ValueError("datetimes must be timezone-aware")
@@ -187,6 +210,12 @@ async def calendar_for(branch_id: int) -> BranchCalendar:
 async def add_business_time(start: datetime, duration: timedelta, branch_id: int) -> datetime:
     """The moment ``duration`` of the branch's business time after ``start``."""
     return (await calendar_for(branch_id)).add(start, duration)
+
+
+async def subtract_business_time(end: datetime, duration: timedelta, branch_id: int) -> datetime:
+    """The latest moment ``duration`` of the branch's business time before ``end``: what
+    was due then is now overdue by ``duration`` (escalations, SLA sweeps)."""
+    return (await calendar_for(branch_id)).subtract(end, duration)
 
 
 async def business_time_between(a: datetime, b: datetime, branch_id: int) -> timedelta:

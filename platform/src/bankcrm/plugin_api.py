@@ -272,10 +272,18 @@ class SessionValue(StrEnum):
     USER_ID = "user_id"
     """The acting staff user's id (NULL for API clients and system scopes, which then match
     no row): compare a column holding a user id, e.g. a foreign key to the user table."""
+    OVERSEEN_USER_IDS = "overseen_user_ids"
+    """The acting staff user's id or the user id of anyone who reports to them, directly or
+    indirectly, in the organisation's manager tree (among the employees the actor may see):
+    a relationship manager matches their own rows, a team lead their team's, a branch
+    manager those of everyone under them. A system scope (``system:<purpose>``: the bank's
+    own scheduled jobs and CLI, always bound to explicit branches) matches every row, as
+    these rules are about people; API clients match none."""
 
 
 CURRENT_ACTOR = SessionValue.ACTOR
 CURRENT_USER_ID = SessionValue.USER_ID
+OVERSEEN_USER_IDS = SessionValue.OVERSEEN_USER_IDS
 
 RuleValue = str | int | bool | SessionValue | tuple[str, ...] | tuple[int, ...] | None
 

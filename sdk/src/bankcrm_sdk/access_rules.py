@@ -27,12 +27,42 @@ from bankcrm_sdk.world import World
 SAMPLE = 5
 """Hidden rows per user on which writes are tried (each in a rolled-back transaction)."""
 
+OVERSEEN: dict[str, frozenset[int]] = {}
+"""Actor -> the user ids of the actor and everyone under them (filled by
+:func:`learn_overseen` from the employee rows read as the owner, not by the kernel's SQL)."""
 
-def session_value(value: SessionValue, scope: Scope) -> str | int | None:
+
+async def learn_overseen(owner: asyncpg.Connection, scope: Scope) -> None:
+    """Walk the manager tree in Python among the employees of the scope's branches."""
+    if scope.user_id is None:
+        OVERSEEN[scope.actor] = frozenset()
+        return
+    rows = await owner.fetch(
+        "SELECT id, user_id, manager_id FROM bankcrm_employee WHERE branch_id = ANY($1::bigint[])",
+        sorted(scope.branch_ids),
+    )
+    reports: dict[int, list[Any]] = {}
+    for row in rows:
+        reports.setdefault(row["manager_id"], []).append(row)
+    found = {scope.user_id}
+    todo = [r["id"] for r in rows if r["user_id"] == scope.user_id]
+    while todo:
+        for row in reports.get(todo.pop(), []):
+            if row["user_id"] is not None and row["user_id"] not in found:
+                found.add(row["user_id"])
+            todo.append(row["id"])
+    OVERSEEN[scope.actor] = frozenset(found)
+
+
+def session_value(value: SessionValue, scope: Scope) -> str | int | frozenset[int] | None:
     if value is SessionValue.ACTOR:
         return scope.actor
     if value is SessionValue.USER_ID:
         return scope.user_id
+    if value is SessionValue.OVERSEEN_USER_IDS:
+        if scope.actor.startswith("system:"):
+            raise AssertionError("system scopes see every row; no demo user has one")
+        return OVERSEEN[scope.actor]
     raise AssertionError(f"no oracle for {value!r}: add it here with the kernel's SQL")
 
 
@@ -46,6 +76,8 @@ def match_holds(match: RowMatch, row: Mapping[str, Any], scope: Scope) -> bool:
         return False
     if isinstance(wanted, SessionValue):
         value = session_value(wanted, scope)
+        if isinstance(value, frozenset):
+            return actual in value
         return value is not None and actual == value
     if isinstance(wanted, tuple):
         return actual in wanted
@@ -58,11 +90,16 @@ def allows(rule: DeclaredRule, row: Mapping[str, Any], scope: Scope) -> bool:
 
 def shared_with_branch(rules: Sequence[DeclaredRule], table: str, row: Mapping[str, Any]) -> bool:
     """Does every rule on ``table`` let the row through whoever acts (a match on a literal
-    holds), so that everyone who sees its branch sees it?"""
+    holds), so that everyone who sees its branch sees it?
+
+    A row kept for its owner's line of managers (``OVERSEEN_USER_IDS``) counts as shared:
+    the probes' control is head office's administrator, who heads the demo's manager tree
+    and so sees it, while branch isolation alone decides what other branches see."""
     nobody = Scope(actor="", branch_ids=frozenset())
     return all(
         any(
-            not isinstance(m.value, SessionValue) and match_holds(m, row, nobody)
+            m.value is SessionValue.OVERSEEN_USER_IDS
+            or (not isinstance(m.value, SessionValue) and match_holds(m, row, nobody))
             for m in rule.rule.any_of
         )
         for rule in rules
@@ -101,6 +138,10 @@ async def _refused(sql: str, *args: Any) -> bool:
         return await _rows_touched(sql, *args) == 0
     except asyncpg.InsufficientPrivilegeError:
         return True
+    except asyncpg.ForeignKeyViolationError:
+        # The statement reached the row (only then do the restricting keys of the rows
+        # pointing at it fire): the rule did not hide it.
+        return False
 
 
 async def user_scopes(world: World) -> dict[str, Scope]:
@@ -120,6 +161,8 @@ async def check_rule(
     owner = await asyncpg.connect(world.kernel.owner_url)
     try:
         rows = [dict(r) for r in await owner.fetch(f"SELECT * FROM {table}")]
+        for scope in scopes.values():
+            await learn_overseen(owner, scope)
     finally:
         await owner.close()
     actors = sorted({scope.actor for scope in scopes.values()})

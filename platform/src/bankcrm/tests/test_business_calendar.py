@@ -166,6 +166,12 @@ async def test_branch_hours_inherit_and_the_rest_api(world: World) -> None:
         at(date(2026, 2, 28), 17, 30), timedelta(hours=1), haidian
     )
     assert end == at(date(2026, 3, 3), 9, 30)  # Monday 2 March closed by the override
+    # Subtracting walks back over the same closed days: the inverse of adding.
+    start = await business_calendar.subtract_business_time(end, timedelta(hours=1), haidian)
+    assert start == at(date(2026, 3, 3), 8, 30)  # the same business moment as Saturday 17:30
+    cal = await business_calendar.calendar_for(haidian)
+    # 1 h on Tuesday, none on the closed Monday and Sunday, 9 h on the worked Saturday.
+    assert cal.subtract(end, timedelta(hours=10)) == at(date(2026, 2, 28), 8, 30)
 
     bad = await manager.put(
         f"/api/v1/calendar/{haidian}/hours",

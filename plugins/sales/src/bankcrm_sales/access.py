@@ -1,4 +1,5 @@
-"""The permissions this plugin declares, and which standard role gets each.
+"""The permissions this plugin declares, which standard role gets each, and who sees
+which rows.
 
 Names are ``sales.<object>.<verb>``; the head-office administrator holds every
 permission anyway. The kernel grants these on every ``bankcrm migrate``.
@@ -6,30 +7,72 @@ permission anyway. The kernel grants these on every ``bankcrm migrate``.
 
 from __future__ import annotations
 
-from bankcrm.plugin_api import PermissionSpec, RoleGrant, StandardRole
+from bankcrm.plugin_api import (
+    OVERSEEN_USER_IDS,
+    AccessRule,
+    PermissionSpec,
+    RoleGrant,
+    RowMatch,
+    StandardRole,
+)
 
 LEAD_READ = "sales.lead.read"
 LEAD_WRITE = "sales.lead.write"
+LEAD_INTAKE = "sales.lead.intake"
+OPPORTUNITY_READ = "sales.opportunity.read"
+OPPORTUNITY_WRITE = "sales.opportunity.write"
+ACTIVITY_READ = "sales.activity.read"
+ACTIVITY_WRITE = "sales.activity.write"
+ASSIGN = "sales.assignment.write"
+ANALYTICS_READ = "sales.analytics.read"
+CONFIG_WRITE = "sales.config.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
-    PermissionSpec(
-        LEAD_READ,
-        "查看销售线索",
-        "Read leads",
-    ),
-    PermissionSpec(
-        LEAD_WRITE,
-        "维护销售线索",
-        "Create, change and delete leads",
-    ),
+    PermissionSpec(LEAD_READ, "查看销售线索", "Read leads"),
+    PermissionSpec(LEAD_WRITE, "维护销售线索", "Create, change and convert leads"),
+    PermissionSpec(LEAD_INTAKE, "外部系统推送线索", "Send leads from external systems"),
+    PermissionSpec(OPPORTUNITY_READ, "查看商机", "Read opportunities"),
+    PermissionSpec(OPPORTUNITY_WRITE, "维护商机", "Create and change opportunities"),
+    PermissionSpec(ACTIVITY_READ, "查看销售活动", "Read sales activities"),
+    PermissionSpec(ACTIVITY_WRITE, "登记销售活动", "Record sales activities"),
+    PermissionSpec(ASSIGN, "重新分配线索与商机", "Reassign leads and opportunities"),
+    PermissionSpec(ANALYTICS_READ, "查看销售分析", "Read sales analytics"),
+    PermissionSpec(CONFIG_WRITE, "维护销售配置", "Maintain sales configuration (costs)"),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(StandardRole.BRANCH_MANAGER, ("sales.*",)),
     RoleGrant(
         StandardRole.RELATIONSHIP_MANAGER,
-        (LEAD_READ, LEAD_WRITE),
+        (
+            LEAD_READ,
+            LEAD_WRITE,
+            OPPORTUNITY_READ,
+            OPPORTUNITY_WRITE,
+            ACTIVITY_READ,
+            ACTIVITY_WRITE,
+            ANALYTICS_READ,
+        ),
     ),
-    RoleGrant(StandardRole.TELLER, (LEAD_READ,)),
-    RoleGrant(StandardRole.AUDITOR, (LEAD_READ,)),
+    RoleGrant(StandardRole.TELLER, (LEAD_READ, LEAD_WRITE, ACTIVITY_READ)),
+    RoleGrant(StandardRole.AUDITOR, (LEAD_READ, OPPORTUNITY_READ, ACTIVITY_READ, ANALYTICS_READ)),
+)
+
+RULES: tuple[AccessRule, ...] = (
+    AccessRule(
+        "sales.lead_owner",
+        "sales_lead",
+        "线索仅负责人及其上级可见",
+        "A lead is its owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+        description="A relationship manager sees their own leads, a team lead their "
+        "team's, a branch manager those of everyone under them.",
+    ),
+    AccessRule(
+        "sales.opportunity_owner",
+        "sales_opportunity",
+        "商机仅负责人及其上级可见",
+        "An opportunity is its owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
 )

@@ -1,39 +1,183 @@
-"""The admin screen: the same rules as the REST API (what the API cannot change is
-read-only here too)."""
+"""Admin screens for staff (zh-CN): the same rules as the REST API. Leads, opportunities
+and activities are created through the API (assignment, scoring, follow-up dates), so the
+admin lists and shows them and lets staff correct plain text only."""
 
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_sales.access import LEAD_READ
-from bankcrm_sales.tables import Lead
+from bankcrm_sales.access import ACTIVITY_READ, LEAD_READ, OPPORTUNITY_READ
+from bankcrm_sales.tables import Activity, IntakeKey, Lead, Opportunity, StageChange
 
-GROUP = Label(
-    "销售管理",
-    "Sales",
-)
+GROUP = Label("销售管理", "Sales")
 
-LABELS = {
+COMMON = {
     "id": Label("编号", "ID"),
     "branch_id": Label("机构", "Branch"),
-    "title": Label("标题", "Title"),
-    "body": Label("内容", "Text"),
-    "status": Label("状态（open 未关闭 / closed 已关闭）", "Status (open/closed)"),
+    "customer": Label("客户编号", "Customer"),
+    "owner": Label("负责人", "Owner"),
+    "status": Label("状态", "Status"),
+    "channel": Label("来源渠道", "Channel"),
+    "next_follow_up_at": Label("下次跟进时间", "Next follow-up"),
+    "flagged": Label("逾期已升级", "Escalated"),
+    "created_by": Label("创建人", "Created by"),
     "created_at": Label("创建时间", "Created at"),
     "updated_at": Label("更新时间", "Updated at"),
 }
+LEAD_LABELS = {
+    **COMMON,
+    "campaign": Label("营销活动", "Campaign"),
+    "prospect_name": Label("潜在客户", "Prospect"),
+    "phone": Label("电话", "Phone"),
+    "email": Label("邮箱", "E-mail"),
+    "company": Label("单位", "Company"),
+    "product_interest": Label("意向产品", "Product of interest"),
+    "need": Label("客户需求", "Need"),
+    "estimated_amount": Label("预计金额", "Estimated amount"),
+    "lost_reason": Label("流失原因", "Lost reason"),
+    "score": Label("线索评分", "Score"),
+    "score_reasons": Label("评分依据", "Score reasons"),
+    "opportunity": Label("商机编号", "Opportunity"),
+    "external_ref": Label("外部编号", "External reference"),
+}
+OPPORTUNITY_LABELS = {
+    **COMMON,
+    "lead": Label("来源线索", "Lead"),
+    "title": Label("商机名称", "Title"),
+    "stage": Label("销售阶段", "Stage"),
+    "stage_entered_at": Label("进入阶段时间", "In stage since"),
+    "probability": Label("赢单概率（%）", "Probability (%)"),
+    "amount": Label("金额（元）", "Amount (CNY)"),
+    "expected_close": Label("预计成交日期", "Expected close"),
+    "competitor": Label("竞争对手", "Competitor"),
+    "sales_method": Label("销售方式", "Sales method"),
+    "project": Label("销售项目", "Sales project"),
+    "lost_reason": Label("输单原因", "Lost reason"),
+    "closed_at": Label("关闭时间", "Closed at"),
+}
+ACTIVITY_LABELS = {
+    **{k: COMMON[k] for k in ("id", "branch_id", "customer", "owner", "created_at")},
+    "next_follow_up_at": COMMON["next_follow_up_at"],
+    "kind": Label("活动类型", "Kind"),
+    "lead": Label("线索", "Lead"),
+    "opportunity": Label("商机", "Opportunity"),
+    "at": Label("联系时间", "Contact time"),
+    "result": Label("联系结果", "Result"),
+    "intent": Label("客户意向", "Customer intent"),
+    "next_step": Label("下一步", "Next step"),
+}
+SYSTEM = ("created_by", "created_at", "updated_at")
 
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Lead,
-        title=Label(
-            "销售线索",
-            "Leads",
-        ),
+        title=Label("销售线索", "Leads"),
         permission=LEAD_READ,
-        columns=LABELS,
-        visible_columns=("id", "title", "status", "branch_id", "updated_at"),
-        visible_filters=("title", "status", "branch_id"),
-        read_only_columns=("created_at", "updated_at"),
+        columns=LEAD_LABELS,
+        visible_columns=(
+            "id",
+            "prospect_name",
+            "channel",
+            "status",
+            "score",
+            "owner",
+            "next_follow_up_at",
+            "flagged",
+            "branch_id",
+        ),
+        visible_filters=("status", "channel", "owner", "flagged", "branch_id"),
+        read_only_columns=(
+            "channel",
+            "customer",
+            "status",
+            "owner",
+            "score",
+            "score_reasons",
+            "opportunity",
+            "flagged",
+            "next_follow_up_at",
+            *SYSTEM,
+        ),
+        masked_columns=("phone", "email"),
         menu_group=GROUP,
+        allow_create=False,
+    ),
+    AdminScreen(
+        table=Opportunity,
+        title=Label("商机", "Opportunities"),
+        permission=OPPORTUNITY_READ,
+        columns=OPPORTUNITY_LABELS,
+        visible_columns=(
+            "id",
+            "title",
+            "stage",
+            "probability",
+            "amount",
+            "expected_close",
+            "status",
+            "owner",
+            "branch_id",
+        ),
+        visible_filters=("stage", "status", "owner", "channel", "branch_id"),
+        read_only_columns=(
+            "customer",
+            "lead",
+            "stage",
+            "stage_entered_at",
+            "probability",
+            "amount",
+            "status",
+            "owner",
+            "channel",
+            "closed_at",
+            "flagged",
+            "next_follow_up_at",
+            "lost_reason",
+            *SYSTEM,
+        ),
+        menu_group=GROUP,
+        allow_create=False,
+    ),
+    AdminScreen(
+        table=Activity,
+        title=Label("销售活动", "Sales activities"),
+        permission=ACTIVITY_READ,
+        columns=ACTIVITY_LABELS,
+        visible_columns=("id", "kind", "at", "intent", "next_step", "owner", "branch_id"),
+        visible_filters=("kind", "intent", "owner", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+        allow_create=False,
+    ),
+    AdminScreen(
+        table=StageChange,
+        title=Label("阶段变更记录", "Stage changes"),
+        permission=OPPORTUNITY_READ,
+        columns={
+            "opportunity": Label("商机", "Opportunity"),
+            "from_stage": Label("原阶段", "From"),
+            "to_stage": Label("新阶段", "To"),
+            "changed_at": Label("变更时间", "Changed at"),
+            "changed_by": Label("变更人", "Changed by"),
+            "branch_id": Label("机构", "Branch"),
+        },
+        read_only=True,
+        menu_group=GROUP,
+        allow_create=False,
+        technical=True,
+    ),
+    AdminScreen(
+        table=IntakeKey,
+        title=Label("外部推送幂等键", "Intake keys"),
+        permission=LEAD_READ,
+        columns={
+            "client": Label("外部系统", "Client"),
+            "key": Label("幂等键", "Key"),
+            "lead": Label("线索", "Lead"),
+            "created_at": Label("接收时间", "Received"),
+        },
+        read_only=True,
+        menu_group=GROUP,
+        allow_create=False,
+        technical=True,
     ),
 )

@@ -9,77 +9,194 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar import Controller, Response, get, patch, post, put
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from bankcrm.context import require_scope
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_sales import access, services
+from bankcrm.web.problems import invalid
+from bankcrm_sales import access, activities, leads, opportunities, settings
 
-READ = {"permission": access.LEAD_READ}
-WRITE = {"permission": access.LEAD_WRITE}
-
-StatusQuery = Annotated[
-    services.Status | None,
-    QueryParameter(description="Only the leads with this status"),
-]
-BranchQuery = Annotated[
-    int | None,
-    QueryParameter(ge=1, le=2**31 - 1, description="Only this branch's leads"),
-]
 LimitQuery = Annotated[int, QueryParameter(description="1 to 200")]
 CursorQuery = Annotated[str | None, QueryParameter(max_length=512)]
+IdQuery = Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)]
+Text32 = Annotated[str | None, QueryParameter(max_length=32)]
 
 
 class LeadController(Controller):
     path = "/leads"
     tags = ("sales: leads",)
 
-    @get("/", opt=READ)
+    @get("/", opt={"permission": access.LEAD_READ})
     async def list_leads(
         self,
-        status: StatusQuery = None,
-        branch_id: BranchQuery = None,
+        status: Annotated[leads.LeadStatusName | None, QueryParameter()] = None,
+        channel: Annotated[leads.ChannelName | None, QueryParameter()] = None,
+        owner_id: IdQuery = None,
+        flagged: Annotated[bool | None, QueryParameter()] = None,
         limit: LimitQuery = 50,
         cursor: CursorQuery = None,
-    ) -> Page[services.LeadOut]:
-        """The leads of the branches in your scope, newest first; pass
-        ``next_cursor`` back as ``cursor`` for the next page."""
+    ) -> Page[leads.LeadOut]:
+        """Your leads and those of everyone under you, newest first."""
         check_limit(limit)
-        return await services.list_leads(
-            status=status,
-            branch_id=branch_id,
-            limit=limit,
-            cursor=cursor,
-        )
+        return await leads.list_leads(
+            status=status, channel=channel, owner_id=owner_id, flagged=flagged,
+            limit=limit, cursor=cursor,
+        )  # fmt: skip
 
-    @post("/", opt=WRITE)
-    async def create(
-        self,
-        data: JSONBody[services.LeadIn],
-    ) -> services.LeadOut:
-        """Create a lead in one of your branches (default: your home branch)."""
-        return await services.create_lead(data)
+    @post("/", opt={"permission": access.LEAD_WRITE})
+    async def create(self, data: JSONBody[leads.LeadIn]) -> leads.LeadOut:
+        """Create a lead; without ``owner_id`` the branch's assignment rules choose the owner."""
+        return await leads.create_lead(data)
 
-    @get("/{lead_id:int}", opt=READ)
-    async def detail(
-        self,
-        lead_id: FromPath[int],
-    ) -> services.LeadOut:
-        return await services.get_lead(lead_id)
+    @get("/{lead_id:int}", opt={"permission": access.LEAD_READ})
+    async def detail(self, lead_id: FromPath[int]) -> leads.LeadOut:
+        return await leads.get_lead(lead_id)
 
-    @patch("/{lead_id:int}", opt=WRITE)
+    @patch("/{lead_id:int}", opt={"permission": access.LEAD_WRITE})
     async def update(
+        self, lead_id: FromPath[int], data: JSONBody[leads.LeadPatch]
+    ) -> leads.LeadOut:
+        """Change the lead, qualify it, or mark it lost (with ``lost_reason``)."""
+        return await leads.update_lead(lead_id, data)
+
+    @post("/{lead_id:int}/convert", opt={"permission": access.LEAD_WRITE})
+    async def convert(
+        self, lead_id: FromPath[int], data: JSONBody[opportunities.ConversionIn]
+    ) -> opportunities.ConversionOut:
+        """Convert the lead into a customer (linked or created through the customer
+        archive) and an opportunity, in one audited transaction."""
+        return await opportunities.convert_lead(lead_id, data)
+
+
+class IntakeController(Controller):
+    path = "/intake"
+    tags = ("sales: intake",)
+
+    @post("/leads", opt={"permission": access.LEAD_INTAKE}, status_code=201)
+    async def receive(
         self,
-        lead_id: FromPath[int],
-        data: JSONBody[services.LeadPatch],
-    ) -> services.LeadOut:
-        """Change the title, the body or the status; the change is audited."""
-        return await services.update_lead(lead_id, data)
+        data: JSONBody[leads.LeadIn],
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", max_length=128, required=False)
+        ] = None,
+    ) -> Response[leads.LeadOut]:
+        """A lead from an external system (web form, call centre). ``Idempotency-Key`` is
+        required: a retry with the same key and body answers the same lead (200)."""
+        if idempotency_key is None or not 8 <= len(idempotency_key) <= 128:
+            raise invalid(
+                "header.Idempotency-Key", "required: 8 to 128 characters, unique per lead"
+            )
+        if not all(0x21 <= ord(c) <= 0x7E for c in idempotency_key):
+            raise invalid("header.Idempotency-Key", "printable ASCII without spaces only")
+        lead, created = await leads.receive_lead(data, idempotency_key)
+        return Response(lead, status_code=201 if created else 200)
 
-    @delete("/{lead_id:int}", opt=WRITE, status_code=204)
-    async def remove(self, lead_id: FromPath[int]) -> None:
-        """Delete the lead; its content stays in the audit trail."""
-        await services.delete_lead(lead_id)
+
+class OpportunityController(Controller):
+    path = "/opportunities"
+    tags = ("sales: opportunities",)
+
+    @get("/", opt={"permission": access.OPPORTUNITY_READ})
+    async def list_opportunities(
+        self,
+        status: Annotated[
+            str | None, QueryParameter(max_length=8, pattern="^(open|won|lost)$")
+        ] = None,
+        stage: Text32 = None,
+        owner_id: IdQuery = None,
+        customer_id: IdQuery = None,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[opportunities.OpportunityOut]:
+        check_limit(limit)
+        return await opportunities.list_opportunities(
+            status=status, stage=stage, owner_id=owner_id, customer_id=customer_id,
+            limit=limit, cursor=cursor,
+        )  # fmt: skip
+
+    @post("/", opt={"permission": access.OPPORTUNITY_WRITE})
+    async def create(
+        self, data: JSONBody[opportunities.OpportunityIn]
+    ) -> opportunities.OpportunityOut:
+        return await opportunities.create_opportunity(data)
+
+    @get("/{opportunity_id:int}", opt={"permission": access.OPPORTUNITY_READ})
+    async def detail(self, opportunity_id: FromPath[int]) -> opportunities.OpportunityOut:
+        """The opportunity with its products and the stages it went through."""
+        return await opportunities.get_opportunity(opportunity_id)
+
+    @patch("/{opportunity_id:int}", opt={"permission": access.OPPORTUNITY_WRITE})
+    async def update(
+        self, opportunity_id: FromPath[int], data: JSONBody[opportunities.OpportunityPatch]
+    ) -> opportunities.OpportunityOut:
+        return await opportunities.update_opportunity(opportunity_id, data)
+
+    @put("/{opportunity_id:int}/products", opt={"permission": access.OPPORTUNITY_WRITE})
+    async def products(
+        self, opportunity_id: FromPath[int], data: JSONBody[list[opportunities.ProductLine]]
+    ) -> opportunities.OpportunityOut:
+        """Replace the products (产品服务配置) of an open opportunity."""
+        return await opportunities.replace_products(opportunity_id, data)
+
+    @post(
+        "/{opportunity_id:int}/stage", opt={"permission": access.OPPORTUNITY_WRITE}, status_code=200
+    )
+    async def stage(
+        self, opportunity_id: FromPath[int], data: JSONBody[opportunities.StageMove]
+    ) -> opportunities.OpportunityOut:
+        """Move to a stage of the branch's pipeline (entry criteria checked; won needs
+        products, lost a reason; a closed opportunity never moves back)."""
+        return await opportunities.move_stage(opportunity_id, data)
 
 
-ROUTES: list[Any] = [LeadController]
+class ActivityController(Controller):
+    path = "/activities"
+    tags = ("sales: activities",)
+
+    @get("/", opt={"permission": access.ACTIVITY_READ})
+    async def list_activities(
+        self,
+        lead_id: IdQuery = None,
+        opportunity_id: IdQuery = None,
+        customer_id: IdQuery = None,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[activities.ActivityOut]:
+        check_limit(limit)
+        return await activities.list_activities(
+            lead_id=lead_id, opportunity_id=opportunity_id, customer_id=customer_id,
+            limit=limit, cursor=cursor,
+        )  # fmt: skip
+
+    @post("/", opt={"permission": access.ACTIVITY_WRITE})
+    async def record(self, data: JSONBody[activities.ActivityIn]) -> activities.ActivityOut:
+        """Record a call, visit, meeting or message; sets the next follow-up of its lead
+        or opportunity."""
+        return await activities.record_activity(data)
+
+    @get("/{activity_id:int}", opt={"permission": access.ACTIVITY_READ})
+    async def detail(self, activity_id: FromPath[int]) -> activities.ActivityOut:
+        return await activities.get_activity(activity_id)
+
+
+@get("/pipeline", opt={"permission": access.OPPORTUNITY_READ}, tags=["sales: pipeline"])
+async def pipeline(
+    branch_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+) -> list[settings.StageSpec]:
+    """The stages of a branch's pipeline (default: your home branch), in order. Branch
+    managers change them in the branch's sales settings."""
+    scope = require_scope()
+    chosen = branch_id or scope.home_branch_id
+    if chosen is None or chosen not in scope.branch_ids:
+        raise invalid("query.branch_id", "give one of your branches")
+    return list((await settings.for_branch(chosen)).stages)
+
+
+ROUTES: list[Any] = [
+    LeadController,
+    IntakeController,
+    OpportunityController,
+    ActivityController,
+    pipeline,
+]

@@ -10,5 +10,5 @@ MANIFEST = PluginManifest(
     requires=("customer_archive",),
     kernel_api=">=1,<2",
     piccolo_app="bankcrm_sales.piccolo_app",
-    description="Leads of a branch, closed by a daily job once stale.",
+    description="Leads, opportunities, activities, assignment and follow-up discipline.",
 )

@@ -1,37 +1,213 @@
 """The plugin's tables: each carries ``branch_id``, so row-level security scopes it.
 
-After changing a table, add a migration with
-``piccolo migrations new sales --auto``;
+Rows pointing at the customer archive (customers, products) hold their ids as plain
+integers with foreign keys added in SQL by the migration: a plugin uses another plugin's
+tables only through its public services, never its table classes.
+
+After changing a table, add a migration with ``piccolo migrations new sales --auto``;
 ``tests/test_migrations.py`` fails while the tables and the migrations disagree.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
-from piccolo.columns import Text, Timestamptz, Varchar
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from bankcrm.tables import branch_column
 
 
+class Channel(StrEnum):
+    """销售渠道: where a lead came from."""
+
+    web = "web"
+    call_centre = "call_centre"
+    branch = "branch"
+    referral = "referral"
+    campaign = "campaign"
+    partner = "partner"
+    event = "event"
+    import_ = "import"
+
+
 class LeadStatus(StrEnum):
+    new = "new"
+    contacted = "contacted"
+    qualified = "qualified"
+    converted = "converted"
+    lost = "lost"
+
+
+class OpportunityStatus(StrEnum):
     open = "open"
-    closed = "closed"
+    won = "won"
+    lost = "lost"
+
+
+class SalesMethod(StrEnum):
+    """销售方式."""
+
+    relationship = "relationship"
+    """客户经理关系营销"""
+    telephone = "telephone"
+    visit = "visit"
+    seminar = "seminar"
+    online = "online"
+    cross_sell = "cross_sell"
+
+
+class ActivityKind(StrEnum):
+    """销售活动."""
+
+    call = "call"
+    visit = "visit"
+    meeting = "meeting"
+    message = "message"
+
+
+class Intent(StrEnum):
+    """客户意向."""
+
+    strong = "strong"
+    moderate = "moderate"
+    weak = "weak"
+    none = "none"
 
 
 class Lead(Table, tablename="sales_lead"):
     branch_id = branch_column()
-    title = Varchar(length=200)
-    body = Text(default="")
-    status = Varchar(
-        length=16,
-        default=LeadStatus.open,
-        choices=LeadStatus,
-    )
+    channel = Varchar(length=16, choices=Channel, index=True)
+    campaign = Varchar(length=100, default="")
+    customer = Integer(null=True, default=None, index=True)
+    """An archive customer: the lead is about an existing customer, or was converted."""
+    prospect_name = Varchar(length=100)
+    phone = Varchar(length=32, null=True, default=None)
+    email = Varchar(length=200, null=True, default=None)
+    company = Varchar(length=200, default="")
+    product_interest = Varchar(length=32, default="")
+    """A product code of the archive's catalogue (or blank)."""
+    need = Text(default="")
+    """客户需求."""
+    estimated_amount = Numeric(digits=(18, 2), null=True, default=None)
+    status = Varchar(length=16, default=LeadStatus.new, choices=LeadStatus, index=True)
+    lost_reason = Varchar(length=200, default="")
+    owner = ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
+    score = Integer(default=0)
+    score_reasons = JSONB(default=[])
+    next_follow_up_at = Timestamptz(null=True, default=None, index=True)
+    flagged = Boolean(default=False)
+    """Overdue past the branch's escalation interval: the owner's manager was told."""
+    opportunity = Integer(null=True, default=None)
+    external_ref = Varchar(length=100, default="")
+    created_by = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [Lead]
+class Opportunity(Table, tablename="sales_opportunity"):
+    """客户商业机会."""
+
+    branch_id = branch_column()
+    customer = Integer(index=True)
+    lead = ForeignKey(Lead, null=True, default=None, on_delete=OnDelete.restrict)
+    title = Varchar(length=200)
+    stage = Varchar(length=32, index=True)
+    stage_entered_at = Timestamptz(default=TimestamptzNow())
+    probability = Integer(default=0)
+    amount = Numeric(digits=(18, 2), default=Decimal("0"))
+    """The sum of the products' amounts (CNY)."""
+    expected_close = Date(null=True, default=None)
+    competitor = Varchar(length=100, default="")
+    sales_method = Varchar(length=16, default=SalesMethod.relationship, choices=SalesMethod)
+    project = Varchar(length=100, default="")
+    """销售项目: the sales project (campaign of effort) the opportunity belongs to."""
+    channel = Varchar(length=16, choices=Channel, index=True)
+    status = Varchar(
+        length=16, default=OpportunityStatus.open, choices=OpportunityStatus, index=True
+    )
+    lost_reason = Varchar(length=200, default="")
+    owner = ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
+    next_follow_up_at = Timestamptz(null=True, default=None, index=True)
+    flagged = Boolean(default=False)
+    closed_at = Timestamptz(null=True, default=None)
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class OpportunityProduct(Table, tablename="sales_opportunity_product"):
+    """产品服务配置: a product of the archive's catalogue with its options and price."""
+
+    branch_id = branch_column()
+    opportunity = ForeignKey(Opportunity, on_delete=OnDelete.restrict, index=True)
+    product = Integer()
+    options = JSONB(default={})
+    quantity = Integer(default=1)
+    unit_price = Numeric(digits=(18, 2))
+    amount = Numeric(digits=(18, 2))
+
+
+class StageChange(Table, tablename="sales_stage_change"):
+    """Every stage an opportunity entered, for time-in-stage and the funnel."""
+
+    branch_id = branch_column()
+    opportunity = ForeignKey(Opportunity, on_delete=OnDelete.restrict, index=True)
+    from_stage = Varchar(length=32, null=True, default=None)
+    to_stage = Varchar(length=32)
+    changed_at = Timestamptz(default=TimestamptzNow())
+    changed_by = Varchar(length=64, default="")
+
+
+class Activity(Table, tablename="sales_activity"):
+    """销售活动: a call, visit, meeting or message (联系时间、联系结果、客户意向)."""
+
+    branch_id = branch_column()
+    kind = Varchar(length=16, choices=ActivityKind)
+    customer = Integer(null=True, default=None, index=True)
+    lead = ForeignKey(Lead, null=True, default=None, on_delete=OnDelete.restrict, index=True)
+    opportunity = ForeignKey(
+        Opportunity, null=True, default=None, on_delete=OnDelete.restrict, index=True
+    )
+    at = Timestamptz()
+    result = Text(default="")
+    intent = Varchar(length=16, default=Intent.moderate, choices=Intent)
+    next_step = Varchar(length=200, default="")
+    next_follow_up_at = Timestamptz(null=True, default=None)
+    owner = ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class IntakeKey(Table, tablename="sales_intake_key"):
+    """An external system's ``Idempotency-Key``: a retried intake answers the same lead."""
+
+    branch_id = branch_column()
+    client = Varchar(length=64)
+    key = Varchar(length=128)
+    request_hash = Varchar(length=64)
+    lead = ForeignKey(Lead, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [
+    Lead,
+    Opportunity,
+    OpportunityProduct,
+    StageChange,
+    Activity,
+    IntakeKey,
+]

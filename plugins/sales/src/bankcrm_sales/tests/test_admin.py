@@ -1,4 +1,4 @@
-"""The admin screen of leads under row-level security, changes audited."""
+"""The admin screens of sales under row-level security and the owner rules."""
 
 from __future__ import annotations
 
@@ -19,20 +19,33 @@ async def admin_client(world: World, username: str) -> httpx.AsyncClient:
     return client
 
 
-async def test_the_admin_lists_only_the_branches_in_scope(world: World, kit: Any) -> None:
-    bj = await kit.create(await world.client("demo.bj.manager"))
-    sh = await kit.create(await world.client("demo.sh.manager"))
-    admin = await admin_client(world, "demo.sh.manager")
-    listed = await admin.get(ROWS)
+async def test_the_admin_shows_only_what_the_rules_allow(world: World, kit: Any) -> None:
+    manager = await world.client("demo.bj.manager")
+    of_rm = await kit.lead(manager, branch_id=world.branch("BJ-HD"))
+    of_manager = await kit.lead(
+        manager, branch_id=world.branch("BJ-HD"), owner_id=world.users["demo.bj.manager"]
+    )
+    sh = await kit.lead(await world.client("demo.sh.manager"), branch_id=world.branch("SH"))
+    rm = await admin_client(world, "demo.bj.rm")
+    listed = await rm.get(ROWS)
     assert listed.status_code == 200, listed.text
-    assert [row["id"] for row in listed.json()["rows"]] == [sh["id"]]
-    assert (await admin.get(f"{ROWS}{bj['id']}/")).status_code == 404
+    assert [row["id"] for row in listed.json()["rows"]] == [of_rm["id"]]
+    assert (await rm.get(f"{ROWS}{of_manager['id']}/")).status_code == 404
+    boss = await admin_client(world, "demo.bj.manager")
+    ids = {row["id"] for row in (await boss.get(ROWS)).json()["rows"]}
+    assert ids == {of_rm["id"], of_manager["id"]}
+    assert sh["id"] not in ids
 
 
-async def test_a_change_in_the_admin_is_audited(world: World, kit: Any) -> None:
-    created = await kit.create(await world.client("demo.bj.manager"))
+async def test_no_lead_is_created_or_reassigned_in_the_admin(world: World, kit: Any) -> None:
+    manager = await world.client("demo.bj.manager")
+    lead = await kit.lead(manager, branch_id=world.branch("BJ-HD"))
     admin = await admin_client(world, "demo.bj.manager")
-    response = await admin.patch(f"{ROWS}{created['id']}/", json={"status": "closed"})
-    assert response.status_code == 200, response.text
-    trail = await kit.audit(created["id"])
-    assert [row["action"] for row in trail] == ["create", "update"]
+    created = await admin.post(ROWS, json={"prospect_name": "x", "channel": "web"})
+    assert created.status_code in (400, 403, 405), created.text
+    changed = await admin.patch(f"{ROWS}{lead['id']}/", json={"need": "客户想了解大额存单"})
+    assert changed.status_code == 200, changed.text
+    rows = await kit.owner_fetch("SELECT owner, need FROM sales_lead")
+    assert [(r["owner"], r["need"]) for r in rows] == [
+        (world.users["demo.bj.rm"], "客户想了解大额存单")
+    ]

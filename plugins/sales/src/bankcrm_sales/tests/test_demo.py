@@ -1,28 +1,34 @@
-"""The demo data: rows in several branches, each visible only within its branch."""
+"""The demo data: every stage, every owner, each row visible only to its owner's line."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bankcrm.plugin_api import DemoContext
-from bankcrm_sales.demo import DEMO_BRANCHES, TITLES, seed_demo
+from bankcrm_sales.demo import seed_demo
+from bankcrm_sales.settings import DEFAULT_STAGES
 from bankcrm_sdk.world import World
 
-TABLE = "sales_lead"
 
-
-async def test_demo_rows_stay_in_their_branches(world: World, kit: Any) -> None:
-    demo = DemoContext(branches=dict(world.branches), users=dict(world.users))
+async def test_demo_rows_follow_the_owner_rules(world: World, kit: Any) -> None:
+    await kit.product_code()
+    for n in range(3):
+        await kit.customer(await world.client("demo.bj.rm"), id_number=IDS[n])
+    demo = DemoContext(branches=dict(world.branches), users=dict(world.users), scale=400)
     with world.bind(world.system_scope()):
         await seed_demo(demo)
-    rows = await kit.owner_fetch(f"SELECT branch_id FROM {TABLE}")
-    assert len(rows) == len(DEMO_BRANCHES) * len(TITLES)
+    stages = {r["stage"] for r in await kit.owner_fetch("SELECT stage FROM sales_opportunity")}
+    assert stages == {s.code for s in DEFAULT_STAGES[:3]}  # three customers in BJ-HD
+    rm = await world.client("demo.bj.rm")
+    leads = (await rm.get("/api/v1/sales/leads", params={"limit": 200})).json()["items"]
+    assert leads
+    assert {lead["owner"] for lead in leads} == {world.users["demo.bj.rm"]}
+    boss = await world.client("demo.bj.manager")
+    owners = {
+        lead["owner"]
+        for lead in (await boss.get("/api/v1/sales/leads", params={"limit": 200})).json()["items"]
+    }
+    assert owners == {world.users["demo.bj.rm"], world.users["demo.bj.manager"]}
 
-    seen = {}
-    for username in ("demo.bj.manager", "demo.sh.rm", "demo.teller"):
-        client = await world.client(username)
-        items = (await client.get(kit.base, params={"limit": 200})).json()["items"]
-        seen[username] = {item["branch_id"] for item in items}
-    assert seen["demo.bj.manager"] == {world.branch("BJ"), world.branch("BJ-HD")}
-    assert seen["demo.sh.rm"] == {world.branch("SH-PD")}
-    assert seen["demo.teller"] == set()  # SH-XH has no demo rows
+
+IDS = ("110105198501011234", "110105199003154560", "11010519491231002X")

@@ -1,98 +1,114 @@
-"""The leads API: the round trip with its audit trail, the roles, the branches
-and bad input."""
+"""Leads: assignment by the kernel's engine, the owner rules, intake with an
+Idempotency-Key, bad input."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from bankcrm_sdk.world import World
 
-PROBLEM = "application/problem+json"
-TABLE = "sales_lead"
+LEADS = "/api/v1/sales/leads"
 
 
-def refused(response: httpx.Response, status: int) -> bool:
-    """A 4xx answer with the kernel's problem body (never a 500, never HTML)."""
-    content_type = response.headers.get("content-type", "")
-    return response.status_code == status and content_type.startswith(PROBLEM)
-
-
-async def test_create_read_change_delete_each_audited(world: World, kit: Any) -> None:
+async def test_a_new_lead_is_assigned_scored_due_and_audited(world: World, kit: Any) -> None:
     manager = await world.client("demo.bj.manager")
-    created = await kit.create(manager, branch_id=world.branch("BJ-HD"))
-    url = f"{kit.base}/{created['id']}"
-    assert created["status"] == "open"
-    assert created["branch_id"] == world.branch("BJ-HD")
-    assert (await manager.get(url)).json() == created
-
-    changed = await manager.patch(url, json={"title": " 已改标题 ", "status": "closed"})
-    assert changed.status_code == 200, changed.text
-    assert changed.json()["title"] == "已改标题"
-    assert changed.json()["status"] == "closed"
-
-    assert (await manager.delete(url)).status_code == 204
-    assert refused(await manager.get(url), 404)
-
-    trail = await kit.audit(created["id"])
-    assert [row["action"] for row in trail] == ["create", "update", "delete"]
-    assert {row["actor"] for row in trail} == {f"user:{world.users['demo.bj.manager']}"}
-    assert {row["branch_id"] for row in trail} == {world.branch("BJ-HD")}
-
-
-async def test_each_role_gets_what_access_grants(world: World, kit: Any) -> None:
-    rm = await world.client("demo.bj.rm")  # relationship manager of BJ-HD: read and write
-    created = await kit.create(rm)
-    assert created["branch_id"] == world.branch("BJ-HD")  # the home branch by default
-
-    teller = await world.client("demo.teller")  # SH-XH: read only
-    assert (await teller.get(kit.base)).status_code == 200
-    assert refused(await teller.post(kit.base, json={"title": "柜员不能新建"}), 403)
-
-    auditor = await world.client("demo.auditor")  # head office: reads every branch
-    listed = (await auditor.get(kit.base)).json()["items"]
-    assert [item["id"] for item in listed] == [created["id"]]
-    assert refused(await auditor.delete(f"{kit.base}/{created['id']}"), 403)
+    lead = await kit.lead(manager, branch_id=world.branch("BJ-HD"), email="zm@example.cn")
+    # The only employee of BJ-HD with room is its relationship manager.
+    assert lead["owner"] == world.users["demo.bj.rm"]
+    assert lead["status"] == "new"
+    assert lead["phone"] != "13800138000"
+    assert lead["phone"].endswith("8000")
+    assert lead["score"] > 0
+    assert {r["code"] for r in lead["score_reasons"]} >= {"channel", "need", "contact"}
+    assert lead["next_follow_up_at"] is not None
+    trail = await kit.audit("sales.lead", lead["id"])
+    assert [r["action"] for r in trail] == ["create"]
+    assert trail[0]["actor"] == f"user:{world.users['demo.bj.manager']}"
+    history = await kit.owner_fetch(
+        "SELECT employee_id, how FROM bankcrm_assignment WHERE work_kind = 'sales.lead'"
+        " AND item_id = $1",
+        str(lead["id"]),
+    )
+    assert [r["how"] for r in history] == ["default"]
+    notes = await kit.owner_fetch(
+        "SELECT recipient FROM bankcrm_notification WHERE template = 'sales.lead_assigned'"
+    )
+    assert [r["recipient"] for r in notes] == [world.users["demo.bj.rm"]]
 
 
-async def test_other_branches_rows_do_not_exist(world: World, kit: Any) -> None:
-    bj = await world.client("demo.bj.manager")
-    created = await kit.create(bj, branch_id=world.branch("BJ"))
-    url = f"{kit.base}/{created['id']}"
-    sh = await world.client("demo.sh.manager")
-    for method, body in (("GET", None), ("PATCH", {"title": "别处"}), ("DELETE", None)):
-        assert refused(await sh.request(method, url, json=body), 404), method
-    assert (await sh.get(kit.base)).json()["items"] == []
-    assert (await bj.get(url)).json()["title"] == created["title"]
-
-
-async def test_cannot_create_outside_scope(world: World, kit: Any) -> None:
+async def test_owners_see_their_own_managers_their_reports(world: World, kit: Any) -> None:
+    manager = await world.client("demo.bj.manager")
     rm = await world.client("demo.bj.rm")
-    response = await rm.post(kit.base, json={"title": "越权", "branch_id": world.branch("SH")})
-    assert refused(response, 422)
-    assert response.json()["errors"][0]["field"] == "body.branch_id"
-    assert await kit.owner_fetch(f"SELECT id FROM {TABLE}") == []
+    of_rm = await kit.lead(manager, branch_id=world.branch("BJ-HD"))
+    of_manager = await kit.lead(
+        manager, branch_id=world.branch("BJ-HD"), owner_id=world.users["demo.bj.manager"]
+    )
+    assert {i["id"] for i in (await rm.get(LEADS)).json()["items"]} == {of_rm["id"]}
+    assert (await rm.get(f"{LEADS}/{of_manager['id']}")).status_code == 404
+    seen = {i["id"] for i in (await manager.get(LEADS)).json()["items"]}
+    assert seen == {of_rm["id"], of_manager["id"]}
+    sh = await world.client("demo.sh.manager")
+    assert (await sh.get(f"{LEADS}/{of_rm['id']}")).status_code == 404
+    # The relationship manager cannot hand their lead to anyone by writing it.
+    assert (await rm.patch(f"{LEADS}/{of_manager['id']}", json={"need": "x"})).status_code == 404
 
 
-async def test_bad_input_is_a_problem_never_a_500(world: World, kit: Any) -> None:
+async def test_bad_input_names_the_field(world: World, kit: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
     manager = await world.client("demo.bj.manager")
-    blank = await manager.post(kit.base, json={"title": "   "})
-    assert refused(blank, 422)
-    assert blank.json()["errors"][0]["field"] == "body.title"
-    for body in ({"title": "x" * 201}, {"title": "t", "colour": "red"}, {"body": "no title"}):
-        assert (await manager.post(kit.base, json=body)).status_code == 400, body
-    assert refused(await manager.get(kit.base, params={"cursor": "not-a-cursor"}), 400)
-    assert refused(await manager.get(kit.base, params={"limit": 0}), 422)
-    assert (await manager.get(kit.base, params={"status": "lost"})).status_code == 400
-    assert refused(await manager.get(f"{kit.base}/{2**40}"), 400)
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    cases = [
+        ({"next_follow_up_at": past}, "body.next_follow_up_at"),
+        ({"product_interest": "NO-SUCH"}, "body.product_interest"),
+        ({"phone": None}, "body.phone"),
+        ({"estimated_amount": "-5"}, "body.estimated_amount"),
+        ({"branch_id": world.branch("SH")}, "body.branch_id"),
+        ({"customer_id": 999999}, "body.customer_id"),
+    ]
+    for change, field in cases:
+        body = {"channel": "web", "prospect_name": "孙丽", "phone": "13800138000", **change}
+        response = await manager.post(LEADS, json=body)
+        assert kit_refused(response, 422, field), (change, response.text)
+    assert (
+        await manager.post(LEADS, json={"channel": "fax", "prospect_name": "x"})
+    ).status_code == 400
+    assert await kit.owner_fetch("SELECT id FROM sales_lead") == []
 
 
-async def test_pages_follow_the_cursor(world: World, kit: Any) -> None:
+def kit_refused(response: Any, status: int, field: str) -> bool:
+    errors = response.json().get("errors", []) if response.status_code < 500 else []
+    return response.status_code == status and any(e["field"] == field for e in errors)
+
+
+async def test_lost_needs_a_reason_and_frees_the_owner(world: World, kit: Any) -> None:
     manager = await world.client("demo.bj.manager")
-    ids = [(await kit.create(manager, title=f"第{n}条"))["id"] for n in range(3)]
-    first = (await manager.get(kit.base, params={"limit": 2})).json()
-    assert [item["id"] for item in first["items"]] == ids[:0:-1]
-    rest = await manager.get(kit.base, params={"limit": 2, "cursor": first["next_cursor"]})
-    assert [item["id"] for item in rest.json()["items"]] == ids[:1]
-    assert rest.json()["next_cursor"] is None
+    lead = await kit.lead(manager, branch_id=world.branch("BJ-HD"))
+    url = f"{LEADS}/{lead['id']}"
+    assert kit_refused(await manager.patch(url, json={"status": "lost"}), 422, "body.lost_reason")
+    lost = await manager.patch(url, json={"status": "lost", "lost_reason": "客户已在他行办理"})
+    assert lost.status_code == 200, lost.text
+    assert lost.json()["next_follow_up_at"] is None
+    open_rows = await kit.owner_fetch(
+        "SELECT id FROM bankcrm_assignment WHERE item_id = $1 AND released_at IS NULL",
+        str(lead["id"]),
+    )
+    assert open_rows == []
+    assert kit_refused(await manager.patch(url, json={"need": "再试"}), 422, "body.status")
+
+
+async def test_intake_is_idempotent_per_key(world: World, kit: Any) -> None:
+    manager = await world.client("demo.bj.manager")
+    body = {"channel": "web", "prospect_name": "吴芳", "phone": "13700137000",
+            "branch_id": world.branch("BJ-HD"), "external_ref": "form-42"}  # fmt: skip
+    url = "/api/v1/sales/intake/leads"
+    assert kit_refused(await manager.post(url, json=body), 422, "header.Idempotency-Key")
+    headers = {"Idempotency-Key": "web-form-0001"}
+    first = await manager.post(url, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = await manager.post(url, json=body, headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    other = await manager.post(url, json={**body, "phone": "13700137001"}, headers=headers)
+    assert kit_refused(other, 409, "header.Idempotency-Key")
+    assert len(await kit.owner_fetch("SELECT id FROM sales_lead")) == 1
