@@ -52,8 +52,8 @@ from bankcrm_customer_archive.schemas import (
     TagOut,
     TagPatch,
 )
-from bankcrm_customer_archive.search_api import ROUTES as SEARCH_ROUTES
-from bankcrm_customer_archive.search_api import CustomerSearchMixin
+from bankcrm_customer_archive.search.api import ROUTES as SEARCH_ROUTES
+from bankcrm_customer_archive.search.api import CustomerSearchMixin
 from bankcrm_customer_archive.tagging_api import TAGGING_ROUTES
 from bankcrm_customer_archive.timeline import TimelineItem, customer_timeline
 
