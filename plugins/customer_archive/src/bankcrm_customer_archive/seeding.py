@@ -27,7 +27,7 @@ import asyncpg
 from bankcrm import audit, db, pii
 from bankcrm.context import Scope, bind_scope
 from bankcrm.plugin_api import DemoContext
-from bankcrm_customer_archive import names, profile_seeding, tagging, tiers
+from bankcrm_customer_archive import names, profile_seeding
 from bankcrm_customer_archive.demo_data import (
     PRODUCT_CATALOGUE,
     TAG_VOCABULARY,
@@ -37,6 +37,8 @@ from bankcrm_customer_archive.demo_data import (
 )
 from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.services import ENTITY_CUSTOMER, ENTITY_PRODUCT
+from bankcrm_customer_archive.tagging import services as tagging
+from bankcrm_customer_archive.tiers import services as tiers
 
 log = logging.getLogger(__name__)
 

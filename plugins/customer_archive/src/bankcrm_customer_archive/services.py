@@ -814,7 +814,7 @@ async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
     statement: whoever assembles a 360 view has viewed the customer. That one statement
     (:data:`.view_360.VIEW_360_SQL`) answers every section, the portrait's included.
     """
-    from bankcrm_customer_archive.view_360 import read_sections  # imports this module
+    from bankcrm_customer_archive.view_360.services import read_sections  # imports this module
 
     return await read_sections(customer_id, scope)
 

@@ -338,7 +338,7 @@ class TagKind(StrEnum):
     manual = "manual"
     """Set and removed by staff."""
     rule = "rule"
-    """Set and removed by its rule (:mod:`bankcrm_customer_archive.tagging`) only."""
+    """Set and removed by its rule (:mod:`bankcrm_customer_archive.tagging.services`) only."""
 
 
 class Tag(Table, tablename="customer_archive_tag"):
