@@ -92,7 +92,7 @@ STANDARD_ROLES: tuple[RoleSpec, ...] = (
         StandardRole.RELATIONSHIP_MANAGER,
         "客户经理",
         "Relationship manager",
-        "Looks after customers: their records, products, contracts and sales.",
+        "Looks after customers: their records, products, contracts and deals.",
     ),
     RoleSpec(
         StandardRole.TELLER,

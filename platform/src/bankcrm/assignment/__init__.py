@@ -13,6 +13,7 @@ from bankcrm.assignment.service import (
     history,
     preview,
     reassign,
+    reassign_by_rules,
     release,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "history",
     "preview",
     "reassign",
+    "reassign_by_rules",
     "release",
 ]

@@ -403,6 +403,64 @@ async def reassign(kind: str, item_id: str, employee_id: int, reason: str) -> As
     )  # fmt: skip
 
 
+async def reassign_by_rules(item: WorkItem, reason: str, *, away_from: int | None) -> Assigned:
+    """Hand the item to whoever the branch's rules choose now, other than employee
+    ``away_from`` (the idle owner): an escalation's last step. Releases the item's open
+    assignment (if any), audited with ``reason``; the result's ``how`` is the rule's,
+    the default's or ``fallback`` (the branch manager, when nobody else has room). Raises
+    the 409 ``no_assignee`` when nobody but ``away_from`` could take it."""
+    kind = _check_item(item)
+    if not reason.strip():
+        raise invalid("reason", "say why the work changes hands")
+    actor = require_scope().actor
+    today = datetime.now(LOCAL_ZONE).date()
+    async with db.transaction():
+        await db.fetch("SELECT pg_advisory_xact_lock($1, $2)", LOCK_CLASS, item.branch_id)
+        current = await db.fetchrow(
+            "UPDATE bankcrm_assignment SET released_at = now() WHERE work_kind = $1"
+            " AND item_id = $2 AND released_at IS NULL RETURNING employee_id",
+            item.kind,
+            item.item_id,
+        )
+        candidates = await _candidates(item.branch_id, today)
+        if away_from is not None:
+            candidates.pop(away_from, None)
+        planner = engine.Planner(candidates, await _rules(item.branch_id, kind))
+        choice = planner.choose(item.attributes)
+        employee, how, rule = choice.employee_id, choice.how, choice.rule_id
+        if employee is None:
+            fallback = await _fallback(item.branch_id)
+            if fallback is None or fallback[0] == away_from:
+                raise Problem(
+                    409,
+                    f"nobody in branch {item.branch_id} but the current assignee can take this"
+                    " work",
+                    code="no_assignee",
+                )
+            employee, how, rule = fallback[0], "fallback", None
+        row = await db.fetchrow(
+            "INSERT INTO bankcrm_assignment (branch_id, work_kind, item_id, employee_id, rule_id,"
+            " how, reason, assigned_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " RETURNING assigned_at",
+            item.branch_id, item.kind, item.item_id, employee, rule, how, reason, actor,
+        )  # fmt: skip
+        assert row is not None
+        user_id = await db.fetchval("SELECT user_id FROM bankcrm_employee WHERE id = $1", employee)
+        await audit.record(
+            audit.Action.UPDATE,
+            ASSIGNMENT_ENTITY,
+            f"{item.kind}:{item.item_id}",
+            branch_id=item.branch_id,
+            before={"employee_id": current["employee_id"] if current else None},
+            after={"employee_id": employee, "how": how},
+            reason=reason,
+        )
+    return Assigned(
+        item.kind, item.item_id, item.branch_id, employee, user_id, how, rule,
+        row["assigned_at"], True,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class AssignmentRecord:
     employee_id: int

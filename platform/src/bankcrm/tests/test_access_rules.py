@@ -103,8 +103,8 @@ def test_other_plugins_tables_global_tables_and_bad_names_are_refused() -> None:
         "loans: rule 'loans.r': table 'loans_catalogue' has no branch_id, so no row-level"
         " security to narrow"
     ]
-    assert problems_of(rule(RowMatch("kind", "x"), name="sales.r")) == [
-        "loans: rule 'sales.r': the name must start with 'loans.'"
+    assert problems_of(rule(RowMatch("kind", "x"), name="orders.r")) == [
+        "loans: rule 'orders.r': the name must start with 'loans.'"
     ]
     assert problems_of(rule(RowMatch("kind", "x"), name="NoDot")) == [
         "loans: rule 'NoDot': the name must look like '<plugin>.<rule>' in lower case"

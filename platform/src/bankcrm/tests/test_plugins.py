@@ -20,11 +20,11 @@ def registry_of(*candidates: PluginCandidate) -> Any:
 
 def test_dependency_order_and_status(make_plugin: Callable[..., PluginCandidate]) -> None:
     registry = registry_of(
-        make_plugin("reports", requires=["sales"]),
-        make_plugin("sales", requires=["archive"]),
+        make_plugin("reports", requires=["orders"]),
+        make_plugin("orders", requires=["archive"]),
         make_plugin("archive"),
     )
-    assert registry.order == ["archive", "sales", "reports"]
+    assert registry.order == ["archive", "orders", "reports"]
     assert all(r.status == PluginStatus.ACTIVE for r in registry.records.values())
 
 
@@ -32,15 +32,15 @@ def test_missing_dependency_disables_plugin_and_dependents(
     make_plugin: Callable[..., PluginCandidate],
 ) -> None:
     registry = registry_of(
-        make_plugin("sales", requires=["archive"]),
-        make_plugin("reports", requires=["sales"]),
+        make_plugin("orders", requires=["archive"]),
+        make_plugin("reports", requires=["orders"]),
         make_plugin("standalone"),
     )
     assert registry.order == ["standalone"]
-    assert registry.records["sales"].status == PluginStatus.DISABLED
-    assert "'archive', which is not installed" in registry.records["sales"].reason
+    assert registry.records["orders"].status == PluginStatus.DISABLED
+    assert "'archive', which is not installed" in registry.records["orders"].reason
     assert registry.records["reports"].status == PluginStatus.DISABLED
-    assert "'sales', which is disabled" in registry.records["reports"].reason
+    assert "'orders', which is disabled" in registry.records["reports"].reason
 
 
 def test_cycle_is_an_error_and_spares_the_rest(make_plugin: Callable[..., PluginCandidate]) -> None:

@@ -26,6 +26,11 @@ ACTIVITY_WRITE = "sales.activity.write"
 ASSIGN = "sales.assignment.write"
 ANALYTICS_READ = "sales.analytics.read"
 CONFIG_WRITE = "sales.config.write"
+PLAN_READ = "sales.plan.read"
+PLAN_WRITE = "sales.plan.write"
+COMMISSION_READ = "sales.commission.read"
+COMMISSION_WRITE = "sales.commission.write"
+COMMISSION_APPROVE = "sales.commission.approve"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(LEAD_READ, "查看销售线索", "Read leads"),
@@ -38,6 +43,13 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(ASSIGN, "重新分配线索与商机", "Reassign leads and opportunities"),
     PermissionSpec(ANALYTICS_READ, "查看销售分析", "Read sales analytics"),
     PermissionSpec(CONFIG_WRITE, "维护销售配置", "Maintain sales configuration (costs)"),
+    PermissionSpec(PLAN_READ, "查看销售计划", "Read sales plans and attainment"),
+    PermissionSpec(PLAN_WRITE, "制定销售计划", "Set sales plans"),
+    PermissionSpec(COMMISSION_READ, "查看佣金", "Read commission statements"),
+    PermissionSpec(
+        COMMISSION_WRITE, "维护佣金规则与计算", "Maintain commission rules, splits and runs"
+    ),
+    PermissionSpec(COMMISSION_APPROVE, "审批佣金", "Approve and pay commission runs"),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
@@ -52,10 +64,15 @@ GRANTS: tuple[RoleGrant, ...] = (
             ACTIVITY_READ,
             ACTIVITY_WRITE,
             ANALYTICS_READ,
+            PLAN_READ,
+            COMMISSION_READ,
         ),
     ),
     RoleGrant(StandardRole.TELLER, (LEAD_READ, LEAD_WRITE, ACTIVITY_READ)),
-    RoleGrant(StandardRole.AUDITOR, (LEAD_READ, OPPORTUNITY_READ, ACTIVITY_READ, ANALYTICS_READ)),
+    RoleGrant(
+        StandardRole.AUDITOR,
+        (LEAD_READ, OPPORTUNITY_READ, ACTIVITY_READ, ANALYTICS_READ, PLAN_READ, COMMISSION_READ),
+    ),
 )
 
 RULES: tuple[AccessRule, ...] = (
@@ -74,5 +91,12 @@ RULES: tuple[AccessRule, ...] = (
         "商机仅负责人及其上级可见",
         "An opportunity is its owner's and their managers'",
         any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
+    AccessRule(
+        "sales.commission_payee",
+        "sales_commission_line",
+        "佣金明细仅本人及其上级可见",
+        "A commission line is its payee's and their managers'",
+        any_of=(RowMatch("user_id", OVERSEEN_USER_IDS),),
     ),
 )

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_sales.access import ACTIVITY_READ, LEAD_READ, OPPORTUNITY_READ
-from bankcrm_sales.tables import Activity, IntakeKey, Lead, Opportunity, StageChange
+from bankcrm_sales.tables import (
+    Activity,
+    FollowUpStep,
+    IntakeKey,
+    Lead,
+    Opportunity,
+    StageChange,
+)
 
 GROUP = Label("销售管理", "Sales")
 
@@ -144,6 +151,28 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=ACTIVITY_LABELS,
         visible_columns=("id", "kind", "at", "intent", "next_step", "owner", "branch_id"),
         visible_filters=("kind", "intent", "owner", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+        allow_create=False,
+    ),
+    AdminScreen(
+        table=FollowUpStep,
+        title=Label("跟进提醒与升级记录", "Follow-up escalations"),
+        permission=LEAD_READ,
+        columns={
+            "branch_id": Label("机构", "Branch"),
+            "kind": Label("对象（lead 线索 / opportunity 商机）", "Kind"),
+            "item_id": Label("编号", "Item"),
+            "due_at": Label("应跟进时间", "Due"),
+            "step": Label("步骤（reminded 提醒 / escalated 上报 / reassigned 改派）", "Step"),
+            "owner": Label("负责人", "Owner"),
+            "new_owner": Label("新负责人", "New owner"),
+            "notified": Label("已通知", "Notified"),
+            "reason": Label("原因", "Reason"),
+            "at": Label("时间", "At"),
+        },
+        visible_columns=("kind", "item_id", "step", "due_at", "owner", "new_owner", "at"),
+        visible_filters=("kind", "step", "branch_id"),
         read_only=True,
         menu_group=GROUP,
         allow_create=False,

@@ -7,15 +7,27 @@ names in ``opt``. A handler that names none is refused, not opened.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from msgspec import Meta, Struct
 
 from bankcrm.context import require_scope
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.problems import invalid
-from bankcrm_sales import access, activities, leads, opportunities, settings
+from bankcrm_sales import (
+    access,
+    activities,
+    analytics,
+    commissions,
+    followups,
+    leads,
+    opportunities,
+    plans,
+    settings,
+)
 
 LimitQuery = Annotated[int, QueryParameter(description="1 to 200")]
 CursorQuery = Annotated[str | None, QueryParameter(max_length=512)]
@@ -67,6 +79,57 @@ class LeadController(Controller):
         """Convert the lead into a customer (linked or created through the customer
         archive) and an opportunity, in one audited transaction."""
         return await opportunities.convert_lead(lead_id, data)
+
+
+class ReassignIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    employee_id: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class ReassignedOut(Struct):
+    id: int
+    owner: int
+    previous_owner: int
+
+
+class FollowUpController(Controller):
+    """The escalation history of an item and a manager's reassignment."""
+
+    path = "/"
+    tags = ("sales: follow-ups",)
+
+    @get("/leads/{lead_id:int}/follow-ups", opt={"permission": access.LEAD_READ})
+    async def lead_history(self, lead_id: FromPath[int]) -> list[followups.StepOut]:
+        """Reminders, escalations and reassignments of the lead's follow-ups."""
+        return await followups.history("lead", lead_id)
+
+    @get(
+        "/opportunities/{opportunity_id:int}/follow-ups",
+        opt={"permission": access.OPPORTUNITY_READ},
+    )
+    async def opportunity_history(self, opportunity_id: FromPath[int]) -> list[followups.StepOut]:
+        return await followups.history("opportunity", opportunity_id)
+
+    @post("/leads/{lead_id:int}/reassign", opt={"permission": access.ASSIGN}, status_code=200)
+    async def reassign_lead(
+        self, lead_id: FromPath[int], data: JSONBody[ReassignIn]
+    ) -> ReassignedOut:
+        """Give the lead to another employee (audited; both are told why)."""
+        moved = await followups.reassign("lead", lead_id, data.employee_id, data.reason)
+        return ReassignedOut(**moved)
+
+    @post(
+        "/opportunities/{opportunity_id:int}/reassign",
+        opt={"permission": access.ASSIGN},
+        status_code=200,
+    )
+    async def reassign_opportunity(
+        self, opportunity_id: FromPath[int], data: JSONBody[ReassignIn]
+    ) -> ReassignedOut:
+        moved = await followups.reassign(
+            "opportunity", opportunity_id, data.employee_id, data.reason
+        )
+        return ReassignedOut(**moved)
 
 
 class IntakeController(Controller):
@@ -180,6 +243,123 @@ class ActivityController(Controller):
         return await activities.get_activity(activity_id)
 
 
+DayQuery = Annotated[date | None, QueryParameter(description="A day (YYYY-MM-DD)")]
+ANALYTICS = {"permission": access.ANALYTICS_READ}
+
+
+class AnalyticsController(Controller):
+    """Figures over what you may see: your own work, your team's or your branch's."""
+
+    path = "/analytics"
+    tags = ("sales: analytics",)
+
+    @get("/funnel", opt=ANALYTICS)
+    async def funnel(self, start: DayQuery = None, end: DayQuery = None) -> analytics.Funnel:
+        """Per stage: opportunities that entered it in [start, end), how many went on, and
+        the mean days spent in it; won, lost and the win rate of the period."""
+        return await analytics.funnel(start, end)
+
+    @get("/win-loss", opt=ANALYTICS)
+    async def win_loss(
+        self, start: DayQuery = None, end: DayQuery = None
+    ) -> list[analytics.WinLossRow]:
+        """Closed opportunities by outcome, lost reason and competitor."""
+        return await analytics.win_loss(start, end)
+
+    @get("/channels", opt=ANALYTICS)
+    async def channels(
+        self, start: DayQuery = None, end: DayQuery = None
+    ) -> list[analytics.ChannelRow]:
+        """Per channel: leads, opportunities, won, conversion, won amount, cost and ROI."""
+        return await analytics.channels(start, end)
+
+    @get("/forecast", opt=ANALYTICS)
+    async def forecast(
+        self, months: Annotated[int, QueryParameter(ge=1, le=24)] = 6
+    ) -> list[analytics.ForecastRow]:
+        """The open pipeline by expected closing month, weighted by stage probability."""
+        return await analytics.forecast(months)
+
+
+class ChannelCostController(Controller):
+    path = "/channel-costs"
+    tags = ("sales: analytics",)
+
+    @get("/", opt=ANALYTICS)
+    async def list_costs(
+        self, start: DayQuery = None, end: DayQuery = None
+    ) -> list[analytics.ChannelCostOut]:
+        return await analytics.list_channel_costs(start, end)
+
+    @put("/", opt={"permission": access.CONFIG_WRITE})
+    async def set_cost(self, data: JSONBody[analytics.ChannelCostIn]) -> analytics.ChannelCostOut:
+        """Set what a channel cost a branch in a month (used when marketing reports none)."""
+        return await analytics.set_channel_cost(data)
+
+
+class PlanController(Controller):
+    path = "/plans"
+    tags = ("sales: plans",)
+
+    @get("/", opt={"permission": access.PLAN_READ})
+    async def list_plans(self, period_start: DayQuery = None) -> list[plans.PlanOut]:
+        return await plans.list_plans(period_start)
+
+    @post("/", opt={"permission": access.PLAN_WRITE})
+    async def create(self, data: JSONBody[plans.PlanIn]) -> plans.PlanOut:
+        """A target for a branch, a team or a person, per month, quarter or year."""
+        return await plans.create_plan(data)
+
+    @get("/{plan_id:int}/attainment", opt={"permission": access.PLAN_READ})
+    async def attainment(self, plan_id: FromPath[int]) -> plans.Attainment:
+        """Won amount and count in the period against the target and the time elapsed."""
+        return await plans.attainment(plan_id)
+
+
+class CommissionController(Controller):
+    path = "/commissions"
+    tags = ("sales: commissions",)
+
+    @post("/rules", opt={"permission": access.COMMISSION_WRITE})
+    async def create_rule(self, data: JSONBody[commissions.RuleIn]) -> commissions.RuleOut:
+        """A rate or non-overlapping marginal tiers per product category and period."""
+        return await commissions.create_rule(data)
+
+    @put("/splits/{opportunity_id:int}", opt={"permission": access.COMMISSION_WRITE})
+    async def split(
+        self, opportunity_id: FromPath[int], data: JSONBody[list[commissions.SplitIn]]
+    ) -> list[commissions.SplitIn]:
+        """Who shares the opportunity's commission; the shares sum to 100 %."""
+        return await commissions.set_split(opportunity_id, data)
+
+    @get("/runs", opt={"permission": access.COMMISSION_READ})
+    async def runs(self) -> list[commissions.RunOut]:
+        return await commissions.list_runs()
+
+    @post("/runs", opt={"permission": access.COMMISSION_WRITE}, status_code=202)
+    async def compute(self, data: JSONBody[commissions.RunIn]) -> dict[str, Any]:
+        """Compute a month's run in the background (again while it is a draft)."""
+        return await commissions.request_run(data)
+
+    @post("/runs/{run_id:int}/approve", opt={"permission": access.COMMISSION_APPROVE},
+          status_code=200)  # fmt: skip
+    async def approve(self, run_id: FromPath[int]) -> commissions.RunOut:
+        """Approve a draft run: not by the person who computed it."""
+        return await commissions.approve_run(run_id)
+
+    @post("/runs/{run_id:int}/paid", opt={"permission": access.COMMISSION_APPROVE},
+          status_code=200)  # fmt: skip
+    async def paid(self, run_id: FromPath[int]) -> commissions.RunOut:
+        return await commissions.mark_paid(run_id)
+
+    @get("/statement", opt={"permission": access.COMMISSION_READ})
+    async def statement(
+        self, month: DayQuery = None, user_id: IdQuery = None
+    ) -> list[commissions.LineOut]:
+        """Commission lines of you and everyone under you."""
+        return await commissions.statement(month, user_id)
+
+
 @get("/pipeline", opt={"permission": access.OPPORTUNITY_READ}, tags=["sales: pipeline"])
 async def pipeline(
     branch_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
@@ -198,5 +378,10 @@ ROUTES: list[Any] = [
     IntakeController,
     OpportunityController,
     ActivityController,
+    FollowUpController,
+    AnalyticsController,
+    ChannelCostController,
+    PlanController,
+    CommissionController,
     pipeline,
 ]

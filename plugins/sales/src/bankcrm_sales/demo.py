@@ -13,6 +13,8 @@ from decimal import Decimal
 from bankcrm import audit, db
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
+from bankcrm_sales.analytics import ZONE
+from bankcrm_sales.commissions import compute_run
 from bankcrm_sales.common import LEAD_KIND, OPPORTUNITY_KIND
 from bankcrm_sales.scoring import rule_score
 from bankcrm_sales.settings import DEFAULT_STAGES
@@ -61,6 +63,32 @@ async def seed_demo(demo: DemoContext) -> None:
                                        products)  # fmt: skip
             if customers:
                 await _activity(rng, now, branch_id, owner, customers[-1].id)
+        await _plans_and_commissions(demo, now)
+
+
+async def _plans_and_commissions(demo: DemoContext, now: datetime) -> None:
+    """A month's plan per demo sub-branch and a commission rule; the commission run of
+    this month is computed (a draft, for a second person to approve)."""
+    month = now.astimezone(ZONE).date().replace(day=1)
+    for code in ("BJ-HD", "SH-PD"):
+        branch_id = demo.branches.get(code)
+        if branch_id is None:
+            continue
+        await db.fetch(
+            "INSERT INTO sales_plan (branch_id, period, period_start, product_category,"
+            " target_amount, target_count, created_by, created_at) VALUES ($1, 'month', $2,"
+            " '', 5000000, 10, 'system:demo', now())",
+            branch_id, month,
+        )  # fmt: skip
+        await db.fetch(
+            "INSERT INTO sales_commission_rule (branch_id, name, product_category, valid_from,"
+            " rate, tiers, cap, created_by, created_at) VALUES ($1, '标准提成', '', $2, NULL,"
+            " $3, 50000, 'system:demo', now())",
+            branch_id, month.replace(month=1),
+            db.jsonb([{"from_amount": "0", "to_amount": "1000000", "rate": "0.5"},
+                      {"from_amount": "1000000", "to_amount": None, "rate": "0.8"}]),
+        )  # fmt: skip
+        await compute_run(branch_id, month)
 
 
 async def _lead(
@@ -131,7 +159,7 @@ async def _opportunity(
         (now + timedelta(days=30)).date(), rng.choice(COMPETITORS), "2026年财富季",
         rng.choice(CHANNELS), spec.outcome, rng.choice(LOST_REASONS) if stage == "lost" else "",
         owner, None if closed else now + timedelta(hours=rng.choice((-20, 6, 30))),
-        created + timedelta(days=3 * len(path)) if closed else None, created,
+        now - timedelta(hours=1) if closed else None, created,
     )  # fmt: skip
     for product, price in priced:
         await db.fetch(

@@ -7,6 +7,8 @@ Implement them with ``@hookimpl`` from :mod:`bankcrm.plugin_api` in a plugin tha
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
+from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -28,4 +30,18 @@ def sales_score_lead(lead: Mapping[str, Any]) -> Awaitable[LeadScore | None] | L
     The first non-None answer wins; with none, sales' transparent rule score is used. An
     answer must carry at least one reason (a model's reason codes, in Chinese and
     English), or the lead is refused with a 500: staff must always see why. Do not write.
+    """
+
+
+@hookspec
+def sales_channel_costs(
+    branch_ids: frozenset[int], start: date, end: date
+) -> Awaitable[Mapping[str, Decimal] | None] | Mapping[str, Decimal] | None:
+    """Marketing's cost per sales channel (``web``, ``campaign`` ...) in CNY for the
+    branches and the days ``[start, end)``, for channel ROI.
+
+    Called by the channel analytics (``GET /api/v1/sales/analytics/channels``) under the
+    caller's scope, outside any transaction. Answers of every plugin that answers are added
+    up; when none answers (marketing not installed), sales reads its per-branch cost table
+    (``/api/v1/sales/channel-costs``). Return None to abstain. Read only.
     """

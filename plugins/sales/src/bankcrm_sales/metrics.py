@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from bankcrm import db
 from bankcrm.plugin_api import MetricSpec
+from bankcrm_sales import analytics
 
 
 async def open_pipeline() -> Decimal:
@@ -52,6 +53,19 @@ async def overdue_follow_ups() -> int:
     return int(value)
 
 
+async def channel_roi() -> float:
+    """ROI of all channels together over the last 90 days, in % (0 without costs)."""
+    rows = await analytics.channels()
+    cost = sum((r.cost or Decimal(0) for r in rows), Decimal(0))
+    won = sum((r.won_amount for r in rows if r.cost), Decimal(0))
+    return round(float((won - cost) / cost) * 100, 1) if cost else 0.0
+
+
+async def forecast_this_month() -> Decimal:
+    rows = await analytics.forecast(1)
+    return rows[0].weighted if rows else Decimal(0)
+
+
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("sales.open_pipeline", "在途商机金额", "Open pipeline", "CNY",
                "Amount of the open opportunities.", open_pipeline),
@@ -63,4 +77,10 @@ METRICS: tuple[MetricSpec, ...] = (
                "Converted leads among all leads.", lead_conversion_rate),
     MetricSpec("sales.overdue_follow_ups", "逾期未跟进", "Overdue follow-ups", "count",
                "Open leads and opportunities past their next follow-up.", overdue_follow_ups),
+    MetricSpec("sales.channel_roi", "渠道投入产出比", "Channel ROI", "%",
+               "Won amount against channel cost, last 90 days (analytics/channels).",
+               channel_roi),
+    MetricSpec("sales.forecast_this_month", "本月加权预测", "Forecast this month", "CNY",
+               "Open amounts closing this month weighted by probability (analytics/forecast).",
+               forecast_this_month),
 )  # fmt: skip

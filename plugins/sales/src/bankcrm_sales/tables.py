@@ -16,6 +16,7 @@ from enum import StrEnum
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
     JSONB,
+    Array,
     Boolean,
     Date,
     ForeignKey,
@@ -203,11 +204,102 @@ class IntakeKey(Table, tablename="sales_intake_key"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class FollowUpStep(Table, tablename="sales_follow_up_step"):
+    """The escalation history of a lead's or an opportunity's follow-up: one row per
+    step (reminded, escalated, reassigned) and due time, so every sweep is idempotent."""
+
+    branch_id = branch_column()
+    kind = Varchar(length=16)
+    """``lead`` or ``opportunity``."""
+    item_id = Integer()
+    due_at = Timestamptz()
+    step = Varchar(length=16)
+    owner = Integer()
+    """The owner's user id when the step was taken."""
+    new_owner = Integer(null=True, default=None)
+    notified = Array(base_column=Integer(), default=list)
+    reason = Varchar(length=200, default="")
+    at = Timestamptz()
+
+
+class ChannelCost(Table, tablename="sales_channel_cost"):
+    """What a channel cost a branch in a month (CNY), for channel ROI when marketing does
+    not report costs through the ``sales_channel_costs`` hook."""
+
+    branch_id = branch_column()
+    channel = Varchar(length=16, choices=Channel)
+    month = Date()
+    """The first day of the month."""
+    cost = Numeric(digits=(18, 2))
+
+
+class Plan(Table, tablename="sales_plan"):
+    """销售计划: a target for a branch, a team or a person, per period and category."""
+
+    branch_id = branch_column()
+    team_id = Integer(null=True, default=None)
+    owner = ForeignKey(BaseUser, null=True, default=None, on_delete=OnDelete.restrict)
+    period = Varchar(length=8)
+    period_start = Date()
+    product_category = Varchar(length=16, default="")
+    target_amount = Numeric(digits=(18, 2))
+    target_count = Integer(default=0)
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CommissionRule(Table, tablename="sales_commission_rule"):
+    """佣金规则: a rate or marginal tiers per product category and period, with a cap."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    product_category = Varchar(length=16, default="")
+    valid_from = Date()
+    valid_to = Date(null=True, default=None)
+    rate = Numeric(digits=(7, 4), null=True, default=None)
+    tiers = JSONB(default=[])
+    cap = Numeric(digits=(18, 2), null=True, default=None)
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CommissionSplit(Table, tablename="sales_commission_split"):
+    """Who shares an opportunity's commission (percent, summing to 100)."""
+
+    branch_id = branch_column()
+    opportunity = ForeignKey(Opportunity, on_delete=OnDelete.restrict, index=True)
+    user_id = ForeignKey(BaseUser, on_delete=OnDelete.restrict)
+    percent = Numeric(digits=(5, 2))
+
+
+class CommissionRun(Table, tablename="sales_commission_run"):
+    """A branch's commissions of one month: draft, approved by a second person, paid."""
+
+    branch_id = branch_column()
+    month = Date()
+    status = Varchar(length=16, default="draft")
+    total = Numeric(digits=(18, 2), default=Decimal("0"))
+    computed_by = Varchar(length=64)
+    computed_at = Timestamptz(default=TimestamptzNow())
+    approved_by = Varchar(length=64, null=True, default=None)
+    approved_at = Timestamptz(null=True, default=None)
+    paid_at = Timestamptz(null=True, default=None)
+
+
+class CommissionLine(Table, tablename="sales_commission_line"):
+    """One person's commission on one opportunity under one rule, in a run."""
+
+    branch_id = branch_column()
+    run = ForeignKey(CommissionRun, on_delete=OnDelete.cascade, index=True)
+    opportunity = ForeignKey(Opportunity, on_delete=OnDelete.restrict)
+    user_id = ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
+    rule = ForeignKey(CommissionRule, on_delete=OnDelete.restrict)
+    base = Numeric(digits=(18, 2))
+    amount = Numeric(digits=(18, 2))
+    note = Varchar(length=100, default="")
+
+
 TABLES: list[type[Table]] = [
-    Lead,
-    Opportunity,
-    OpportunityProduct,
-    StageChange,
-    Activity,
-    IntakeKey,
-]
+    Lead, Opportunity, OpportunityProduct, StageChange, Activity, IntakeKey, FollowUpStep,
+    ChannelCost, Plan, CommissionRule, CommissionSplit, CommissionRun, CommissionLine,
+]  # fmt: skip

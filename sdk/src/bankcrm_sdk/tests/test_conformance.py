@@ -26,7 +26,7 @@ def test_route_without_permission_is_reported(
     async def open_route() -> None:
         return None
 
-    @get("/foreign", opt={"permission": "sales.lead.read"})
+    @get("/foreign", opt={"permission": "orders.lead.read"})
     async def foreign() -> None:
         return None
 
@@ -35,7 +35,7 @@ def test_route_without_permission_is_reported(
     )
     problems = check_plugin(registry, "leaky")
     assert "leaky: /open declares no permission" in problems
-    assert "leaky: /foreign uses permission 'sales.lead.read'" in problems
+    assert "leaky: /foreign uses permission 'orders.lead.read'" in problems
 
 
 def test_imports_past_the_public_surface_are_reported(tmp_path: Path) -> None:

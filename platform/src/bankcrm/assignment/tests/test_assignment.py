@@ -225,6 +225,31 @@ async def test_reassignment_needs_a_reason_and_is_audited(
     assert preview.json()["employee_id"] in set(team.values())
 
 
+async def test_reassigning_by_rules_passes_over_the_idle_owner(
+    world: World, team: dict[str, int]
+) -> None:
+    with bind_scope(await world.scope_of("BJ")):
+        first = await assign(lead(world, 8, product="loan"))
+        moved = await service.reassign_by_rules(
+            lead(world, 8, product="loan"), "逾期未跟进", away_from=first.employee_id
+        )
+        assert moved.employee_id != first.employee_id
+        assert moved.how in ("default", "rule")
+        history = await service.history("worktest.lead", "L8")
+    assert [h.employee_id for h in history] == [first.employee_id, moved.employee_id]
+    assert history[0].released_at is not None
+    assert history[1].reason == "逾期未跟进"
+    # Nobody else with room: the branch manager (the fallback) takes it.
+    with bind_scope(world.system_scope()):
+        async with db.transaction():
+            await db.fetch("UPDATE bankcrm_employee SET capacity = 0 WHERE employee_no LIKE 'T%'")
+    with bind_scope(await world.scope_of("BJ")):
+        last = await service.reassign_by_rules(
+            lead(world, 8), "再次逾期", away_from=moved.employee_id
+        )
+    assert (last.employee_id, last.how) == (team["fallback"], "fallback")
+
+
 async def test_another_branch_sees_no_rules_loads_or_items(
     world: World, team: dict[str, int]
 ) -> None:
