@@ -20,7 +20,7 @@ from bankcrm.context import require_scope
 from bankcrm.plugin_api import PluginHooks, plugin_hooks
 from bankcrm.web.problems import invalid
 from bankcrm_sales import settings
-from bankcrm_sales.common import Problems, money
+from bankcrm_sales.common import DecimalText, Problems, money
 
 ZONE = business_calendar.DEFAULT_ZONE
 CHANNELS = ("web", "call_centre", "branch", "referral", "campaign", "partner", "event", "import")
@@ -251,7 +251,7 @@ class ChannelCostIn(Struct, forbid_unknown_fields=True, kw_only=True):
                      "import"]  # fmt: skip
     month: date
     """Any day of the month; stored as its first day."""
-    cost: Decimal
+    cost: DecimalText
 
 
 class ChannelCostOut(Struct):

@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
+
+from msgspec import Meta
 
 from bankcrm import assignment, db, staff
 from bankcrm.assignment import WorkItem
@@ -37,6 +39,9 @@ ACTIVITY_ENTITY = "sales.activity"
 ENGINE_ACTOR = "system:sales.assignment"
 
 MAX_AMOUNT = Decimal("1e15")
+DecimalText = Annotated[str, Meta(pattern=r"^-?[0-9]{1,18}(\.[0-9]{1,6})?$", max_length=26)]
+"""An amount as a decimal string (``"1500000.00"``): exact, and described as such in the
+API's schema (a bare ``Decimal`` is only a string there)."""
 
 
 def utcnow() -> datetime:

@@ -17,7 +17,7 @@ from bankcrm.context import require_scope
 from bankcrm.web.problems import Problem, not_found
 from bankcrm_customer_archive import services as archive
 from bankcrm_sales.analytics import ZONE
-from bankcrm_sales.common import Problems, check_owner, money
+from bankcrm_sales.common import DecimalText, Problems, check_owner, money
 
 PLAN = "sales_plan"
 ENTITY = "sales.plan"
@@ -39,7 +39,7 @@ class PlanIn(Struct, forbid_unknown_fields=True, kw_only=True):
     """The first day of the month, quarter or year."""
     product_category: Literal["", "deposit", "loan", "card", "wealth"] = ""
     """Blank: every product."""
-    target_amount: Decimal
+    target_amount: DecimalText
     target_count: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
 
 
@@ -51,7 +51,7 @@ class PlanOut(Struct):
     period: str
     period_start: date
     product_category: str
-    target_amount: Decimal
+    target_amount: DecimalText
     target_count: int
     created_by: str
     created_at: datetime
