@@ -25,7 +25,8 @@ from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm.web.upload import StoredUpload
 from bankcrm_customer_archive.importing import staging
-from bankcrm_customer_archive.importing.mapping import ColumnMapping, fields_of, resolve
+from bankcrm_customer_archive.importing.layout import map_columns
+from bankcrm_customer_archive.importing.mapping import ColumnMapping, fields_of
 from bankcrm_customer_archive.importing.schemas import (
     BatchOut,
     CellError,
@@ -216,7 +217,7 @@ async def upload(stored: StoredUpload) -> BatchOut:
     try:
         source = await _source(branch_id, kind, source_name) if source_name else None
         saved = _json(source["mapping"], {}) if source is not None else None
-        mapping = resolve(kind, rows.headers, saved, explicit)
+        mapping, title_lines = map_columns(kind, rows, saved, explicit)
         started = time.monotonic()
         async with db.transaction() as transaction:
             connection = transaction.connection
@@ -262,6 +263,7 @@ async def upload(stored: StoredUpload) -> BatchOut:
                 after={
                     "kind": kind, "file_name": stored.file_name, "file_sha256": stored.sha256,
                     "rows": total, **found, "unknown_columns": list(mapping.unknown),
+                    "title_lines": title_lines,
                 },
             )  # fmt: skip
     finally:

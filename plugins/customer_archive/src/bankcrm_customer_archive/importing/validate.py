@@ -402,6 +402,19 @@ class _Row:
             return None
 
 
+_FORCED_TEXT = re.compile(r'^="(.*)"$')
+
+
+def as_forced_text(text: str) -> str:
+    """A number an export forced to stay text in Excel, without the trick: ``'110108…``
+    (a leading apostrophe) and ``="110108…"`` (a formula of a constant) are the number.
+    Only for ID numbers, phones and accounts, which are never formulas."""
+    if text.startswith("'"):
+        return text[1:].strip()
+    match = _FORCED_TEXT.match(text)
+    return match.group(1).strip() if match else text
+
+
 def _identity_number(row: _Row) -> str | None:
     cell = row.cell("id_number")
     if isinstance(cell, float) and cell >= 1e15:
@@ -412,7 +425,7 @@ def _identity_number(row: _Row) -> str | None:
             as_text(cell),
         )
         return None
-    number = "".join(as_text(cell).split()).upper()
+    number = "".join(as_forced_text(as_text(cell)).split()).upper()
     if not number:
         row.errors.add("id_number", "required")
         return None
@@ -585,7 +598,7 @@ class CustomerValidator:
                 errors.add("gender", "differs from the gender in the ID number", row.text(
                     "gender"))  # fmt: skip
             birth_date, gender = born_from_id, gender_from_id
-        phone_text = row.text("phone")
+        phone_text = as_forced_text(row.text("phone"))
         phone = None
         if phone_text:
             phone = normalise_phone(phone_text)
@@ -689,7 +702,7 @@ class HoldingValidator:
                 currency = currency or found_product[1]
         if currency is not None and not _CURRENCY.match(currency):
             errors.add("currency", "a currency is 3 letters (CNY, USD ...)", currency)
-        account = "".join(row.text("account_no").split()).upper() or None
+        account = "".join(as_forced_text(row.text("account_no")).split()).upper() or None
         if account is None:
             errors.add("account_no", "required")
         elif not _ACCOUNT.match(account):

@@ -147,7 +147,8 @@ def fixture_files() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
 
     # 1. A core system's GBK export: manager by name, branch by name, one 联系地址 column,
-    #    an unrecognised 客户号 and 备注, two phone columns (手机号码 wins over 联系电话).
+    #    an unrecognised 客户号 and 备注, two phone columns (手机号码 wins over 联系电话), ID
+    #    numbers kept text for Excel ('… and ="…").
     people = _people(6, 11)
     rows: list[list[str]] = [
         ["客户号", "户名", "证件类型", "证件号码", "性别", "出生日期", "手机号码", "联系电话",
@@ -170,7 +171,9 @@ def fixture_files() -> dict[str, bytes]:
         )
         rows.append(
             [
-                f"C{100 + index:06d}", person.name, "身份证", person.id_number,
+                # Core systems keep long numbers text in Excel with ' or ="…".
+                f"C{100 + index:06d}", person.name, "身份证",
+                (f"'{person.id_number}", f'="{person.id_number}"', person.id_number)[index % 3],
                 "男女"[person.gender == "F"], _date_styles(person.birth_date, index),
                 _phone_styles(person.phone, index), "010-62345678", addresses[index], branch,
                 managers[index], "",

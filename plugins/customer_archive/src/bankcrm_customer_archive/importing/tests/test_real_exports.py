@@ -336,3 +336,34 @@ def kit_people() -> list[Any]:
     from bankcrm_customer_archive.demo_data import generate_customers
 
     return list(generate_customers(6, seed=99, corporate_ratio=0.0))
+
+
+async def test_a_title_above_the_header_and_a_total_below_the_rows_are_left_out(
+    world: World, bj: httpx.AsyncClient, staff: dict[str, int], kit_people: list[Any]
+) -> None:
+    first, second = kit_people[:2]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (
+        ["客户信息表"],
+        ["导出日期：2024-01-05", None, None, "单位：户"],
+        ["客户名称", "证件号码", "开户网点", "客户经理"],
+        [first.name, first.id_number, "北京海淀支行", "李海"],
+        [second.name, second.id_number, "北京朝阳支行", "孙磊"],
+        ["合计：2户"],
+    ):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    batch = await upload(
+        bj, buffer.getvalue(), "客户信息表.xlsx", branch_id=str(world.branch("BJ"))
+    )
+    assert (batch["total_rows"], batch["valid_rows"]) == (2, 2)
+    assert batch["mapping"] == {
+        "客户名称": "name", "证件号码": "id_number", "开户网点": "branch",
+        "客户经理": "relationship_manager",
+    }  # fmt: skip
+    assert batch["not_imported_columns"] == []
+    rows = (await bj.get(f"{IMPORTS}/{batch['id']}/errors")).json()["items"]
+    assert rows == []
