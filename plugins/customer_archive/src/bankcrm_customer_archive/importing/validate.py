@@ -28,7 +28,7 @@ from bankcrm import pii
 from bankcrm.organisation.directory import Outcome, StaffDirectory
 from bankcrm.tabular import Cell, as_text
 from bankcrm.text import UNSAFE_CHARACTERS
-from bankcrm_customer_archive import names, search
+from bankcrm_customer_archive import names
 from bankcrm_customer_archive.demo_data import (
     is_valid_resident_id,
     is_valid_uscc,
@@ -36,6 +36,7 @@ from bankcrm_customer_archive.demo_data import (
 )
 from bankcrm_customer_archive.importing.address import AddressError, split_address
 from bankcrm_customer_archive.importing.mapping import ColumnMapping
+from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.validation import (
     EARLIEST_BIRTH,
     MAX_AMOUNT,
