@@ -40,14 +40,13 @@ from bankcrm.admin.exchange import (
     send_body,
     send_json,
 )
-from bankcrm.admin.forms import Forms
+from bankcrm.admin.forms import Forms, PluginForm
 from bankcrm.admin.language import remembered, ui_language
 from bankcrm.admin.masking import Masking
 from bankcrm.admin.schema import table_schema
 from bankcrm.admin.screens import ScreenIndex, ScreenSpec
 from bankcrm.admin.writes import write
 from bankcrm.context import Scope as ActorScope
-from bankcrm.users.admin_forms import AdminForm
 from bankcrm.web.problems import Problem
 
 TABLE_ENDPOINTS = frozenset({"schema/", "ids/", "count/", "references/", "new/"})
@@ -65,7 +64,7 @@ class AdminGate:
         production: bool,
         allowed_hosts: tuple[str, ...] = (),
         foreign_actors: bool = True,
-        forms: Sequence[AdminForm] = (),
+        forms: Sequence[PluginForm] = (),
     ) -> None:
         """``foreign_actors``: some plugin implements ``resolve_actor``. ``forms``: actions
         that are no row edit (see :mod:`bankcrm.admin.forms`)."""
@@ -77,7 +76,7 @@ class AdminGate:
         self.foreign_actors = foreign_actors
         self.access = TableAccess(index)
         self.masking = Masking(index)
-        self.forms = Forms(forms)
+        self.forms = Forms(forms, self.access.enabled)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
