@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from litestar.types import Receive, Scope, Send
 
+from bankcrm import business_calendar
 from bankcrm.admin import display, menu, read_audit, sessions, ui
 from bankcrm.admin.access import TableAccess
 from bankcrm.admin.csrf import check_csrf
@@ -157,7 +158,7 @@ class AdminGate:
             await send_json(request.send, 200, menu.grouped(visible, language))
         elif method in SAFE_METHODS and rest == "screens/":
             visible = await self.access.visible_screens(actor)
-            zone = await display.viewer_zone(actor)
+            zone = await business_calendar.viewer_zone(actor.home_branch_id)
             await send_json(request.send, 200, ui.screens(visible, actor, language, zone))
         elif method in SAFE_METHODS and rest == "links/":
             # No extra links: the menu itself carries the screens' titles (see ui).
@@ -216,7 +217,7 @@ class AdminGate:
             elif kind == "" and spec is not None:
                 data["rows"] = [self.masking.row(spec, row) for row in data.get("rows", [])]
                 if not read_audit.is_export(request):
-                    zone = await display.viewer_zone(actor)
+                    zone = await business_calendar.viewer_zone(actor.home_branch_id)
                     display.list_rows(spec, data["rows"], ui_language(request.connection), zone)
             elif kind in ("row", "new/") and spec is not None:
                 data = self.masking.row(spec, data)
