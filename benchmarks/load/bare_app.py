@@ -43,9 +43,12 @@ from litestar.params import FromPath, FromQuery
 
 from bankcrm import auth, db
 from bankcrm.notifications import service as notification_service
-from bankcrm_customer_archive import search, services, view_360
+from bankcrm_customer_archive import services
+from bankcrm_customer_archive.search import services as search
 
 # The statement bankcrm.auth.scope_for_session sends on every request, copied so that
+from bankcrm_customer_archive.view_360 import services as view_360
+
 # PostgreSQL plans and runs the same work on both sides (asyncpg prepares each once).
 SESSION_SCOPE_SQL = (
     f"SELECT {auth._SCOPE_COLUMNS} JOIN sessions s ON s.user_id = u.id WHERE s.token = $1"

@@ -133,7 +133,7 @@ def _queries(v: dict[str, Any]) -> dict[str, Any]:
     from datetime import date
     from decimal import Decimal
 
-    from bankcrm_customer_archive.search import CustomerFilter as F
+    from bankcrm_customer_archive.search.services import CustomerFilter as F
 
     return {
         "branch + status": F(branch_id=v["branch"], statuses=["active"]),
@@ -172,7 +172,7 @@ def _queries(v: dict[str, Any]) -> dict[str, Any]:
 
 async def _time_queries(queries: dict[str, Any], runs: int, warmup: int) -> list[dict[str, Any]]:
     from bankcrm import db
-    from bankcrm_customer_archive import search
+    from bankcrm_customer_archive.search import services as search
 
     results = []
     for label, criteria in queries.items():
@@ -212,8 +212,8 @@ async def _time_queries(queries: dict[str, Any], runs: int, warmup: int) -> list
 
 async def _export_child(fmt: str, rows: int) -> dict[str, Any]:
     from bankcrm.context import bind_scope
-    from bankcrm_customer_archive import export
-    from bankcrm_customer_archive.search import CustomerFilter
+    from bankcrm_customer_archive.search import export
+    from bankcrm_customer_archive.search.services import CustomerFilter
 
     kernel, _ = await _boot(0)
     try:

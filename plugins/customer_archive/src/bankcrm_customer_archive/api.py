@@ -52,10 +52,12 @@ from bankcrm_customer_archive.schemas import (
     TagOut,
     TagPatch,
 )
-from bankcrm_customer_archive.search_api import ROUTES as SEARCH_ROUTES
-from bankcrm_customer_archive.search_api import CustomerSearchMixin
-from bankcrm_customer_archive.tagging_api import TAGGING_ROUTES
+from bankcrm_customer_archive.search.api import ROUTES as SEARCH_ROUTES
+from bankcrm_customer_archive.search.api import CustomerSearchMixin
+from bankcrm_customer_archive.tagging.api import TAGGING_ROUTES
+from bankcrm_customer_archive.tiers.api import TIER_ROUTES
 from bankcrm_customer_archive.timeline import TimelineItem, customer_timeline
+from bankcrm_customer_archive.view_360.api import PORTRAIT_ROUTES
 
 BranchQuery = Annotated[
     int | None,
@@ -255,6 +257,8 @@ ROUTES: list[Any] = [
     *IMPORT_ROUTES,
     *PROFILE_ROUTES,
     *TAGGING_ROUTES,
+    *TIER_ROUTES,
+    *PORTRAIT_ROUTES,
     *DEDUPE_ROUTES,
     CustomerController,
     AddressController,

@@ -20,7 +20,7 @@ from bankcrm.context import require_scope
 from bankcrm.plugin_api import Label, Pages, WorkbenchLink, plugin_hooks
 from bankcrm.web.problems import Problem
 from bankcrm.workbench import language_of, plain, render
-from bankcrm_customer_archive import search, services
+from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
     CUSTOMER_READ,
     CUSTOMER_WRITE,
@@ -33,7 +33,8 @@ from bankcrm_customer_archive.enumerations import ENUMERATIONS
 from bankcrm_customer_archive.formatting import Formatter, branch_names, chart, is_records
 from bankcrm_customer_archive.importing.pages import IMPORT_PAGES
 from bankcrm_customer_archive.manifest import MANIFEST
-from bankcrm_customer_archive.search import CustomerFilter
+from bankcrm_customer_archive.search import services as search
+from bankcrm_customer_archive.search.services import CustomerFilter
 
 PLUGIN = MANIFEST.name
 LINKS = [

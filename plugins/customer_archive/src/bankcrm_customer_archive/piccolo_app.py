@@ -6,9 +6,9 @@ from piccolo.conf.apps import AppConfig
 
 from bankcrm_customer_archive.dedupe.tables import DEDUPE_TABLES
 from bankcrm_customer_archive.importing.tables import IMPORT_TABLES
-from bankcrm_customer_archive.search_tables import SEARCH_TABLES
+from bankcrm_customer_archive.search.tables import SEARCH_TABLES
 from bankcrm_customer_archive.tables import TABLES
-from bankcrm_customer_archive.tagging_tables import TAGGING_TABLES
+from bankcrm_customer_archive.tagging.tables import TAGGING_TABLES
 
 APP_CONFIG = AppConfig(
     app_name="customer_archive",

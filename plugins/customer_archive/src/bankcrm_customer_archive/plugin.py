@@ -44,8 +44,8 @@ from bankcrm_customer_archive.pages import LINKS, PAGES
 from bankcrm_customer_archive.profile_jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
 from bankcrm_customer_archive.seeding import seed_demo
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
-from bankcrm_customer_archive.tagging import TAGGING_ACTORS, TAGGING_SCHEDULES
-from bankcrm_customer_archive.tiers import TIER_ACTORS, TIER_SCHEDULES
+from bankcrm_customer_archive.tagging.services import TAGGING_ACTORS, TAGGING_SCHEDULES
+from bankcrm_customer_archive.tiers.services import TIER_ACTORS, TIER_SCHEDULES
 
 __all__ = ["MANIFEST"]
 

@@ -28,7 +28,7 @@ from bankcrm.context import Scope, require_scope
 from bankcrm.labels import labels_of
 from bankcrm.plugin_api import Label, PluginHooks, WorkbenchLink
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
-from bankcrm_customer_archive import events, names, search
+from bankcrm_customer_archive import events, names
 from bankcrm_customer_archive.dedupe.references import CustomerReference  # re-exported
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.schemas import (
@@ -58,16 +58,20 @@ from bankcrm_customer_archive.schemas import (
     TagOut,
     TagPatch,
 )
-from bankcrm_customer_archive.search import (  # re-exported: the search moved to search.py
+from bankcrm_customer_archive.search import services as search
+from bankcrm_customer_archive.search.services import (  # re-exported: search's public API
     CustomerFilter,
+    count_customers,
+    count_saved_search,
+    filter_conditions,
+    filter_from_json,
+    get_saved_search,
+    list_saved_searches,
+    refresh_aum,
+    refresh_text_keys,
+    run_saved_search,
     search_customers,
     search_statement,
-)
-from bankcrm_customer_archive.search import (
-    _Query as _Query,
-)
-from bankcrm_customer_archive.search import (
-    _search_conditions as _search_conditions,
 )
 from bankcrm_customer_archive.timeline import TIMELINE_SECTION, timeline_section_items
 from bankcrm_customer_archive.validation import (
@@ -87,6 +91,8 @@ __all__ = [
     "add_contact",
     "add_holding",
     "core_sections",
+    "count_customers",
+    "count_saved_search",
     "create_customer",
     "create_product",
     "create_tag",
@@ -96,16 +102,23 @@ __all__ = [
     "delete_customer",
     "delete_holding",
     "delete_tag",
+    "filter_conditions",
+    "filter_from_json",
     "get_customer",
     "get_product",
+    "get_saved_search",
     "kpis",
     "list_addresses",
     "list_contacts",
     "list_customer_tags",
     "list_holdings",
     "list_products",
+    "list_saved_searches",
     "list_tags",
+    "refresh_aum",
+    "refresh_text_keys",
     "reveal_customer",
+    "run_saved_search",
     "search_customers",
     "search_statement",
     "tag_customer",
@@ -801,7 +814,7 @@ async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
     statement: whoever assembles a 360 view has viewed the customer. That one statement
     (:data:`.view_360.VIEW_360_SQL`) answers every section, the portrait's included.
     """
-    from bankcrm_customer_archive.view_360 import read_sections  # imports this module
+    from bankcrm_customer_archive.view_360.services import read_sections  # imports this module
 
     return await read_sections(customer_id, scope)
 

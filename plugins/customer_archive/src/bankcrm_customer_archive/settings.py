@@ -27,7 +27,7 @@ class ValueTierSettings(Struct, forbid_unknown_fields=True, kw_only=True):
 
     A customer is ``private`` (私行) from ``private_min_aum``, ``wealth`` (财富) from
     ``wealth_min_aum``, ``affluent`` (富裕) from ``affluent_min_aum``, else ``mass`` (大众).
-    See :mod:`bankcrm_customer_archive.tiers` for how AUM and dormancy are measured.
+    See :mod:`bankcrm_customer_archive.tiers.services` for how AUM and dormancy are measured.
     """
 
     private_min_aum: Yuan = 6_000_000

@@ -270,7 +270,7 @@ class Customer(Table, tablename="customer_archive_customer"):
     """Last contact or transaction of the customer, maintained by the plugins that see it."""
     aum_cents = BigInt(default=0)
     """AUM in fen (CNY/100): open asset holdings in CNY, kept in step by every holding write
-    (:func:`bankcrm_customer_archive.search.refresh_aum`). An integer because numeric
+    (:func:`bankcrm_customer_archive.search.services.refresh_aum`). An integer because numeric
     comparisons are not leakproof, so under RLS only this can use an index for ranges."""
     import_batch_id = Integer(null=True, default=None, index=True)
     """The import batch that created the customer (customer_archive_import_batch)."""
@@ -338,7 +338,7 @@ class TagKind(StrEnum):
     manual = "manual"
     """Set and removed by staff."""
     rule = "rule"
-    """Set and removed by its rule (:mod:`bankcrm_customer_archive.tagging`) only."""
+    """Set and removed by its rule (:mod:`bankcrm_customer_archive.tagging.services`) only."""
 
 
 class Tag(Table, tablename="customer_archive_tag"):

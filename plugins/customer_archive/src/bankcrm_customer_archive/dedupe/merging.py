@@ -50,8 +50,9 @@ from bankcrm import audit, db
 from bankcrm.context import require_scope
 from bankcrm.plugin_api import PluginHooks
 from bankcrm.web.problems import FieldError, Problem, not_found
-from bankcrm_customer_archive import events, search, services
+from bankcrm_customer_archive import events, services
 from bankcrm_customer_archive.dedupe.references import CustomerReference
+from bankcrm_customer_archive.search import services as search
 
 log = logging.getLogger(__name__)
 

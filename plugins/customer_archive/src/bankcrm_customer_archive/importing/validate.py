@@ -27,13 +27,14 @@ from typing import Any
 from bankcrm import pii
 from bankcrm.tabular import Cell, as_text
 from bankcrm.text import UNSAFE_CHARACTERS
-from bankcrm_customer_archive import names, search
+from bankcrm_customer_archive import names
 from bankcrm_customer_archive.demo_data import (
     is_valid_resident_id,
     is_valid_uscc,
     resident_id_check_digit,
 )
 from bankcrm_customer_archive.importing.mapping import ColumnMapping
+from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.validation import (
     EARLIEST_BIRTH,
     MAX_AMOUNT,

@@ -8,8 +8,9 @@ import asyncpg
 import httpx
 from pypinyin import lazy_pinyin
 
-from bankcrm_customer_archive import names, search
+from bankcrm_customer_archive import names
 from bankcrm_customer_archive.demo_data import generate_customers
+from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.tests.test_import_pipeline import (
     BASE,
     IMPORTS,

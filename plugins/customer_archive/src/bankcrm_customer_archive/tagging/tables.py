@@ -1,4 +1,4 @@
-"""Tables of rule-based tags (see :mod:`bankcrm_customer_archive.tagging`)."""
+"""Tables of rule-based tags (see :mod:`bankcrm_customer_archive.tagging.services`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class TagRule(Table, tablename="customer_archive_tag_rule"):
     branch_id = branch_column()
     tag = ForeignKey(Tag, on_delete=OnDelete.cascade)
     criteria = JSONB(default="{}")
-    """The customer filter (:class:`bankcrm_customer_archive.tagging.RuleCriteria`)."""
+    """The customer filter (:class:`bankcrm_customer_archive.tagging.services.RuleCriteria`)."""
     description = Varchar(length=500, default="")
     active = Boolean(default=True)
     """Inactive rules are skipped by the scheduled evaluation; their links stay."""

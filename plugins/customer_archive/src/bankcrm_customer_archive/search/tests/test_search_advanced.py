@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bankcrm import db
-from bankcrm_customer_archive import search
+from bankcrm_customer_archive.search import services as search
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"

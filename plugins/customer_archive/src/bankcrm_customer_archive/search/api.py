@@ -20,10 +20,11 @@ from litestar.response import Stream
 
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.problems import invalid
-from bankcrm_customer_archive import export, search
 from bankcrm_customer_archive.access import CUSTOMER_EXPORT, CUSTOMER_READ
 from bankcrm_customer_archive.schemas import CustomerSummary
-from bankcrm_customer_archive.search import (
+from bankcrm_customer_archive.search import export
+from bankcrm_customer_archive.search import services as search
+from bankcrm_customer_archive.search.services import (
     CountOut,
     CustomerFilter,
     SavedSearchIn,
@@ -119,7 +120,7 @@ def _query_filter(params: dict[str, Any]) -> CustomerFilter:
     try:
         return msgspec.convert(given, CustomerFilter, strict=False)
     except msgspec.ValidationError as exc:
-        raise invalid(*search._error_path("query", exc)) from exc
+        raise invalid(*search.error_path("query", exc)) from exc
 
 
 def _streamed(plan: export.ExportPlan) -> Stream:

@@ -1,4 +1,4 @@
-"""REST for rule tags, value tiers and the portrait (under ``/api/v1/customer_archive``)."""
+"""REST for rule tags (under ``/api/v1/customer_archive``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from msgspec import Struct
 
-from bankcrm_customer_archive import portrait, tagging, tiers
-from bankcrm_customer_archive.access import CUSTOMER_READ, TAG_READ, TAG_WRITE, TIER_MANAGE
-from bankcrm_customer_archive.schemas import Id
+from bankcrm_customer_archive.access import TAG_READ, TAG_WRITE
+from bankcrm_customer_archive.tagging import services as tagging
 
 BranchQuery = Annotated[
     int | None,
@@ -61,48 +59,4 @@ class TagRuleController(Controller):
         return await tagging.enqueue_evaluation(rule_id)
 
 
-class RecomputeIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    branch_id: Id | None = None
-    """This branch and its sub-branches (within your scope); default: your whole scope."""
-
-
-class RecomputeQueued(Struct):
-    message_id: str
-    branch_ids: list[int]
-
-
-class TierController(Controller):
-    path = "/value-tiers"
-    tags = ("customer_archive: value tiers",)
-
-    @post("/recompute", opt={"permission": TIER_MANAGE}, status_code=202)
-    async def recompute(self, data: JSONBody[RecomputeIn]) -> RecomputeQueued:
-        """Queue a recomputation of value tiers with each branch's thresholds (set them in
-        the plugin settings, ``value_tiers``)."""
-        message_id, branch_ids = await tiers.enqueue_recompute(data.branch_id)
-        return RecomputeQueued(message_id, branch_ids)
-
-
-class CustomerTierOut(Struct):
-    customer_id: int
-    value_tier: str | None
-
-
-class PortraitController(Controller):
-    path = "/customers/{customer_id:int}"
-    tags = ("customer_archive: customers",)
-
-    @get("/portrait", opt={"permission": CUSTOMER_READ})
-    async def get_portrait(self, customer_id: FromPath[int]) -> portrait.Portrait:
-        """The customer portrait (画像): tier, AUM and trend, product mix, tags, ratings,
-        tenure, activity and derived traits; personal data masked; the view is audited."""
-        return await portrait.portrait(customer_id)
-
-    @post("/value-tier", opt={"permission": TIER_MANAGE}, status_code=200)
-    async def recompute_tier(self, customer_id: FromPath[int]) -> CustomerTierOut:
-        """Recompute this customer's value tier now (a change is kept in the rating
-        history)."""
-        return CustomerTierOut(customer_id, await tiers.recompute_customer_tier(customer_id))
-
-
-TAGGING_ROUTES: list[Any] = [TagRuleController, TierController, PortraitController]
+TAGGING_ROUTES: list[Any] = [TagRuleController]

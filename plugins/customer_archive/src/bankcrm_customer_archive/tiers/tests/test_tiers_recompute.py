@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from bankcrm import db
-from bankcrm_customer_archive import tiers
+from bankcrm_customer_archive.tiers import services as tiers
 from bankcrm_sdk.jobs import StartJobWorker
 from bankcrm_sdk.world import World
 

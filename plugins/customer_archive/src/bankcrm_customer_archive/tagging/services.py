@@ -2,7 +2,7 @@
 
 A tag has a kind: ``manual`` tags are set and removed by staff (``tag_customer``), ``rule``
 tags only by their rule. A rule is a customer filter, the same one search and segments
-use (:class:`~bankcrm_customer_archive.search.CustomerFilter`: kind, status, value tier,
+use (:class:`~bankcrm_customer_archive.search.services.CustomerFilter`: kind, status, value tier,
 AUM range, products and categories held, birth and customer-since dates, ratings, tags,
 segment, relationship manager, text), stored on
 ``customer_archive_tag_rule`` and applied to the customers of the tag's own branch (a
@@ -35,8 +35,8 @@ from bankcrm import audit, db, jobs
 from bankcrm.context import require_scope
 from bankcrm.plugin_api import ScheduleSpec
 from bankcrm.web.problems import FieldError, Problem, not_found
-from bankcrm_customer_archive import search
 from bankcrm_customer_archive.schemas import Color, Id, TagName
+from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.validation import Problems
 
 __all__ = [
@@ -66,7 +66,7 @@ ENTITY_EVALUATION = "customer_archive.tag_rule_evaluation"
 
 Description = Annotated[str, Meta(max_length=500)]
 Criteria = dict[str, Any]
-"""A :class:`~bankcrm_customer_archive.search.CustomerFilter` as JSON (validated), plus
+"""A :class:`~bankcrm_customer_archive.search.services.CustomerFilter` as JSON (validated), plus
 ``age_min`` / ``age_max`` (whole years, evaluated on each day's date)."""
 
 

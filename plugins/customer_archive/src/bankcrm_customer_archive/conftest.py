@@ -6,7 +6,6 @@ by the ``kit`` fixture rather than imported.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +87,6 @@ async def catalogue(world: World) -> dict[str, int]:
 
 
 @pytest.fixture
-async def bj(world: World) -> AsyncIterator[httpx.AsyncClient]:
+async def bj(world: World) -> httpx.AsyncClient:
     """The Beijing branch manager: every customer_archive permission, BJ and below."""
     return await world.client("demo.bj.manager")

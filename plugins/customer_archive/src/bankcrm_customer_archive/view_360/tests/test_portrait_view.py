@@ -12,7 +12,7 @@ import httpx
 
 from bankcrm import db
 from bankcrm.context import Scope
-from bankcrm_customer_archive import portrait
+from bankcrm_customer_archive.view_360 import portrait
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"

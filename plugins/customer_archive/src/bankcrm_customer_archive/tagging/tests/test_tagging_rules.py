@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from bankcrm import db
-from bankcrm_customer_archive import tagging
+from bankcrm_customer_archive.tagging import services as tagging
 from bankcrm_sdk.jobs import StartJobWorker
 from bankcrm_sdk.world import World
 

@@ -44,11 +44,11 @@ from msgspec import Meta, Struct
 from bankcrm import audit, branches, business_calendar, db, pii
 from bankcrm.context import Scope, bind_scope, require_scope
 from bankcrm.web.problems import Problem, invalid
-from bankcrm_customer_archive import search
 from bankcrm_customer_archive.access import PII_REVEAL
 from bankcrm_customer_archive.enumerations import ENUMERATIONS
 from bankcrm_customer_archive.manifest import MANIFEST
-from bankcrm_customer_archive.search import CustomerFilter
+from bankcrm_customer_archive.search import services as search
+from bankcrm_customer_archive.search.services import CustomerFilter
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
 
 log = logging.getLogger(__name__)
@@ -405,9 +405,9 @@ async def plan_export(
         await search.get_saved_search(saved_search_id)
         criteria = msgspec.structs.replace(criteria, segment_id=saved_search_id)
     bound = await max_rows(scope)
-    query = search._Query()
+    query = search.FilterQuery()
     filter_prefix = "body.filter" if prefix == "body" else prefix
-    matchable = await search._search_conditions(criteria, query, prefix=filter_prefix)
+    matchable = await search.add_filter_conditions(criteria, query, prefix=filter_prefix)
     where = " AND ".join(query.conditions) if matchable else "false"
     wanted = min(limit, bound) if limit is not None else bound
     matching: int = await db.fetchval(

@@ -13,8 +13,8 @@ import httpx
 import openpyxl
 import pytest
 
-from bankcrm_customer_archive import export
-from bankcrm_customer_archive.search import CustomerFilter
+from bankcrm_customer_archive.search import export
+from bankcrm_customer_archive.search.services import CustomerFilter
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"

@@ -1,6 +1,6 @@
-"""Saved searches and segments (:mod:`bankcrm_customer_archive.search`).
+"""Saved searches and segments (:mod:`bankcrm_customer_archive.search.services`).
 
-A saved search is a :class:`~bankcrm_customer_archive.search.CustomerFilter` kept under a
+A saved search is a :class:`~bankcrm_customer_archive.search.services.CustomerFilter` kept under a
 name. ``private`` ones belong to the actor who saved them and are visible to nobody else
 (the access rule ``customer_archive.saved_search_owner`` in :mod:`.access`, which the
 kernel compiles into a restrictive row-level-security policy on ``owner_actor``);

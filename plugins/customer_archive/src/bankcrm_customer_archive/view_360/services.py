@@ -19,7 +19,6 @@ import msgspec
 from bankcrm import db
 from bankcrm.context import Scope
 from bankcrm_customer_archive.access import CONTRACT_READ, HOLDING_READ
-from bankcrm_customer_archive.portrait import PORTRAIT_COLUMNS, portrait_section_of
 from bankcrm_customer_archive.profile import (
     PANELS_360_COLUMNS,
     aum_trend_dates,
@@ -41,6 +40,7 @@ from bankcrm_customer_archive.timeline import (
     TIMELINE_SECTION,
     own_items_of_360,
 )
+from bankcrm_customer_archive.view_360.portrait import PORTRAIT_COLUMNS, portrait_section_of
 
 __all__ = ["VIEW_360_SQL", "read_sections", "view_360_arguments"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_customer_archive.access import CUSTOMER_EXPORT, CUSTOMER_READ
-from bankcrm_customer_archive.search_tables import SavedSearch
+from bankcrm_customer_archive.search.tables import SavedSearch
 
 _LABELS = {
     "id": ("编号", "ID"),

@@ -331,7 +331,7 @@ def filter_tag_names(criteria: CustomerFilter) -> list[str]:
     return sorted({n.strip() for n in names_ if n.strip()})
 
 
-def _error_path(prefix: str, error: msgspec.ValidationError) -> tuple[str, str]:
+def error_path(prefix: str, error: msgspec.ValidationError) -> tuple[str, str]:
     """``Expected ... - at `$.aum_min` `` -> (``<prefix>.aum_min``, message)."""
     message = str(error)
     path = prefix
@@ -377,7 +377,7 @@ def filter_from_json(
     try:
         criteria = msgspec.convert(dict(raw), CustomerFilter, strict=False)
     except msgspec.ValidationError as exc:
-        problems.add(*_error_path(prefix, exc))
+        problems.add(*error_path(prefix, exc))
         return None
     check_filter(problems, criteria, prefix)
     return None if problems.errors else criteria
@@ -450,7 +450,11 @@ async def check_filter_references(
 # --- the query ------------------------------------------------------------------------------
 
 
-class _Query:
+class FilterQuery:
+    """The conditions and numbered arguments of a statement over
+    ``customer_archive_customer c`` being built; the search's export adds its own
+    arguments after the filter's (:func:`add_filter_conditions`)."""
+
     def __init__(self) -> None:
         self.conditions = ["c.deleted_at IS NULL"]
         self.args: list[Any] = []
@@ -471,7 +475,7 @@ def _key_select(condition: str, having: str = "") -> str:
     return f"SELECT k.customer FROM {SEARCH_KEY} k WHERE {condition}{having}"
 
 
-def _by_keys(query: _Query, *conditions: str, having: str = "") -> None:
+def _by_keys(query: FilterQuery, *conditions: str, having: str = "") -> None:
     """Customers with search keys matching any of ``conditions``.
 
     The candidates are collected first (index-only scans of the key index, one per
@@ -482,11 +486,11 @@ def _by_keys(query: _Query, *conditions: str, having: str = "") -> None:
     _by_key_selects(query, [_key_select(condition, having) for condition in conditions])
 
 
-def _by_key_selects(query: _Query, selects: Sequence[str]) -> None:
+def _by_key_selects(query: FilterQuery, selects: Sequence[str]) -> None:
     query.where(f"c.id = ANY (ARRAY({' UNION ALL '.join(selects)}))")
 
 
-def _all_pairs(query: _Query, pairs: Sequence[str]) -> str:
+def _all_pairs(query: FilterQuery, pairs: Sequence[str]) -> str:
     """A key select of the customers having every one of ``pairs``."""
     if len(pairs) == 1:
         return _key_select(f"k.key = {query.arg(pairs[0])}")
@@ -496,12 +500,12 @@ def _all_pairs(query: _Query, pairs: Sequence[str]) -> str:
     )
 
 
-def _key_range(query: _Query, prefix: str) -> str:
+def _key_range(query: FilterQuery, prefix: str) -> str:
     low, high = names.prefix_range(prefix)
     return f"(k.key ~>=~ {query.arg(low)} AND k.key ~<~ {query.arg(high)})"
 
 
-def _name_condition(query: _Query, text: str) -> bool:
+def _name_condition(query: FilterQuery, text: str) -> bool:
     """Filters for a name query; False when it cannot match anything."""
     if names.has_cjk(text):
         if len(text) == 1:
@@ -532,7 +536,7 @@ _CORPORATE_MATCH = "(c.kind = 'corporate' AND c.name ILIKE {pattern})"
 _NAME_MATCH = "c.name ILIKE {pattern}"
 
 
-def _fragment_condition(query: _Query, text: str, fields: Sequence[str]) -> None:
+def _fragment_condition(query: FilterQuery, text: str, fields: Sequence[str]) -> None:
     """Customers with ``text`` (two or more characters) in any of ``fields`` (``name``,
     ``company``, ``address``): candidates by pairs, then the substring checked."""
     folded = fold(text)
@@ -558,7 +562,7 @@ def _fragment_condition(query: _Query, text: str, fields: Sequence[str]) -> None
 
 
 async def _segment_condition(
-    criteria: CustomerFilter, query: _Query, prefix: str, depth: int
+    criteria: CustomerFilter, query: FilterQuery, prefix: str, depth: int
 ) -> bool:
     assert criteria.segment_id is not None
     if depth >= MAX_SEGMENT_DEPTH:
@@ -578,7 +582,9 @@ async def _segment_condition(
         tree = await branches.snapshot()
         own = tree.subtree(row["branch_id"]) & require_scope().branch_ids
         query.where(f"c.branch_id = ANY ({query.arg(sorted(own))}::bigint[])")
-    return await _search_conditions(stored, query, prefix=f"{prefix}.segment_id", depth=depth + 1)
+    return await add_filter_conditions(
+        stored, query, prefix=f"{prefix}.segment_id", depth=depth + 1
+    )
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -613,8 +619,8 @@ async def _product_ids(criteria: CustomerFilter, prefix: str) -> list[list[int]]
     return groups
 
 
-async def _search_conditions(
-    criteria: CustomerFilter, query: _Query, *, prefix: str = "query", depth: int = 0
+async def add_filter_conditions(
+    criteria: CustomerFilter, query: FilterQuery, *, prefix: str = "query", depth: int = 0
 ) -> bool:
     """Add the filters; False when they cannot match anything (skip the query).
 
@@ -711,7 +717,7 @@ def _cents(amount: Decimal, *, up: bool) -> int:
     return whole + 1 if up and cents > whole else whole
 
 
-def _tag_conditions(criteria: CustomerFilter, query: _Query) -> None:
+def _tag_conditions(criteria: CustomerFilter, query: FilterQuery) -> None:
     """``any``: one semi-join over the tags; ``all``: one per tag (relational division as
     semi-joins, which the planner can drive from the rarest tag's index)."""
     tag_names = filter_tag_names(criteria)
@@ -736,7 +742,7 @@ def _tag_conditions(criteria: CustomerFilter, query: _Query) -> None:
             query.where(by_id.format(f"ANY ({query.arg(ids)}::int[])"))
 
 
-async def _holding_conditions(criteria: CustomerFilter, query: _Query, prefix: str) -> bool:
+async def _holding_conditions(criteria: CustomerFilter, query: FilterQuery, prefix: str) -> bool:
     groups = await _product_ids(criteria, prefix)
     if groups is None:
         return False
@@ -761,8 +767,8 @@ async def filter_conditions(
     """The ``WHERE`` text (over ``customer_archive_customer c``, live customers only) and its
     arguments ``$1..$n``; ``false`` when nothing can match. For callers composing their
     own statement (rule tags, exports)."""
-    query = _Query()
-    if not await _search_conditions(criteria, query, prefix=prefix):
+    query = FilterQuery()
+    if not await add_filter_conditions(criteria, query, prefix=prefix):
         return "false", []
     return " AND ".join(query.conditions), query.args
 
@@ -814,8 +820,8 @@ async def search_statement(
 
     Public so that benchmarks can send exactly the statement the API sends.
     """
-    query = _Query()
-    if not await _search_conditions(criteria, query, prefix=prefix):
+    query = FilterQuery()
+    if not await add_filter_conditions(criteria, query, prefix=prefix):
         return None
     if after_id is not None:
         query.where(f"c.id < {query.arg(after_id)}")
@@ -852,8 +858,8 @@ async def search_customers(
 async def count_customers(criteria: CustomerFilter, *, prefix: str = "query") -> int:
     """How many customers match (in the actor's scope), exactly."""
     require_valid(criteria, prefix)
-    query = _Query()
-    if not await _search_conditions(criteria, query, prefix=prefix):
+    query = FilterQuery()
+    if not await add_filter_conditions(criteria, query, prefix=prefix):
         return 0
     count: int = await db.fetchval(
         f"SELECT count(*) FROM {CUSTOMER} c WHERE {' AND '.join(query.conditions)}",
@@ -874,8 +880,8 @@ async def _similar_pinyin(
     syllable starting like it (so the similarity is computed on a bounded set)."""
     assert criteria.q is not None
     letters = names.normalise_pinyin_query(criteria.q)
-    query = _Query()
-    await _search_conditions(msgspec.structs.replace(criteria, q=None), query, prefix=prefix)
+    query = FilterQuery()
+    await add_filter_conditions(msgspec.structs.replace(criteria, q=None), query, prefix=prefix)
     _by_keys(query, _key_range(query, names.PINYIN + letters[:2]))
     wanted = query.arg(letters)
     query.where(f"similarity(c.name_pinyin, {wanted}) >= {SIMILARITY}")
@@ -1025,7 +1031,7 @@ async def _checked_filter(criteria: CustomerFilter, kind: str, branch_id: int) -
             problems.add("body.filter.segment_id", "a segment cannot use a private search")
     problems.raise_if_any()
     # Compile once: nesting depth, branch scope and the like are reported now.
-    await _search_conditions(criteria, _Query(), prefix="body.filter")
+    await add_filter_conditions(criteria, FilterQuery(), prefix="body.filter")
 
 
 async def create_saved_search(data: SavedSearchIn) -> SavedSearchOut:
