@@ -165,6 +165,10 @@ class AdminScreen:
     technical: bool = False
     """True for tables staff have no use for (snapshots, search keys, staging rows): only
     superusers see them, in a separate technical group of the plugin's menu."""
+    row_page: str | None = None
+    """A staff page for one row (``/app/<plugin>/customers/{id}``): each row of the list
+    links to it, titled ``row_page_title``, as the 360° page is linked from the customers."""
+    row_page_title: Label | None = None
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,19 @@ async def test_the_admin_speaks_chinese_to_a_branch_manager(
         assert expected in text, expected
     assert "Individual" not in text
     assert "添加行" not in text
+    assert "NULL" not in await page.inner_text("table")  # no manager: a dash
     await staff_browser.screenshot(page, "admin-customers-branch-manager")
+
+    # Every customer row links to the customer's 360° page.
+    to_360 = page.locator(
+        f"a.bankcrm-row-page[href='/app/customer_archive/customers/{customer_id}']"
+    )
+    await to_360.wait_for()
+    assert await to_360.inner_text() == "360°视图"
+    await staff_browser.screenshot(page, "admin-customers-360-link")
+    await to_360.click()
+    await page.wait_for_url(f"**/app/customer_archive/customers/{customer_id}")
+    assert "王秀英" in await page.inner_text("h1")
 
     # A workflow form: reveal one field with a reason, in Chinese, audited.
     await page.goto(f"{staff_browser.base}/admin/#/forms/reveal-customer")
