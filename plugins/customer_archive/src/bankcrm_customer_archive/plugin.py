@@ -12,6 +12,7 @@ import pluggy
 from bankcrm.context import Scope
 from bankcrm.plugin_api import (
     AccessRule,
+    AdminForm,
     AdminScreen,
     DemoContext,
     Enumeration,
@@ -27,6 +28,7 @@ from bankcrm.plugin_api import (
 from bankcrm_customer_archive import hookspecs, services, timeline
 from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS, RULES
 from bankcrm_customer_archive.admin import SCREENS
+from bankcrm_customer_archive.admin_forms import ARCHIVE_FORMS
 from bankcrm_customer_archive.api import ROUTES
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
 from bankcrm_customer_archive.dedupe.merging import OWN_REFERENCES
@@ -61,6 +63,11 @@ def register_routes() -> Sequence[Any]:
 @hookimpl
 def register_admin() -> Sequence[AdminScreen]:
     return SCREENS
+
+
+@hookimpl
+def register_admin_forms() -> Sequence[AdminForm]:
+    return ARCHIVE_FORMS
 
 
 @hookimpl
