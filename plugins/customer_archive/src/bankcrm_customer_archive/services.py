@@ -339,7 +339,7 @@ async def get_customer(customer_id: int, *, audit_view: bool = True) -> Customer
     if row is None:
         from bankcrm_customer_archive.dedupe.merging import merged_problem
 
-        # A merged customer answers 404 naming the survivor (errors[0].field merged_into).
+        # A merged customer answers 404 (type .../merged) naming the survivor.
         raise await merged_problem(customer_id) or not_found(f"customer {customer_id}")
     return _detail(row)
 
