@@ -27,7 +27,7 @@ from bankcrm_customer_archive.access import (
 )
 from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
 from bankcrm_customer_archive.importing.api import IMPORT_ROUTES
-from bankcrm_customer_archive.profile_api import PROFILE_ROUTES
+from bankcrm_customer_archive.profile.api import PROFILE_ROUTES
 from bankcrm_customer_archive.schemas import (
     AddressIn,
     AddressOut,

@@ -39,7 +39,7 @@ from bankcrm_customer_archive.importing.seeding import seed_import_demo
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.messages import TRANSLATIONS
 from bankcrm_customer_archive.pages import LINKS, PAGES
-from bankcrm_customer_archive.profile_jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
+from bankcrm_customer_archive.profile.jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
 from bankcrm_customer_archive.seeding import seed_demo
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
 from bankcrm_customer_archive.tagging.services import TAGGING_ACTORS, TAGGING_SCHEDULES

@@ -19,7 +19,7 @@ import msgspec
 from bankcrm import db
 from bankcrm.context import Scope
 from bankcrm_customer_archive.access import CONTRACT_READ, HOLDING_READ
-from bankcrm_customer_archive.profile import (
+from bankcrm_customer_archive.profile.services import (
     PANELS_360_COLUMNS,
     aum_trend_dates,
     profile_sections,

@@ -36,7 +36,7 @@ from bankcrm.context import Scope, require_scope
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import events
 from bankcrm_customer_archive.access import CONTRACT_READ, HOLDING_READ
-from bankcrm_customer_archive.profile_schemas import (
+from bankcrm_customer_archive.profile.schemas import (
     AumHistory,
     AumPoint,
     BalancePoint,
