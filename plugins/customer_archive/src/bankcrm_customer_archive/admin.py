@@ -23,8 +23,8 @@ from bankcrm_customer_archive.admin_labels import GROUP, labels
 from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
 from bankcrm_customer_archive.importing.admin import IMPORT_BATCH_SCREEN
 from bankcrm_customer_archive.profile.admin import PROFILE_SCREENS
+from bankcrm_customer_archive.records import ENTITY_CUSTOMER
 from bankcrm_customer_archive.search.admin import SAVED_SEARCH_SCREEN
-from bankcrm_customer_archive.services import ENTITY_CUSTOMER
 from bankcrm_customer_archive.tables import (
     Customer,
     CustomerAddress,

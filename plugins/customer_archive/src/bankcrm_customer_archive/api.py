@@ -13,7 +13,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.plugin_api import plugin_hooks
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
     CUSTOMER_READ,
     CUSTOMER_WRITE,
@@ -25,6 +24,7 @@ from bankcrm_customer_archive.access import (
     TAG_READ,
     TAG_WRITE,
 )
+from bankcrm_customer_archive.customers import services
 from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
 from bankcrm_customer_archive.importing.api import IMPORT_ROUTES
 from bankcrm_customer_archive.profile.api import PROFILE_ROUTES
@@ -58,6 +58,7 @@ from bankcrm_customer_archive.tagging.api import TAGGING_ROUTES
 from bankcrm_customer_archive.tiers.api import TIER_ROUTES
 from bankcrm_customer_archive.timeline import TimelineItem, customer_timeline
 from bankcrm_customer_archive.view_360.api import PORTRAIT_ROUTES
+from bankcrm_customer_archive.view_360.services import customer_360
 
 BranchQuery = Annotated[
     int | None,
@@ -106,7 +107,7 @@ class CustomerController(CustomerSearchMixin, Controller):
     @get("/{customer_id:int}/360", opt={"permission": CUSTOMER_READ})
     async def view_360(self, customer_id: PathId) -> Customer360:
         """The 360 view: sections of every plugin enabled for the customer's branch."""
-        return await services.customer_360(customer_id, plugin_hooks())
+        return await customer_360(customer_id, plugin_hooks())
 
     @post("/{customer_id:int}/reveal", opt={"permission": PII_REVEAL}, status_code=200)
     async def reveal(self, customer_id: PathId, data: JSONBody[RevealIn]) -> RevealedPii:

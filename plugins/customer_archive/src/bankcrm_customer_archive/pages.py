@@ -20,7 +20,6 @@ from bankcrm.context import require_scope
 from bankcrm.plugin_api import Label, Pages, WorkbenchLink, plugin_hooks
 from bankcrm.web.problems import Problem
 from bankcrm.workbench import language_of, plain, render
-from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
     CUSTOMER_READ,
     CUSTOMER_WRITE,
@@ -35,6 +34,7 @@ from bankcrm_customer_archive.importing.pages import IMPORT_PAGES
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.search.services import CustomerFilter
+from bankcrm_customer_archive.view_360.services import customer_360
 
 PLUGIN = MANIFEST.name
 LINKS = [
@@ -127,7 +127,7 @@ async def customer_page(
 ) -> Response[str]:
     """The customer's 360° page: every plugin's sections and the timeline."""
     registry = plugin_hooks()
-    view = await services.customer_360(customer_id, registry)
+    view = await customer_360(customer_id, registry)
     language = language_of(request)
     sections = [plain(s) for s in view.sections]
     profile = sections[0]["data"].get("customer", {})

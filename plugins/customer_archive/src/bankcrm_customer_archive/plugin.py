@@ -24,12 +24,13 @@ from bankcrm.plugin_api import (
     WorkbenchLink,
     hookimpl,
 )
-from bankcrm_customer_archive import hookspecs, services, timeline
+from bankcrm_customer_archive import hookspecs, timeline
 from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS, RULES
 from bankcrm_customer_archive.admin import SCREENS
 from bankcrm_customer_archive.api import ROUTES
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
 from bankcrm_customer_archive.dedupe.merging import OWN_REFERENCES
+from bankcrm_customer_archive.dedupe.references import CustomerReference
 from bankcrm_customer_archive.dedupe.seeding import seed_demo_duplicates
 from bankcrm_customer_archive.enumerations import ENUMERATIONS
 from bankcrm_customer_archive.events import EVENTS
@@ -40,10 +41,12 @@ from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.messages import TRANSLATIONS
 from bankcrm_customer_archive.pages import LINKS, PAGES
 from bankcrm_customer_archive.profile.jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
+from bankcrm_customer_archive.sections import Section
 from bankcrm_customer_archive.seeding import seed_demo
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
 from bankcrm_customer_archive.tagging.services import TAGGING_ACTORS, TAGGING_SCHEDULES
 from bankcrm_customer_archive.tiers.services import TIER_ACTORS, TIER_SCHEDULES
+from bankcrm_customer_archive.view_360.services import core_sections
 
 __all__ = ["MANIFEST"]
 
@@ -115,8 +118,8 @@ def register_events() -> Sequence[EventSpec]:
 
 
 @hookimpl
-async def customer_360_sections(customer_id: int, scope: Scope) -> list[services.Section] | None:
-    return await services.core_sections(customer_id, scope)
+async def customer_360_sections(customer_id: int, scope: Scope) -> list[Section] | None:
+    return await core_sections(customer_id, scope)
 
 
 @hookimpl
@@ -129,7 +132,7 @@ async def customer_timeline_items(
 
 
 @hookimpl
-def customer_references() -> Sequence[services.CustomerReference]:
+def customer_references() -> Sequence[CustomerReference]:
     return OWN_REFERENCES
 
 

@@ -36,8 +36,8 @@ from bankcrm_customer_archive.demo_data import (
     generate_customers,
 )
 from bankcrm_customer_archive.profile import seeding as profile_seeding
+from bankcrm_customer_archive.records import ENTITY_CUSTOMER, ENTITY_PRODUCT
 from bankcrm_customer_archive.search import services as search
-from bankcrm_customer_archive.services import ENTITY_CUSTOMER, ENTITY_PRODUCT
 from bankcrm_customer_archive.tagging import services as tagging
 from bankcrm_customer_archive.tiers import services as tiers
 

@@ -58,15 +58,15 @@ from bankcrm_customer_archive.profile.schemas import (
     RelationPatch,
     SnapshotRun,
 )
-from bankcrm_customer_archive.services import (
+from bankcrm_customer_archive.records import (
     CUSTOMER,
     ENTITY_CUSTOMER,
     HOLDING,
     PRODUCT,
-    Section,
     mask_email,
     mask_phone,
 )
+from bankcrm_customer_archive.sections import Section
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
 from bankcrm_customer_archive.tables import (
     CreditGrade,
