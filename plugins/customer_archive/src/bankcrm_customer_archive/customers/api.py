@@ -1,4 +1,5 @@
-"""REST API under ``/api/v1/customer_archive``: thin handlers over :mod:`.services`.
+"""REST for customers, their addresses, contacts, holdings and tags, and the product
+catalogue (under ``/api/v1/customer_archive``): thin handlers over :mod:`.services`.
 
 The kernel's central guards check the actor, the plugin's enablement and the permission
 each handler names in ``opt``; row-level security decides which rows exist.
@@ -25,9 +26,6 @@ from bankcrm_customer_archive.access import (
     TAG_WRITE,
 )
 from bankcrm_customer_archive.customers import services
-from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
-from bankcrm_customer_archive.importing.api import IMPORT_ROUTES
-from bankcrm_customer_archive.profile.api import PROFILE_ROUTES
 from bankcrm_customer_archive.schemas import (
     AddressIn,
     AddressOut,
@@ -52,12 +50,8 @@ from bankcrm_customer_archive.schemas import (
     TagOut,
     TagPatch,
 )
-from bankcrm_customer_archive.search.api import ROUTES as SEARCH_ROUTES
 from bankcrm_customer_archive.search.api import CustomerSearchMixin
-from bankcrm_customer_archive.tagging.api import TAGGING_ROUTES
-from bankcrm_customer_archive.tiers.api import TIER_ROUTES
 from bankcrm_customer_archive.timeline import TimelineItem, customer_timeline
-from bankcrm_customer_archive.view_360.api import PORTRAIT_ROUTES
 from bankcrm_customer_archive.view_360.services import customer_360
 
 BranchQuery = Annotated[
@@ -253,14 +247,7 @@ class ProductController(Controller):
         return await services.update_product(product_id, data)
 
 
-ROUTES: list[Any] = [
-    *SEARCH_ROUTES,
-    *IMPORT_ROUTES,
-    *PROFILE_ROUTES,
-    *TAGGING_ROUTES,
-    *TIER_ROUTES,
-    *PORTRAIT_ROUTES,
-    *DEDUPE_ROUTES,
+CUSTOMER_ROUTES: list[Any] = [
     CustomerController,
     AddressController,
     ContactController,

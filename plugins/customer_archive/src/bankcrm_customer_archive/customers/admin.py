@@ -20,11 +20,7 @@ from bankcrm_customer_archive.access import (
     TAG_READ,
 )
 from bankcrm_customer_archive.admin_labels import GROUP, labels
-from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
-from bankcrm_customer_archive.importing.admin import IMPORT_BATCH_SCREEN
-from bankcrm_customer_archive.profile.admin import PROFILE_SCREENS
 from bankcrm_customer_archive.records import ENTITY_CUSTOMER
-from bankcrm_customer_archive.search.admin import SAVED_SEARCH_SCREEN
 from bankcrm_customer_archive.tables import (
     Customer,
     CustomerAddress,
@@ -198,15 +194,11 @@ TAG_SCREEN = AdminScreen(
     menu_group=GROUP,
 )
 
-SCREENS: tuple[AdminScreen, ...] = (
+CUSTOMER_SCREENS: tuple[AdminScreen, ...] = (
     CUSTOMER_SCREEN,
     ADDRESS_SCREEN,
     CONTACT_SCREEN,
     PRODUCT_SCREEN,
     HOLDING_SCREEN,
     TAG_SCREEN,
-    *PROFILE_SCREENS,
-    IMPORT_BATCH_SCREEN,
-    *DEDUPE_SCREENS,
-    SAVED_SEARCH_SCREEN,
 )
