@@ -115,6 +115,7 @@ from bankcrm_customer_archive.search.services import (
     search_statement,
 )
 from bankcrm_customer_archive.sections import Section
+from bankcrm_customer_archive.timeline import TimelineItem
 from bankcrm_customer_archive.validation import (
     Problems,
     check_amount,
@@ -176,6 +177,7 @@ __all__ = [
     "TagIn",
     "TagOut",
     "TagPatch",
+    "TimelineItem",
     "add_address",
     "add_contact",
     "add_holding",
