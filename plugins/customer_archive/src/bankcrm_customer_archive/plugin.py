@@ -26,7 +26,12 @@ from bankcrm.plugin_api import (
 )
 from bankcrm_customer_archive import hookspecs, timeline
 from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS, RULES
-from bankcrm_customer_archive.customers.admin import CUSTOMER_SCREENS
+from bankcrm_customer_archive.customers.admin import (
+    ADDRESS_SCREEN,
+    CONTACT_SCREEN,
+    CUSTOMER_SCREEN,
+    HOLDING_SCREEN,
+)
 from bankcrm_customer_archive.customers.api import CUSTOMER_ROUTES
 from bankcrm_customer_archive.customers.pages import CUSTOMER_PAGES, LINKS
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
@@ -46,6 +51,8 @@ from bankcrm_customer_archive.importing.pages import IMPORT_PAGES
 from bankcrm_customer_archive.importing.seeding import seed_import_demo
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.messages import TRANSLATIONS
+from bankcrm_customer_archive.products.admin import PRODUCT_SCREEN
+from bankcrm_customer_archive.products.api import PRODUCT_ROUTES
 from bankcrm_customer_archive.profile.admin import PROFILE_SCREENS
 from bankcrm_customer_archive.profile.api import PROFILE_ROUTES
 from bankcrm_customer_archive.profile.jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
@@ -54,6 +61,7 @@ from bankcrm_customer_archive.search.api import ROUTES as SEARCH_ROUTES
 from bankcrm_customer_archive.sections import Section
 from bankcrm_customer_archive.seeding import seed_demo
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
+from bankcrm_customer_archive.tagging.admin import TAG_SCREEN
 from bankcrm_customer_archive.tagging.api import TAGGING_ROUTES
 from bankcrm_customer_archive.tagging.services import TAGGING_ACTORS, TAGGING_SCHEDULES
 from bankcrm_customer_archive.tiers.api import TIER_ROUTES
@@ -73,9 +81,15 @@ ROUTES: list[Any] = [
     *PORTRAIT_ROUTES,
     *DEDUPE_ROUTES,
     *CUSTOMER_ROUTES,
+    *PRODUCT_ROUTES,
 ]
 SCREENS: tuple[AdminScreen, ...] = (
-    *CUSTOMER_SCREENS,
+    CUSTOMER_SCREEN,
+    ADDRESS_SCREEN,
+    CONTACT_SCREEN,
+    PRODUCT_SCREEN,
+    HOLDING_SCREEN,
+    TAG_SCREEN,
     *PROFILE_SCREENS,
     IMPORT_BATCH_SCREEN,
     *DEDUPE_SCREENS,

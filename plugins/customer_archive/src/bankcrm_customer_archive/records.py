@@ -12,11 +12,13 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from bankcrm import db, pii
 from bankcrm.context import require_scope
 from bankcrm.labels import labels_of
+from bankcrm.web.problems import invalid, not_found
 from bankcrm_customer_archive import names
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.schemas import (
@@ -261,3 +263,29 @@ def sum_by_currency(holdings: Iterable[HoldingOut], balance_type: str) -> dict[s
         if h.balance_type == balance_type and h.status != "closed":
             totals[h.currency] = totals.get(h.currency, Decimal("0.00")) + h.balance
     return totals
+
+
+# --- scope and existence, as every write checks them -------------------------------------
+
+
+def branch_in_scope(branch_id: int | None, field_name: str) -> int:
+    """The branch a new row goes to: the one asked for, else the actor's home branch; a
+    problem at ``field_name`` when there is none or it is outside the actor's scope."""
+    scope = require_scope()
+    chosen = branch_id if branch_id is not None else scope.home_branch_id
+    if chosen is None:
+        raise invalid(field_name, "required: you have no home branch")
+    if chosen not in scope.branch_ids:
+        raise invalid(field_name, "the branch is outside your scope")
+    return chosen
+
+
+async def live_customer(customer_id: int) -> asyncpg.Record:
+    """The customer's id, branch and kind; 404 when it is deleted or not visible."""
+    row = await db.fetchrow(
+        f"SELECT id, branch_id, kind FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL",
+        customer_id,
+    )
+    if row is None:
+        raise not_found(f"customer {customer_id}")
+    return row

@@ -6,10 +6,11 @@ decides what exists, so a customer of another branch is simply "not found". Each
 runs in one transaction together with its audit row (before/after, personal data masked);
 each detail view, 360 view, export and reveal of a customer is audited as well.
 
-The archive's features live in their packages (:mod:`.customers`, :mod:`.search`,
-:mod:`.profile`, :mod:`.tagging`, :mod:`.tiers`, :mod:`.view_360`, :mod:`.dedupe`,
-:mod:`.importing`); this module only names what they offer to other plugins, so they can
-be reshaped without breaking anyone. Nothing inside the archive imports this module.
+The archive's features live in their packages (:mod:`.customers`, :mod:`.products`,
+:mod:`.search`, :mod:`.profile`, :mod:`.tagging`, :mod:`.tiers`, :mod:`.view_360`,
+:mod:`.dedupe`, :mod:`.importing`); this module only names what they offer to other
+plugins, so they can be reshaped without breaking anyone. Nothing inside the archive
+imports this module.
 """
 
 from __future__ import annotations
@@ -20,33 +21,28 @@ from bankcrm_customer_archive.customers.services import (
     add_contact,
     add_holding,
     create_customer,
-    create_product,
-    create_tag,
     delete_address,
     delete_contact,
     delete_customer,
     delete_holding,
-    delete_tag,
     get_customer,
-    get_product,
     kpis,
     list_addresses,
     list_contacts,
-    list_customer_tags,
     list_holdings,
-    list_products,
-    list_tags,
     reveal_customer,
-    tag_customer,
-    untag_customer,
     update_address,
     update_contact,
     update_customer,
     update_holding,
-    update_product,
-    update_tag,
 )
 from bankcrm_customer_archive.dedupe.references import CustomerReference
+from bankcrm_customer_archive.products.services import (
+    create_product,
+    get_product,
+    list_products,
+    update_product,
+)
 from bankcrm_customer_archive.records import (
     ADDRESS,
     CONTACT,
@@ -115,6 +111,15 @@ from bankcrm_customer_archive.search.services import (
     search_statement,
 )
 from bankcrm_customer_archive.sections import Section
+from bankcrm_customer_archive.tagging.services import (
+    create_tag,
+    delete_tag,
+    list_customer_tags,
+    list_tags,
+    tag_customer,
+    untag_customer,
+    update_tag,
+)
 from bankcrm_customer_archive.timeline import TimelineItem
 from bankcrm_customer_archive.validation import (
     Problems,

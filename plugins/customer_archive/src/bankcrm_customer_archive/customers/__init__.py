@@ -1,5 +1,5 @@
-"""The customers themselves: the customer record with its addresses, contacts, holdings and
-manual tags, the product catalogue, and the archive's key figures.
+"""The customers themselves: the customer record with its addresses, contacts and holdings,
+its detail, reveal and deletion, and the archive's key figures.
 
 - :mod:`.services` the domain logic (other plugins reach it through the archive's
   :mod:`bankcrm_customer_archive.services`);

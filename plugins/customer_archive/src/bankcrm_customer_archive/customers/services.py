@@ -1,5 +1,5 @@
-"""The customers themselves: their records, addresses, contacts, holdings and tags, the
-product catalogue, and the archive's key figures. Other plugins reach these through the
+"""The customers themselves: their records, addresses, contacts and holdings, and the
+archive's key figures. Other plugins reach these through the
 facade :mod:`bankcrm_customer_archive.services`.
 
 Every function runs under the bound :class:`~bankcrm.context.Scope`: row-level security
@@ -24,7 +24,6 @@ import msgspec
 from msgspec import UNSET
 
 from bankcrm import audit, db, pii, staff
-from bankcrm.context import require_scope
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import events, names
 from bankcrm_customer_archive.dedupe.merging import merged_problem
@@ -38,18 +37,17 @@ from bankcrm_customer_archive.records import (
     ENTITY_ADDRESS,
     ENTITY_CONTACT,
     ENTITY_CUSTOMER,
-    ENTITY_CUSTOMER_TAG,
     ENTITY_HOLDING,
-    ENTITY_PRODUCT,
-    ENTITY_TAG,
     HOLDING,
     INDIVIDUAL_ONLY,
     PRODUCT,
     TAG,
     VIEW_DETAIL_SQL,
     audit_diff,
+    branch_in_scope,
     customer_detail,
     customer_snapshot,
+    live_customer,
     mask_account,
     mask_email,
     mask_phone,
@@ -67,20 +65,13 @@ from bankcrm_customer_archive.schemas import (
     CustomerDetail,
     CustomerIn,
     CustomerPatch,
-    CustomerTagIn,
     HoldingIn,
     HoldingOut,
     HoldingPatch,
-    ProductIn,
-    ProductOut,
-    ProductPatch,
     RevealedAddress,
     RevealedContact,
     RevealedHolding,
     RevealedPii,
-    TagIn,
-    TagOut,
-    TagPatch,
 )
 from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.validation import (
@@ -97,31 +88,20 @@ __all__ = [
     "add_contact",
     "add_holding",
     "create_customer",
-    "create_product",
-    "create_tag",
     "delete_address",
     "delete_contact",
     "delete_customer",
     "delete_holding",
-    "delete_tag",
     "get_customer",
-    "get_product",
     "kpis",
     "list_addresses",
     "list_contacts",
-    "list_customer_tags",
     "list_holdings",
-    "list_products",
-    "list_tags",
     "reveal_customer",
-    "tag_customer",
-    "untag_customer",
     "update_address",
     "update_contact",
     "update_customer",
     "update_holding",
-    "update_product",
-    "update_tag",
 ]
 
 # --- customers: reads -------------------------------------------------------------------------
@@ -140,16 +120,6 @@ async def get_customer(customer_id: int, *, audit_view: bool = True) -> Customer
 
 
 # --- customers: writes ------------------------------------------------------------------------
-
-
-def _in_scope_branch(branch_id: int | None, field_name: str) -> int:
-    scope = require_scope()
-    chosen = branch_id if branch_id is not None else scope.home_branch_id
-    if chosen is None:
-        raise invalid(field_name, "required: you have no home branch")
-    if chosen not in scope.branch_ids:
-        raise invalid(field_name, "the branch is outside your scope")
-    return chosen
 
 
 async def _check_relationship_manager(
@@ -239,7 +209,7 @@ def _one_primary(children: list[dict[str, Any]]) -> None:
 
 async def create_customer(data: CustomerIn) -> CustomerDetail:
     """Create a customer with optional addresses, contacts and tags, audited."""
-    branch_id = _in_scope_branch(data.branch_id, "body.branch_id")
+    branch_id = branch_in_scope(data.branch_id, "body.branch_id")
     problems = Problems()
     name = data.name.strip()
     if not name:
@@ -589,16 +559,6 @@ _ADDRESS_CHILD = _Child(ADDRESS, ENTITY_ADDRESS, _address_snapshot, "addresses")
 _CONTACT_CHILD = _Child(CONTACT, ENTITY_CONTACT, _contact_snapshot, "contacts")
 
 
-async def _live_customer(customer_id: int) -> asyncpg.Record:
-    row = await db.fetchrow(
-        f"SELECT id, branch_id, kind FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL",
-        customer_id,
-    )
-    if row is None:
-        raise not_found(f"customer {customer_id}")
-    return row
-
-
 async def _clear_other_primary(child: _Child, customer_id: int, keep_id: int) -> None:
     await db.fetch(
         f"UPDATE {child.table} SET is_primary = false, updated_at = now()"
@@ -610,7 +570,7 @@ async def _clear_other_primary(child: _Child, customer_id: int, keep_id: int) ->
 
 async def _add_child(child: _Child, customer_id: int, values: dict[str, Any]) -> asyncpg.Record:
     async with db.transaction():
-        customer = await _live_customer(customer_id)
+        customer = await live_customer(customer_id)
         columns = list(values)
         placeholders = ", ".join(f"${i + 3}" for i in range(len(columns)))
         row = await db.fetchrow(
@@ -830,7 +790,7 @@ async def add_holding(customer_id: int, data: HoldingIn) -> HoldingOut:
     problems = Problems()
     balance = check_amount(problems, "body.balance", data.balance)
     check_not_future(problems, "body.opened_on", data.opened_on)
-    customer = await _live_customer(customer_id)
+    customer = await live_customer(customer_id)
     product = await db.fetchrow(
         f"SELECT id, segment, active FROM {PRODUCT} WHERE code = $1", data.product_code
     )
@@ -867,280 +827,6 @@ async def update_holding(customer_id: int, holding_id: int, data: HoldingPatch) 
 async def delete_holding(customer_id: int, holding_id: int) -> None:
     """Remove a holding recorded in error (the audit trail keeps its last state)."""
     await _delete_child(_HOLDING_CHILD, customer_id, holding_id)
-
-
-# --- tags -----------------------------------------------------------------------------------
-
-
-def _tag_out(row: Mapping[str, Any]) -> TagOut:
-    return TagOut(row["id"], row["branch_id"], row["name"], row["color"], row["kind"])
-
-
-def _duplicate_tag() -> Problem:
-    return Problem(
-        409,
-        "the branch already has a tag of this name",
-        [FieldError("body.name", "already exists in this branch")],
-        "duplicate",
-    )
-
-
-async def list_tags(branch_id: int | None = None) -> list[TagOut]:
-    """Tags of the branches in scope (or of one branch), by branch and name."""
-    rows = await db.fetch(
-        f"SELECT * FROM {TAG} WHERE ($1::bigint IS NULL OR branch_id = $1)"
-        " ORDER BY branch_id, name",
-        branch_id,
-    )
-    return [_tag_out(r) for r in rows]
-
-
-async def create_tag(data: TagIn) -> TagOut:
-    branch_id = _in_scope_branch(data.branch_id, "body.branch_id")
-    try:
-        async with db.transaction():
-            row = await db.fetchrow(
-                f"INSERT INTO {TAG} (branch_id, name, color, created_at)"
-                " VALUES ($1, $2, $3, now()) RETURNING *",
-                branch_id,
-                data.name.strip(),
-                data.color,
-            )
-            assert row is not None
-            await audit.record(
-                audit.Action.CREATE,
-                ENTITY_TAG,
-                row["id"],
-                branch_id=branch_id,
-                after={"name": row["name"], "color": row["color"]},
-            )
-    except asyncpg.UniqueViolationError as exc:
-        raise _duplicate_tag() from exc
-    return _tag_out(row)
-
-
-async def update_tag(tag_id: int, data: TagPatch) -> TagOut:
-    values = {k: v.strip() for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
-    try:
-        async with db.transaction():
-            row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
-            if row is None:
-                raise not_found(f"tag {tag_id}")
-            changed = {k: v for k, v in values.items() if row[k] != v}
-            if not changed:
-                return _tag_out(row)
-            assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
-            updated = await db.fetchrow(
-                f"UPDATE {TAG} SET {assignments} WHERE id = $1 RETURNING *",
-                tag_id,
-                *changed.values(),
-            )
-            assert updated is not None
-            await audit.record(
-                audit.Action.UPDATE,
-                ENTITY_TAG,
-                tag_id,
-                branch_id=row["branch_id"],
-                before={k: row[k] for k in changed},
-                after=changed,
-            )
-    except asyncpg.UniqueViolationError as exc:
-        raise _duplicate_tag() from exc
-    return _tag_out(updated)
-
-
-async def delete_tag(tag_id: int) -> None:
-    """Delete a tag and remove it from its customers, in one audited step."""
-    async with db.transaction():
-        row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
-        if row is None:
-            raise not_found(f"tag {tag_id}")
-        untagged = await db.fetch(
-            f"DELETE FROM {CUSTOMER_TAG} WHERE tag = $1 RETURNING customer", tag_id
-        )
-        await db.fetch(f"DELETE FROM {TAG} WHERE id = $1", tag_id)
-        await audit.record(
-            audit.Action.DELETE, ENTITY_TAG, tag_id, branch_id=row["branch_id"],
-            before={"name": row["name"], "color": row["color"],
-                    "customer_ids": sorted(r["customer"] for r in untagged)},
-        )  # fmt: skip
-
-
-async def list_customer_tags(customer_id: int) -> list[TagOut]:
-    rows = await db.fetch(
-        f"SELECT t.*, c.id AS live FROM {CUSTOMER} c LEFT JOIN {CUSTOMER_TAG} ct"
-        f" ON ct.customer = c.id LEFT JOIN {TAG} t ON t.id = ct.tag"
-        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY t.name",
-        customer_id,
-    )
-    if not rows:
-        raise not_found(f"customer {customer_id}")
-    return [_tag_out(r) for r in rows if r["id"] is not None]
-
-
-async def tag_customer(customer_id: int, data: CustomerTagIn) -> list[TagOut]:
-    """Tag a customer with a tag of its own branch (tagging twice changes nothing)."""
-    async with db.transaction():
-        customer = await _live_customer(customer_id)
-        tag = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1", data.tag_id)
-        if tag is None or tag["branch_id"] != customer["branch_id"]:
-            raise invalid("body.tag_id", "no such tag in the customer's branch")
-        if tag["kind"] != "manual":
-            raise invalid("body.tag_id", "a rule tag is set by its rule only")
-        inserted = await db.fetchval(
-            f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
-            " VALUES ($1, $2, $3, now()) ON CONFLICT (customer, tag) DO NOTHING RETURNING id",
-            customer["branch_id"],
-            customer_id,
-            data.tag_id,
-        )
-        if inserted is not None:
-            await audit.record(
-                audit.Action.CREATE,
-                ENTITY_CUSTOMER_TAG,
-                inserted,
-                branch_id=customer["branch_id"],
-                after={"customer_id": customer_id, "tag_id": data.tag_id, "tag": tag["name"]},
-            )
-            await events.emit(
-                events.CUSTOMER_UPDATED,
-                customer_id=customer_id,
-                branch_id=customer["branch_id"],
-                fields=["tags"],
-            )
-    return await list_customer_tags(customer_id)
-
-
-async def untag_customer(customer_id: int, tag_id: int) -> None:
-    async with db.transaction():
-        await _live_customer(customer_id)
-        row = await db.fetchrow(
-            f"DELETE FROM {CUSTOMER_TAG} ct USING {TAG} t WHERE ct.customer = $1 AND ct.tag = $2"
-            " AND t.id = ct.tag AND ct.source = 'manual' RETURNING ct.id, ct.branch_id, t.name",
-            customer_id,
-            tag_id,
-        )
-        if row is None:
-            if await db.fetchval(
-                f"SELECT 1 FROM {CUSTOMER_TAG} WHERE customer = $1 AND tag = $2",
-                customer_id,
-                tag_id,
-            ):
-                raise Problem(
-                    409, "the tag's rule set this tag: change the rule instead", code="rule_tag"
-                )
-            raise not_found(f"tag {tag_id} on customer {customer_id}")
-        await audit.record(
-            audit.Action.DELETE,
-            ENTITY_CUSTOMER_TAG,
-            row["id"],
-            branch_id=row["branch_id"],
-            before={"customer_id": customer_id, "tag_id": tag_id, "tag": row["name"]},
-        )
-        await events.emit(
-            events.CUSTOMER_UPDATED,
-            customer_id=customer_id,
-            branch_id=row["branch_id"],
-            fields=["tags"],
-        )
-
-
-# --- products (global) ----------------------------------------------------------------------
-
-_PRODUCT_COLUMNS = "id, code, name, name_en, category, segment, balance_type, currency, active"
-
-
-def _product_out(row: Mapping[str, Any]) -> ProductOut:
-    return ProductOut(
-        row["id"], row["code"], row["name"], row["name_en"], row["category"], row["segment"],
-        row["balance_type"], row["currency"], row["active"],
-    )  # fmt: skip
-
-
-async def list_products(
-    category: str | None = None, segment: str | None = None, active: bool | None = None
-) -> list[ProductOut]:
-    rows = await db.fetch(
-        f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE ($1::text IS NULL OR category = $1)"
-        " AND ($2::text IS NULL OR segment = $2) AND ($3::boolean IS NULL OR active = $3)"
-        " ORDER BY category, code",
-        category,
-        segment,
-        active,
-    )
-    return [_product_out(r) for r in rows]
-
-
-async def get_product(product_id: int) -> ProductOut:
-    row = await db.fetchrow(f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE id = $1", product_id)
-    if row is None:
-        raise not_found(f"product {product_id}")
-    return _product_out(row)
-
-
-async def create_product(data: ProductIn) -> ProductOut:
-    values = msgspec.structs.asdict(data)
-    try:
-        async with db.transaction():
-            row = await db.fetchrow(
-                f"INSERT INTO {PRODUCT} (code, name, name_en, category, segment, balance_type,"
-                " currency, active, created_at, updated_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())"
-                f" RETURNING {_PRODUCT_COLUMNS}",
-                data.code,
-                data.name.strip(),
-                data.name_en.strip(),
-                data.category,
-                data.segment,
-                data.balance_type,
-                data.currency,
-                data.active,
-            )
-            assert row is not None
-            await audit.record(
-                audit.Action.CREATE, ENTITY_PRODUCT, row["id"], branch_id=None, after=values
-            )
-    except asyncpg.UniqueViolationError as exc:
-        raise Problem(
-            409,
-            f"product {data.code} already exists",
-            [FieldError("body.code", "already exists")],
-            "duplicate",
-        ) from exc
-    return _product_out(row)
-
-
-async def update_product(product_id: int, data: ProductPatch) -> ProductOut:
-    values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
-    async with db.transaction():
-        row = await db.fetchrow(
-            f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE id = $1 FOR UPDATE", product_id
-        )
-        if row is None:
-            raise not_found(f"product {product_id}")
-        changed = {k: v for k, v in values.items() if row[k] != v}
-        if not changed:
-            return _product_out(row)
-        balance_type_changed = "balance_type" in changed
-        assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
-        updated = await db.fetchrow(
-            f"UPDATE {PRODUCT} SET {assignments}, updated_at = now() WHERE id = $1"
-            f" RETURNING {_PRODUCT_COLUMNS}",
-            product_id,
-            *changed.values(),
-        )
-        assert updated is not None
-        if balance_type_changed:
-            await search.refresh_aum_of_product(product_id)
-        await audit.record(
-            audit.Action.UPDATE,
-            ENTITY_PRODUCT,
-            product_id,
-            branch_id=None,
-            before={k: row[k] for k in changed},
-            after=changed,
-        )
-    return _product_out(updated)
 
 
 # --- KPIs -----------------------------------------------------------------------------------
