@@ -56,6 +56,29 @@ CATALOGUE: list[tuple[str, str]] = [
         r"this person works in none of the branches that cover this record's branch",
         "此人不在覆盖该记录所属机构的任何机构工作",
     ),
+    (
+        r"this person works in none of the branches that cover this record's branch"
+        r" \((?P<p>.+)\)",
+        "此人（{p}）不在覆盖该记录所属机构的任何机构工作",
+    ),
+    (
+        r"no employee or user has this name, employee number or username",
+        "没有这个姓名、工号或用户名的员工",
+    ),
+    (
+        r"(?P<n>\d+) people who may manage this branch have this name: (?P<c>.+)",
+        "可管理该机构的员工中有 {n} 人同名：{c}",
+    ),
+    (r"write the employee number instead", "请改填工号"),
+    (
+        r"(?P<p>.+) has no staff login, so cannot be named here",
+        "{p} 没有系统登录账号，不能在此指定",
+    ),
+    (r"(?P<p>.+) is no longer active", "{p} 已离职或停用"),
+    (
+        r"(?P<k>\S+) is (?P<p>.+), not the name written beside it",
+        "{k} 是 {p}，与旁边填写的姓名不符",
+    ),
     (r"the file is empty", "文件是空的"),
     (
         r"too many wrong passwords: the account is locked until (?P<t>.+) Beijing time \(UTC\+8\)",

@@ -324,6 +324,7 @@ PUBLIC_MODULES: frozenset[str] = frozenset(
         "bankcrm.migrations",
         "bankcrm.notifications",
         "bankcrm.notifications.channels",
+        "bankcrm.organisation.directory",
         "bankcrm.organisation.service",
         "bankcrm.pii",
         "bankcrm.staff",

@@ -38,6 +38,36 @@ TRANSLATIONS: list[tuple[str, str]] = [
     (r"no such customer visible to you", "没有您可见的这个客户"),
     (r"no such tag in the customer's branch", "客户所属机构没有这个标签"),
     (r"your own upload", "不能复核自己上传的文件"),
+    # Imports of real exports: managers, branches and one-column addresses.
+    (
+        r"no employee or user has this name, employee number or username: imported without"
+        r" a relationship manager",
+        "没有这个姓名、工号或用户名的员工：导入后暂无客户经理",
+    ),
+    (r"(?P<b>\S+ \S+): the branch is outside your scope", "{b}：该机构不在您的权限范围内"),
+    (
+        r"(?P<b>\S+ \S+): not the import's branch or one of its sub-branches",
+        "{b}：不是本次导入的机构或其下属机构",
+    ),
+    (
+        r"no branch has this code or name .*",
+        "没有这个机构代码或名称的机构（请填写机构代码，如 BJ-HD，或机构全称）",
+    ),
+    (
+        r"no province, city or district at the start of the address .*",
+        "地址开头没有省、市或区县（请写成：广东省深圳市南山区科技园路1号）",
+    ),
+    (
+        r"no city after the province in the address .*",
+        "地址中省份后面没有城市（请写成：广东省深圳市南山区……）",
+    ),
+    (r"the address has no street or house number after the district", "地址中区县后面没有街道门牌"),
+    (
+        r"(?P<d>\S+) is a district of several cities \((?P<c>.+)\): write the province and"
+        r" city in front of it",
+        "{d} 在多个城市都有（{c}）：请在前面写上省和市",
+    ),
+    (r"differs from the address, which says (?P<p>.+)", "与地址中的“{p}”不一致"),
 ]
 
 __all__ = ["TRANSLATIONS"]

@@ -57,6 +57,11 @@ class CustomerArchiveSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     import_requires_approval: bool = False
     """Maker-checker for imports: a commit waits until a second person with
     ``customer_archive.import.approve`` (never the uploader) approves it."""
+    import_unknown_manager: Literal["unassigned", "error"] = "unassigned"
+    """What an import does with a row whose relationship manager names nobody known (no
+    employee or user with that name, employee number or username): ``unassigned`` imports
+    the customer without a manager and warns; ``error`` refuses the row. A manager who is
+    ambiguous, has left or works elsewhere is always a row error."""
     value_tiers: ValueTierSettings = msgspec.field(default_factory=ValueTierSettings)
     aum_fx_rates: dict[CurrencyCode, FxRate] = msgspec.field(
         default_factory=lambda: dict(DEFAULT_FX_RATES)

@@ -96,11 +96,17 @@ class ImportController(Controller):
 
     @get("/{batch_id:int}/errors", opt={"permission": IMPORT_READ})
     async def errors(
-        self, batch_id: FromPath[int], limit: Limit = 100, cursor: Cursor = None
+        self,
+        request: Request[Any, Any, Any],
+        batch_id: FromPath[int],
+        limit: Limit = 100,
+        cursor: Cursor = None,
     ) -> Page[RowProblem]:
-        """Every row that will not be imported, with its errors by column (masked)."""
+        """Every row that will not be imported, and every row imported with a warning,
+        with its problems by row and column (masked; in Chinese when asked for)."""
         check_limit(limit)
-        return await service.list_problems(batch_id, limit, cursor)
+        language = messages.language_of(request.headers, request.cookies)
+        return await service.list_problems(batch_id, limit, cursor, language)
 
     @get("/{batch_id:int}/report", opt={"permission": IMPORT_READ}, media_type=XLSX)
     async def report(self, request: Request[Any, Any, Any], batch_id: FromPath[int]) -> File:

@@ -1,5 +1,8 @@
 """The preview's error report as ``.xlsx``: every problem row, bad cells marked.
 
+Rows imported with a warning (an unknown manager left unassigned) are listed too, the
+cell filled yellow; a second sheet lists the file's columns that are not imported.
+
 Written with xlsxwriter in constant-memory mode from a server-side cursor, so a report of
 a million bad rows never sits in memory. Columns: the row's line in the file, the mapped
 columns under the file's own headers, and the errors. A bad cell shows the value as the
@@ -57,6 +60,37 @@ def _display(field_name: str, value: Any) -> str:
     return text or ""
 
 
+def _address(row: Any) -> str:
+    # 北京市北京市朝阳区 reads 北京市朝阳区: a municipality is its own city.
+    province, city = row["province"] or "", row["city"] or ""
+    return (
+        province
+        + (city if city != province else "")
+        + (row["district"] or "")
+        + (row["street"] or "")
+    )
+
+
+def _not_imported_sheet(
+    workbook: xlsxwriter.Workbook, bold: Any, stored: Any, language: str
+) -> None:
+    columns = json.loads(stored) if isinstance(stored, str) else stored or []
+    sheet = workbook.add_worksheet("未导入的列")
+    sheet.write_string(0, 0, "列 Column", bold)
+    sheet.write_string(0, 1, "原因 Reason", bold)
+    for line, column in enumerate(columns, start=1):
+        sheet.write_string(line, 0, column["column"])
+        if column["reason"] == "superseded":
+            reason = (
+                f"已从“{column['instead']}”列导入同一项"
+                if language == "zh"
+                else f"the same field is imported from column {column['instead']}"
+            )
+        else:
+            reason = "未识别的列名" if language == "zh" else "header not recognised"
+        sheet.write_string(line, 1, reason)
+
+
 async def write_report(batch_id: int, language: str = "zh") -> tuple[Path, str]:
     """The report of ``batch_id`` in a temporary file, and a download name for it."""
     batch = await db.fetchrow(f"SELECT * FROM {BATCH} WHERE id = $1", batch_id)
@@ -80,6 +114,7 @@ async def write_report(batch_id: int, language: str = "zh") -> tuple[Path, str]:
         sheet = workbook.add_worksheet("错误报告")
         bold = workbook.add_format({"bold": True, "bg_color": "#DDDDDD"})
         bad = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        noted = workbook.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
         sheet.write_string(0, 0, "行号 Row", bold)
         for position, (header, _) in enumerate(columns, start=1):
             sheet.write_string(0, position, header, bold)
@@ -89,7 +124,7 @@ async def write_report(batch_id: int, language: str = "zh") -> tuple[Path, str]:
         async with db.transaction() as transaction:
             cursor = transaction.connection.cursor(
                 f"SELECT * FROM {staging_table(batch['kind'])} WHERE batch = $1"
-                " AND state <> 'valid' ORDER BY row_no",
+                " AND errors IS NOT NULL ORDER BY row_no",
                 batch_id,
                 prefetch=2000,
             )
@@ -103,21 +138,28 @@ async def write_report(batch_id: int, language: str = "zh") -> tuple[Path, str]:
                 for position, (_, field_name) in enumerate(columns, start=1):
                     found = by_field.get(field_name)
                     if found:
-                        sheet.write_string(line, position, found[0]["value"] or "", bad)
+                        warned = all(e.get("severity") == "warning" for e in found)
+                        sheet.write_string(
+                            line, position, found[0]["value"] or "", noted if warned else bad
+                        )
                         sheet.write_comment(
                             line,
                             position,
                             "\n".join(messages.translate(e["message"], language) for e in found),
                         )
+                    elif field_name == "address":
+                        sheet.write_string(line, position, _display("street", _address(row)))
                     else:
                         value = row[display[field_name]] if field_name in display else None
                         sheet.write_string(line, position, _display(field_name, value))
                 said = "; ".join(
-                    f"{e['column'] or e['field']}: {messages.translate(e['message'], language)}"
+                    ("警告 " if language == "zh" else "warning ") * (e.get("severity") == "warning")
+                    + f"{e['column'] or e['field']}: {messages.translate(e['message'], language)}"
                     for e in errors
                 )
                 sheet.write_string(line, len(columns) + 1, said)
                 line += 1
+        _not_imported_sheet(workbook, bold, batch["not_imported_columns"], language)
     finally:
         workbook.close()
     stem = Path(batch["file_name"]).stem or "import"

@@ -18,6 +18,13 @@ class Progress(Struct):
     updated_at: datetime | None
 
 
+class NotImportedColumn(Struct):
+    column: str
+    reason: Literal["not_recognised", "superseded"]
+    instead: str = ""
+    """For ``superseded``: the column imported for the same field."""
+
+
 class BatchOut(Struct):
     id: int
     branch_id: int
@@ -46,6 +53,11 @@ class BatchOut(Struct):
     created_at: datetime
     committed_at: datetime | None
     source_id: int | None = None
+    warning_rows: int = 0
+    """Valid rows with a note (listed with the problems, imported all the same)."""
+    not_imported_columns: list[NotImportedColumn] = msgspec.field(default_factory=list)
+    """Every column of the file that is not imported, and why (the same as
+    ``unknown_columns``, with the reason)."""
 
 
 class CellError(Struct):
@@ -53,6 +65,8 @@ class CellError(Struct):
     column: str
     value: str
     message: str
+    severity: Literal["error", "warning"] = "error"
+    """``warning``: the row is imported all the same (e.g. without a manager)."""
 
 
 class RowProblem(Struct):

@@ -16,18 +16,21 @@ from typing import Any
 
 import asyncpg
 
-from bankcrm import audit, branches, db, jobs
+from bankcrm import audit, branches, db, jobs, messages
 from bankcrm.context import require_scope
+from bankcrm.organisation.directory import staff_directory
 from bankcrm.tabular import inspect_file, read_rows
 from bankcrm.text import UNSAFE_MESSAGE, has_unsafe_characters, normal_text
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm.web.upload import StoredUpload
 from bankcrm_customer_archive.importing import staging
-from bankcrm_customer_archive.importing.mapping import ColumnMapping, fields_of, resolve
+from bankcrm_customer_archive.importing.layout import map_columns
+from bankcrm_customer_archive.importing.mapping import ColumnMapping, fields_of
 from bankcrm_customer_archive.importing.schemas import (
     BatchOut,
     CellError,
+    NotImportedColumn,
     Progress,
     RowProblem,
     SourceIn,
@@ -37,6 +40,7 @@ from bankcrm_customer_archive.importing.validate import (
     Context,
     CustomerValidator,
     HoldingValidator,
+    branch_key,
 )
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
@@ -76,7 +80,10 @@ async def batch_out(row: Mapping[str, Any]) -> BatchOut:
         unknown_columns=_json(row["unknown_columns"], []), total_rows=row["total_rows"],
         valid_rows=row["valid_rows"], invalid_rows=row["invalid_rows"],
         duplicate_rows=row["duplicate_rows"], existing_rows=row["existing_rows"],
-        committed_rows=row["committed_rows"],
+        committed_rows=row["committed_rows"], warning_rows=row["warning_rows"],
+        not_imported_columns=[
+            NotImportedColumn(**c) for c in _json(row["not_imported_columns"], [])
+        ],
         progress=Progress(row["progress_phase"], row["progress_done"], row["progress_total"],
                           row["progress_at"]),
         requires_approval=await requires_approval(row["branch_id"]),
@@ -105,23 +112,41 @@ async def _context(batch_id: int, branch_id: int, kind: str) -> Context:
     scope = require_scope()
     tree = await branches.snapshot()
     allowed = tree.subtree(branch_id) & scope.branch_ids
-    codes = {tree.nodes[b].code: b for b in allowed}
-    users: dict[str, int] = {}
-    covered: dict[int, frozenset[int]] = {}
-    for row in await db.fetch(
-        "SELECT u.id, u.username, m.branch FROM piccolo_user u"
-        " LEFT JOIN bankcrm_membership m ON m.user = u.id WHERE u.active"
-    ):
-        users[row["username"]] = row["id"]
-        if row["branch"] is not None:
-            covered[row["id"]] = covered.get(row["id"], frozenset()) | tree.subtree(row["branch"])
+    codes = {branch_key(tree.nodes[b].code): b for b in allowed}
+    names: dict[str, int] = {}
+    for b in allowed:
+        for name in (tree.nodes[b].name, tree.nodes[b].name_en):
+            if name:
+                names.setdefault(branch_key(name), b)
+    outside: dict[str, str] = {}
+    for other, node in tree.nodes.items():
+        if other in allowed:
+            continue
+        why = (
+            "the branch is outside your scope"
+            if other not in scope.branch_ids
+            else "not the import's branch or one of its sub-branches"
+        )
+        for text in (node.code, node.name, node.name_en):
+            if text:
+                outside.setdefault(branch_key(text), f"{node.code} {node.name}: {why}")
     products: dict[str, tuple[int, str]] = {}
     if kind == "holding":
         products = {
             row["code"]: (row["id"], row["currency"])
             for row in await db.fetch("SELECT id, code, currency FROM customer_archive_product")
         }
-    return Context(batch_id, branch_id, codes, users, products, covered=covered)
+        return Context(batch_id, branch_id, codes, products=products, branch_names=names,
+                       outside=outside)  # fmt: skip
+    refused: set[int] = set()
+    for b in allowed:
+        settings = await branches.plugin_settings(MANIFEST.name, b, CustomerArchiveSettings)
+        if settings.import_unknown_manager == "error":
+            refused.add(b)
+    return Context(
+        batch_id, branch_id, codes, staff=await staff_directory(), branch_names=names,
+        outside=outside, unknown_manager_refused=frozenset(refused),
+    )  # fmt: skip
 
 
 async def _source(branch_id: int, kind: str, name: str) -> asyncpg.Record | None:
@@ -192,20 +217,21 @@ async def upload(stored: StoredUpload) -> BatchOut:
     try:
         source = await _source(branch_id, kind, source_name) if source_name else None
         saved = _json(source["mapping"], {}) if source is not None else None
-        mapping = resolve(kind, rows.headers, saved, explicit)
+        mapping, title_lines = map_columns(kind, rows, saved, explicit)
         started = time.monotonic()
         async with db.transaction() as transaction:
             connection = transaction.connection
             batch_id = await connection.fetchval(
                 f"INSERT INTO {BATCH} (branch_id, kind, source, file_name, file_sha256,"
                 " file_size, file_format, encoding, delimiter, headers, mapping,"
-                " unknown_columns, status, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5,"
-                " $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::jsonb, 'validated', $13, now())"
-                " RETURNING id",
+                " unknown_columns, not_imported_columns, status, uploaded_by, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::jsonb,"
+                " $13::jsonb, 'validated', $14, now()) RETURNING id",
                 branch_id, kind, source["id"] if source else None, stored.file_name,
                 stored.sha256, stored.size, facts.file_format, facts.encoding, facts.delimiter,
                 db.jsonb(list(rows.headers)), db.jsonb(mapping.as_dict()),
-                db.jsonb(list(mapping.unknown)), scope.user_id,
+                db.jsonb(list(mapping.unknown)), db.jsonb(mapping.not_imported()),
+                scope.user_id,
             )  # fmt: skip
             context = await _context(batch_id, branch_id, kind)
             table = staging_table(kind)
@@ -223,9 +249,9 @@ async def upload(stored: StoredUpload) -> BatchOut:
             row = await connection.fetchrow(
                 f"UPDATE {BATCH} SET total_rows = $2, valid_rows = $3, invalid_rows = $4,"
                 " duplicate_rows = $5, existing_rows = $6, progress_total = $3,"
-                " validated_seconds = $7 WHERE id = $1 RETURNING *",
+                " validated_seconds = $7, warning_rows = $8 WHERE id = $1 RETURNING *",
                 batch_id, total, found["valid"], found["invalid"], found["duplicate"],
-                found["existing"], round(time.monotonic() - started, 3),
+                found["existing"], round(time.monotonic() - started, 3), found["warning"],
             )  # fmt: skip
             if save_mapping:
                 await _save_source(branch_id, kind, source_name, mapping.as_dict())
@@ -237,6 +263,7 @@ async def upload(stored: StoredUpload) -> BatchOut:
                 after={
                     "kind": kind, "file_name": stored.file_name, "file_sha256": stored.sha256,
                     "rows": total, **found, "unknown_columns": list(mapping.unknown),
+                    "title_lines": title_lines,
                 },
             )  # fmt: skip
     finally:
@@ -293,12 +320,14 @@ async def list_batches(
     return Page(items=items, next_cursor=next_cursor)
 
 
-async def list_problems(batch_id: int, limit: int, cursor: str | None) -> Page[RowProblem]:
+async def list_problems(
+    batch_id: int, limit: int, cursor: str | None, language: str = "en"
+) -> Page[RowProblem]:
     batch = await get_batch(batch_id)
     after = decode_cursor(cursor, (int,))
     rows = await db.fetch(
         f"SELECT row_no, state, errors FROM {staging_table(batch.kind)} WHERE batch = $1"
-        " AND state <> 'valid' AND row_no > $2::bigint ORDER BY row_no LIMIT $3",
+        " AND errors IS NOT NULL AND row_no > $2::bigint ORDER BY row_no LIMIT $3",
         batch_id,
         after[0] if after else 0,
         limit + 1,
@@ -307,7 +336,10 @@ async def list_problems(batch_id: int, limit: int, cursor: str | None) -> Page[R
         RowProblem(
             row=r["row_no"],
             state=r["state"],
-            errors=[CellError(**e) for e in _json(r["errors"], [])],
+            errors=[
+                CellError(**{**e, "message": messages.translate(e["message"], language)})
+                for e in _json(r["errors"], [])
+            ],
         )
         for r in rows[:limit]
     ]

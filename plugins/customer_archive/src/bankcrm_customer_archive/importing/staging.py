@@ -222,7 +222,11 @@ async def flag_existing_holdings(connection: asyncpg.Connection, batch_id: int, 
 
 async def counts(connection: asyncpg.Connection, table: str, batch_id: int) -> dict[str, int]:
     rows = await connection.fetch(
-        f"SELECT state, count(*) AS n FROM {table} WHERE batch = $1 GROUP BY state", batch_id
+        f"SELECT state, count(*) AS n, count(*) FILTER (WHERE errors IS NOT NULL) AS noted"
+        f" FROM {table} WHERE batch = $1 GROUP BY state",
+        batch_id,
     )
     found = {row["state"]: int(row["n"]) for row in rows}
-    return {state: found.get(state, 0) for state in ("valid", "invalid", "duplicate", "existing")}
+    counted = {s: found.get(s, 0) for s in ("valid", "invalid", "duplicate", "existing")}
+    counted["warning"] = sum(int(row["noted"]) for row in rows if row["state"] == "valid")
+    return counted

@@ -88,12 +88,17 @@ class ImportBatch(Table, tablename="customer_archive_import_batch"):
     mapping = JSONB(default="{}")
     """``{"header": "field"}`` as applied."""
     unknown_columns = JSONB(default="[]")
+    not_imported_columns = JSONB(default="[]")
+    """``[{"column", "reason": "not_recognised" | "superseded", "instead"}]``: every column
+    of ``unknown_columns`` with why it is not imported."""
     status = Varchar(length=24, choices=BatchStatus, default=BatchStatus.validated)
     total_rows = Integer(default=0)
     valid_rows = Integer(default=0)
     invalid_rows = Integer(default=0)
     duplicate_rows = Integer(default=0)
     existing_rows = Integer(default=0)
+    warning_rows = Integer(default=0)
+    """Valid rows imported with a note (an unknown relationship manager left unassigned)."""
     committed_rows = Integer(default=0)
     progress_phase = Varchar(length=32, default="")
     progress_done = Integer(default=0)
@@ -120,7 +125,8 @@ class ImportRow(Table, tablename="customer_archive_import_row"):
     """The row's line in the file (the header is row 1, as a spreadsheet numbers it)."""
     state = Varchar(length=16, choices=RowState, default=RowState.valid)
     errors = JSONB(null=True, default=None)
-    """``[{"field", "column", "value" (masked), "message"}]``."""
+    """``[{"field", "column", "value" (masked), "message"}]``; an item with ``"severity":
+    "warning"`` is a note on a row that is imported all the same."""
     target_branch_id = Integer()
     """The customer's branch: the batch's, or the row's 机构 code within it."""
     customer_id = Integer(null=True, default=None)

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bankcrm import pii
+from bankcrm.organisation.directory import Outcome, StaffDirectory
 from bankcrm.tabular import Cell, as_text
 from bankcrm.text import UNSAFE_CHARACTERS
 from bankcrm_customer_archive import names
@@ -33,6 +34,7 @@ from bankcrm_customer_archive.demo_data import (
     is_valid_uscc,
     resident_id_check_digit,
 )
+from bankcrm_customer_archive.importing.address import AddressError, split_address
 from bankcrm_customer_archive.importing.mapping import ColumnMapping
 from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.validation import (
@@ -119,6 +121,7 @@ _MASKERS: dict[str, Callable[[str], str | None]] = {
     "phone": pii.mask,
     "account_no": pii.mask_account,
     "street": lambda text: text[:6] + "***" if len(text) > 6 else "***",
+    "address": lambda text: text[:9] + "***" if len(text) > 9 else "***",
 }
 
 
@@ -152,6 +155,15 @@ class RowErrors:
                 "message": message,
             }
         )
+
+    def warn(self, field_name: str, message: str, raw: str = "") -> None:
+        """A note on a row that is imported all the same (``severity: warning``)."""
+        self.add(field_name, message, raw)
+        self.items[-1]["severity"] = "warning"
+
+    @property
+    def refused(self) -> bool:
+        return any(item.get("severity") != "warning" for item in self.items)
 
     def control_characters(self, cells: list[Cell]) -> None:
         """Blank every cell holding a control or bidi-override character (PostgreSQL text
@@ -259,6 +271,24 @@ def resident_id_problem(number: str) -> str | None:
     return None if is_valid_resident_id(number) else "not a valid resident ID number"
 
 
+def _target_branch(row: _Row, ctx: Context) -> int:
+    """The branch a row names by code or name (开户网点, 所属机构 …), else the batch's."""
+    text = row.text("branch")
+    if not text:
+        return ctx.branch_id
+    key = branch_key(text)
+    found = ctx.branch_codes.get(key) or ctx.branch_names.get(key)
+    if found is not None:
+        return found
+    why = ctx.outside.get(key)
+    row.errors.add(
+        "branch",
+        why or "no branch has this code or name (write the code, e.g. BJ-HD, or the full name)",
+        text,
+    )
+    return ctx.branch_id
+
+
 def _formula_like(text: str) -> bool:
     return text.startswith(_FORMULA_START)
 
@@ -272,13 +302,23 @@ class Context:
     branch_codes: Mapping[str, int]
     """Codes of the branches rows may name: the batch's branch and its sub-branches in
     the uploader's scope."""
-    users: Mapping[str, int]
-    """Active users by username (relationship managers)."""
+    staff: StaffDirectory = field(default_factory=StaffDirectory)
+    """Relationship managers by name, employee number or username (the kernel's)."""
     products: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     """Products by code: (id, currency)."""
     today: date = field(default_factory=date.today)
-    covered: Mapping[int, frozenset[int]] = field(default_factory=dict)
-    """Per user id, the branches their memberships cover: a manager must cover the row's."""
+    branch_names: Mapping[str, int] = field(default_factory=dict)
+    """The same branches by their names (北京海淀支行; normalised, see :func:`branch_key`)."""
+    outside: Mapping[str, str] = field(default_factory=dict)
+    """Codes and names of branches the rows may not name (outside the uploader's scope
+    or not under the import's branch) -> why, so the error says which."""
+    unknown_manager_refused: frozenset[int] = frozenset()
+    """Branches whose settings refuse a row with an unknown manager (else: unassigned)."""
+
+
+def branch_key(text: str) -> str:
+    """Branch codes and names compared without case, spaces and full-width forms."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
 
 
 CUSTOMER_COLUMNS = (
@@ -297,7 +337,7 @@ HOLDING_COLUMNS = (
 
 _TEXT_LIMITS = {
     "name": 200, "occupation": 100, "employer": 200, "industry": 100, "province": 50,
-    "city": 50, "district": 50, "street": 200, "email": 254,
+    "city": 50, "district": 50, "street": 200, "address": 300, "email": 254,
 }  # fmt: skip
 
 
@@ -363,6 +403,19 @@ class _Row:
             return None
 
 
+_FORCED_TEXT = re.compile(r'^="(.*)"$')
+
+
+def as_forced_text(text: str) -> str:
+    """A number an export forced to stay text in Excel, without the trick: ``'110108…``
+    (a leading apostrophe) and ``="110108…"`` (a formula of a constant) are the number.
+    Only for ID numbers, phones and accounts, which are never formulas."""
+    if text.startswith("'"):
+        return text[1:].strip()
+    match = _FORCED_TEXT.match(text)
+    return match.group(1).strip() if match else text
+
+
 def _identity_number(row: _Row) -> str | None:
     cell = row.cell("id_number")
     if isinstance(cell, float) and cell >= 1e15:
@@ -373,7 +426,7 @@ def _identity_number(row: _Row) -> str | None:
             as_text(cell),
         )
         return None
-    number = "".join(as_text(cell).split()).upper()
+    number = "".join(as_forced_text(as_text(cell)).split()).upper()
     if not number:
         row.errors.add("id_number", "required")
         return None
@@ -397,6 +450,69 @@ def _income(row: _Row) -> str | None:
     return row.label("income_band", INCOME, "income band (10万以下, 10-30万, 30-100万 ...)")
 
 
+def _manager(row: _Row, ctx: Context, branch_id: int) -> int | None:
+    """The user id of the row's relationship manager, written as a name, an employee
+    number or a username; an unknown one is a warning or an error per branch setting."""
+    text = row.text("relationship_manager")
+    if not text:
+        return None
+    match = ctx.staff.resolve(text, branch_id)
+    if match.outcome is Outcome.found:
+        return match.user_id
+    if match.outcome is Outcome.unknown and branch_id not in ctx.unknown_manager_refused:
+        row.errors.warn(
+            "relationship_manager",
+            f"{match.message}: imported without a relationship manager",
+            text,
+        )
+    else:
+        row.errors.add("relationship_manager", match.message, text)
+    return None
+
+
+def _address(row: _Row) -> tuple[str | None, str | None, str | None, str | None]:
+    """Province, city, district and street: from their columns, and from a one-column
+    address (联系地址 …) split with the national division list."""
+    province = row.free_text("province")
+    city = row.free_text("city")
+    district = row.free_text("district")
+    street = row.free_text("street")
+    whole = row.free_text("address")
+    if whole is None:
+        return province, city, district, street
+    try:
+        parts = split_address(whole)
+    except AddressError as exc:
+        if province or city or district:
+            # The old convention: 省/市/区 columns and the rest in 地址.
+            return province, city, district, street or whole
+        row.errors.add("address", str(exc), whole)
+        return None, None, None, None
+    for given, found, field_name in (
+        (province, parts.province, "province"),
+        (city, parts.city, "city"),
+        (district, parts.district, "district"),
+    ):
+        if given and found and not _same_place(given, found):
+            row.errors.add(field_name, f"differs from the address, which says {found}", given)
+    return (
+        province or parts.province,
+        city or parts.city,
+        district or parts.district or None,
+        street or parts.street,
+    )
+
+
+_PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|地区|自治州|盟|区|县|旗)$")
+
+
+def _same_place(given: str, found: str) -> bool:
+    def key(text: str) -> str:
+        return _PLACE_SUFFIX.sub("", branch_key(text))
+
+    return key(given) == key(found) or found.startswith(branch_key(given))
+
+
 class CustomerValidator:
     columns = CUSTOMER_COLUMNS
 
@@ -416,18 +532,7 @@ class CustomerValidator:
         name = row.free_text("name")
         if name is None and not errors.items:
             errors.add("name", "required")
-        target_branch = ctx.branch_id
-        code = row.text("branch")
-        if code:
-            found = ctx.branch_codes.get(code.upper()) or ctx.branch_codes.get(code)
-            if found is None:
-                errors.add(
-                    "branch",
-                    "not the import's branch or one of its sub-branches in your scope",
-                    code,
-                )
-            else:
-                target_branch = found
+        target_branch = _target_branch(row, ctx)
         kind = row.label("kind", KIND, "customer kind (个人 or 企业)")
         id_type = row.label("id_type", ID_TYPE, "ID type (身份证, 护照, 统一社会信用代码)")
         number = _identity_number(row)
@@ -494,7 +599,7 @@ class CustomerValidator:
                 errors.add("gender", "differs from the gender in the ID number", row.text(
                     "gender"))  # fmt: skip
             birth_date, gender = born_from_id, gender_from_id
-        phone_text = row.text("phone")
+        phone_text = as_forced_text(row.text("phone"))
         phone = None
         if phone_text:
             phone = normalise_phone(phone_text)
@@ -523,23 +628,8 @@ class CustomerValidator:
                 if given is not None:
                     errors.add(field_name, "only corporate customers have this",
                                row.text(field_name))  # fmt: skip
-        manager = None
-        username = row.text("relationship_manager")
-        if username:
-            manager = ctx.users.get(username)
-            if manager is None:
-                errors.add("relationship_manager", "no active user has this username", username)
-            elif target_branch not in ctx.covered.get(manager, frozenset()):
-                errors.add(
-                    "relationship_manager",
-                    "this person works in none of the branches that cover the row's branch",
-                    username,
-                )
-                manager = None
-        province = row.free_text("province")
-        city = row.free_text("city")
-        district = row.free_text("district")
-        street = row.free_text("street")
+        manager = _manager(row, ctx, target_branch)
+        province, city, district, street = _address(row)
         postcode = row.text("postcode") or None
         if postcode is not None and not _POSTCODE.match(postcode):
             errors.add("postcode", "a postcode is 6 digits", postcode)
@@ -556,7 +646,7 @@ class CustomerValidator:
                 errors.add("tags", "a tag has at most 32 characters and is no formula", tag_text)
                 tags = None
         id_hash = pii.lookup_hash(number) if number is not None and id_ok else None
-        valid = not errors.items
+        valid = not errors.refused
         pinyin = initials = None
         keys: list[str] | None = None
         encrypted = masked_id = None
@@ -597,18 +687,7 @@ class HoldingValidator:
         errors = RowErrors(self.mapping)
         errors.control_characters(cells)
         row = _Row(cells, self.index, errors)
-        target_branch = ctx.branch_id
-        code = row.text("branch")
-        if code:
-            found = ctx.branch_codes.get(code.upper()) or ctx.branch_codes.get(code)
-            if found is None:
-                errors.add(
-                    "branch",
-                    "not the import's branch or one of its sub-branches in your scope",
-                    code,
-                )
-            else:
-                target_branch = found
+        target_branch = _target_branch(row, ctx)
         number = _identity_number(row)
         product_code = row.text("product_code").upper() or None
         product = None
@@ -624,7 +703,7 @@ class HoldingValidator:
                 currency = currency or found_product[1]
         if currency is not None and not _CURRENCY.match(currency):
             errors.add("currency", "a currency is 3 letters (CNY, USD ...)", currency)
-        account = "".join(row.text("account_no").split()).upper() or None
+        account = "".join(as_forced_text(row.text("account_no")).split()).upper() or None
         if account is None:
             errors.add("account_no", "required")
         elif not _ACCOUNT.match(account):
