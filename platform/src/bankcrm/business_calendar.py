@@ -204,6 +204,17 @@ class NationalDay:
     name: str
 
 
+async def viewer_zone(home_branch_id: int | None) -> ZoneInfo:
+    """The zone a staff member reads times in: their home branch's calendar's (the
+    default zone without a home branch or calendar)."""
+    if home_branch_id is None:
+        return DEFAULT_ZONE
+    try:
+        return (await calendar_for(home_branch_id)).timezone
+    except Problem:
+        return DEFAULT_ZONE
+
+
 def package_days(year: int) -> tuple[list[NationalDay], bool]:
     """The year's holidays and adjusted working days from the ``holidays`` package, and
     whether the package knows the adjusted days (it has none before the announcement)."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bankcrm.notifications.templates import NotificationTemplate
     from bankcrm.plugin_api import (
         AccessRule,
+        AdminForm,
         AdminScreen,
         DemoContext,
         Enumeration,
@@ -60,6 +61,17 @@ def register_admin() -> Sequence[AdminScreen]:
     Called once at boot. The kernel builds the admin app from all screens; each screen is
     shown only to users with its ``permission`` and only for branches where the plugin is
     enabled, and row-level security applies to every admin query.
+    """
+
+
+@hookspec
+def register_admin_forms() -> Sequence[AdminForm]:
+    """Workflow forms for actions that are no row edit (approve, reveal with a reason,
+    assign, escalate), listed in the admin's forms menu. Called once at boot.
+
+    Slugs are unique across plugins, every field has a label and the permission is
+    declared, or the admin refuses to start. A user sees a form only with its permission
+    and where the plugin is enabled for them.
     """
 
 

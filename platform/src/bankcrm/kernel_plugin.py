@@ -8,6 +8,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from bankcrm import auth
+from bankcrm.assignment.admin_forms import reassign_form
 from bankcrm.context import Scope
 from bankcrm.notifications.channels import IN_APP_CHANNEL, NotificationChannel
 from bankcrm.notifications.mail import EMAIL_CHANNEL
@@ -16,6 +17,7 @@ from bankcrm.notifications.templates import NotificationTemplate
 from bankcrm.notifications.welcome import WELCOME, welcome_demo_users
 from bankcrm.plugin_api import (
     STANDARD_ROLES,
+    AdminForm,
     DemoContext,
     PermissionSpec,
     RoleGrant,
@@ -23,6 +25,7 @@ from bankcrm.plugin_api import (
     StandardRole,
     hookimpl,
 )
+from bankcrm.users.admin_forms import USER_FORMS
 
 AUDIT_READ = "bankcrm.audit.read"
 API_CLIENT_MANAGE = "bankcrm.api_client.manage"
@@ -111,3 +114,8 @@ async def resolve_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Scope
     if session:
         return await auth.scope_for_session(session, request_id)
     return None
+
+
+@hookimpl
+def register_admin_forms() -> Sequence[AdminForm]:
+    return [*USER_FORMS, reassign_form(ASSIGNMENT_MANAGE)]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pluggy
 
 if TYPE_CHECKING:
+    import pydantic
     from piccolo.table import Table
 
 hookimpl = pluggy.HookimplMarker("bankcrm")
@@ -164,6 +165,34 @@ class AdminScreen:
     technical: bool = False
     """True for tables staff have no use for (snapshots, search keys, staging rows): only
     superusers see them, in a separate technical group of the plugin's menu."""
+    row_page: str | None = None
+    """A staff page for one row (``/app/<plugin>/customers/{id}``): each row of the list
+    links to it, titled ``row_page_title``, as the 360° page is linked from the customers."""
+    row_page_title: Label | None = None
+
+
+@dataclass(frozen=True)
+class AdminForm:
+    """A workflow form in the admin for an action that is no row edit: approve, reveal
+    with a reason, assign, escalate (``register_admin_forms``; piccolo-admin's forms).
+
+    The kernel serves it to users holding ``permission`` where the plugin is enabled for
+    them, validates the submission with ``model`` and awaits ``action`` under the user's
+    scope; ``action`` answers the message shown on success. Call the same service as the
+    REST API, so that the admin keeps the API's rules and audit; refuse with a
+    :class:`~bankcrm.web.problems.Problem` naming the field (``body.<field>``).
+    """
+
+    slug: str
+    title: Label
+    description: Label
+    model: type[pydantic.BaseModel]
+    action: Callable[[Any], Awaitable[str]]
+    permission: str
+    group: Label
+    """The menu group the form is listed under (usually the plugin's title)."""
+    fields: dict[str, Label] = field(default_factory=dict)
+    """Labels of ``model``'s fields; every field needs one."""
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,15 @@ from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_admin.translations.data import ENGLISH, SIMPLIFIED_CHINESE
 from piccolo_api.session_auth.tables import SessionsBase
 
+from bankcrm.admin.forms import PluginForm, collect_forms
 from bankcrm.admin.gate import AdminGate
 from bankcrm.admin.hooks import hooks_for, refuse_writes_hooks
 from bankcrm.admin.kernel_rules import KernelRules
 from bankcrm.admin.screens import ScreenIndex, ScreenSpec, collect_screens
 from bankcrm.plugin_api import Label
 from bankcrm.plugins import KERNEL_PLUGIN_NAME
+from bankcrm.roles import declared_permissions
 from bankcrm.runtime import Kernel
-from bankcrm.users.admin_forms import USER_FORMS
 
 MOUNT_PATH = "/admin"
 
@@ -86,6 +87,12 @@ def admin_screens(kernel: Kernel) -> list[ScreenSpec]:
     return collect_screens(registry.call_each("register_admin"), titles)
 
 
+def admin_forms(kernel: Kernel) -> list[PluginForm]:
+    """Every plugin's ``register_admin_forms`` answer, checked."""
+    registry = kernel.registry
+    return collect_forms(registry.call_each("register_admin_forms"), declared_permissions(registry))
+
+
 def build_admin(kernel: Kernel) -> AdminGate:
     """The gated piccolo-admin app for ``kernel``'s screens."""
     registry = kernel.registry
@@ -124,7 +131,7 @@ def build_admin(kernel: Kernel) -> AdminGate:
         foreign_actors=any(
             impl.plugin_name != KERNEL_PLUGIN_NAME for impl in registry.impls("resolve_actor")
         ),
-        forms=USER_FORMS,
+        forms=admin_forms(kernel),
     )
 
 

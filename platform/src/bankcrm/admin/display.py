@@ -15,23 +15,8 @@ from zoneinfo import ZoneInfo
 
 from piccolo.columns import Date, Timestamp, Timestamptz
 
-from bankcrm import business_calendar
 from bankcrm.admin.screens import ScreenSpec
-from bankcrm.context import Scope as ActorScope
-from bankcrm.web.problems import Problem
 from bankcrm.workbench.rendering import localtime
-
-DEFAULT_ZONE = business_calendar.DEFAULT_ZONE
-
-
-async def viewer_zone(actor: ActorScope) -> ZoneInfo:
-    """The time zone of the viewer's home branch (its business calendar's)."""
-    if actor.home_branch_id is None:
-        return DEFAULT_ZONE
-    try:
-        return (await business_calendar.calendar_for(actor.home_branch_id)).timezone
-    except Problem:
-        return DEFAULT_ZONE
 
 
 def list_rows(spec: ScreenSpec, rows: list[dict[str, Any]], language: str, zone: ZoneInfo) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from litestar.types import Receive, Scope, Send
 
+from bankcrm import business_calendar
 from bankcrm.admin import display, menu, read_audit, sessions, ui
 from bankcrm.admin.access import TableAccess
 from bankcrm.admin.csrf import check_csrf
@@ -40,14 +41,13 @@ from bankcrm.admin.exchange import (
     send_body,
     send_json,
 )
-from bankcrm.admin.forms import Forms
+from bankcrm.admin.forms import Forms, PluginForm
 from bankcrm.admin.language import remembered, ui_language
 from bankcrm.admin.masking import Masking
 from bankcrm.admin.schema import table_schema
 from bankcrm.admin.screens import ScreenIndex, ScreenSpec
 from bankcrm.admin.writes import write
 from bankcrm.context import Scope as ActorScope
-from bankcrm.users.admin_forms import AdminForm
 from bankcrm.web.problems import Problem
 
 TABLE_ENDPOINTS = frozenset({"schema/", "ids/", "count/", "references/", "new/"})
@@ -65,7 +65,7 @@ class AdminGate:
         production: bool,
         allowed_hosts: tuple[str, ...] = (),
         foreign_actors: bool = True,
-        forms: Sequence[AdminForm] = (),
+        forms: Sequence[PluginForm] = (),
     ) -> None:
         """``foreign_actors``: some plugin implements ``resolve_actor``. ``forms``: actions
         that are no row edit (see :mod:`bankcrm.admin.forms`)."""
@@ -77,7 +77,7 @@ class AdminGate:
         self.foreign_actors = foreign_actors
         self.access = TableAccess(index)
         self.masking = Masking(index)
-        self.forms = Forms(forms)
+        self.forms = Forms(forms, self.access.enabled)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -158,7 +158,7 @@ class AdminGate:
             await send_json(request.send, 200, menu.grouped(visible, language))
         elif method in SAFE_METHODS and rest == "screens/":
             visible = await self.access.visible_screens(actor)
-            zone = await display.viewer_zone(actor)
+            zone = await business_calendar.viewer_zone(actor.home_branch_id)
             await send_json(request.send, 200, ui.screens(visible, actor, language, zone))
         elif method in SAFE_METHODS and rest == "links/":
             # No extra links: the menu itself carries the screens' titles (see ui).
@@ -217,7 +217,7 @@ class AdminGate:
             elif kind == "" and spec is not None:
                 data["rows"] = [self.masking.row(spec, row) for row in data.get("rows", [])]
                 if not read_audit.is_export(request):
-                    zone = await display.viewer_zone(actor)
+                    zone = await business_calendar.viewer_zone(actor.home_branch_id)
                     display.list_rows(spec, data["rows"], ui_language(request.connection), zone)
             elif kind in ("row", "new/") and spec is not None:
                 data = self.masking.row(spec, data)

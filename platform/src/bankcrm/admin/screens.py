@@ -450,6 +450,15 @@ def check_screen(plugin: str, screen: AdminScreen, plugin_title: Label | None = 
         unknown = sorted(set(columns) - names)
         if unknown:
             raise ScreenError(f"{what} names unknown columns of {table._meta.tablename}: {unknown}")
+    if screen.row_page is not None and not (
+        screen.row_page.startswith(f"/app/{plugin}/")
+        and "{id}" in screen.row_page
+        and screen.row_page_title is not None
+    ):
+        raise ScreenError(
+            f"row_page {screen.row_page!r} must be one of the plugin's pages (/app/{plugin}/...)"
+            " with an {id} placeholder, and needs a row_page_title"
+        )
     pk = table._meta.primary_key._meta.name
     if pk in screen.masked_columns or pk in screen.read_only_columns or pk in screen.hidden_columns:
         raise ScreenError("the primary key can be neither masked, read-only nor hidden")

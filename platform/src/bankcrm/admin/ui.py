@@ -48,6 +48,10 @@ def screens(
             spec.tablename: {
                 "title": text(spec.screen.title, language),
                 "deny": denied(spec, actor),
+                "row_page": spec.screen.row_page,
+                "row_page_title": text(spec.screen.row_page_title, language)
+                if spec.screen.row_page_title
+                else None,
             }
             for spec in visible
         },

@@ -64,6 +64,20 @@ def test_hidden_columns_and_creation_reach_the_gate() -> None:
         check_screen("widgets", screen(hidden_columns=("id",)))
 
 
+def test_a_row_page_is_one_of_the_plugins_pages_with_the_rows_id() -> None:
+    title = Label("详情", "Details")
+    page = "/app/widgets/things/{id}"
+    assert check_screen("widgets", screen(row_page=page, row_page_title=title))
+    for bad, named in [
+        ("https://evil.example/{id}", title),
+        ("/app/other/things/{id}", title),
+        ("/app/widgets/things", title),
+        (page, None),
+    ]:
+        with pytest.raises(ScreenError, match="row_page"):
+            check_screen("widgets", screen(row_page=bad, row_page_title=named))
+
+
 def test_tables_neither_scoped_nor_global_are_refused() -> None:
     with pytest.raises(ScreenError, match="branch_id"):
         check_screen("widgets", screen(Unscoped))

@@ -9,13 +9,9 @@ the admin keeps exactly the REST API's rules and audit.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 import pydantic
 
-from bankcrm.plugin_api import Label
+from bankcrm.plugin_api import AdminForm, Label
 from bankcrm.users import service
 from bankcrm.web.problems import FieldError, Problem
 
@@ -28,51 +24,6 @@ class UsernameForm(pydantic.BaseModel):
 class PasswordResetForm(UsernameForm):
     new_password: str | None = pydantic.Field(default=None, max_length=128)
     """Empty: a generated password, shown once in the answer."""
-
-
-@dataclass(frozen=True)
-class AdminForm:
-    slug: str
-    title: Label
-    description: Label
-    model: type[UsernameForm]
-    action: Callable[[Any], Awaitable[str]]
-    """Runs the form (validated ``model``); answers the message shown on success."""
-    permission: str = service.MANAGE
-    fields: dict[str, Label] = field(default_factory=dict)
-
-    def text(self, label: Label, language: str) -> str:
-        return label.en if language == "en" else label.zh
-
-    def summary(self, language: str) -> dict[str, Any]:
-        """What piccolo-admin lists for a form (``FormConfigResponseModel``)."""
-        return {
-            "name": self.text(self.title, language),
-            "slug": self.slug,
-            "description": self.text(self.description, language),
-        }
-
-    def schema(self, language: str) -> dict[str, Any]:
-        schema = self.model.model_json_schema()
-        for name, spec in schema.get("properties", {}).items():
-            if name in self.fields:
-                spec["title"] = self.text(self.fields[name], language)
-        schema["title"] = self.text(self.title, language)
-        return schema
-
-    def parse(self, data: Any) -> UsernameForm:
-        try:
-            return self.model.model_validate(data)
-        except pydantic.ValidationError as exc:
-            errors = [
-                FieldError(
-                    "body." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "body", e["msg"]
-                )
-                for e in exc.errors()
-            ]
-            raise Problem(
-                422, "; ".join(f"{e.field}: {e.message}" for e in errors), errors, "invalid"
-            ) from exc
 
 
 async def _user(username: str) -> int:
@@ -102,8 +53,7 @@ async def _reset_mfa(data: UsernameForm) -> str:
     return f"{data.username} 的动态验证码已重置 / one-time codes reset"
 
 
-async def _reset_password(data: UsernameForm) -> str:
-    assert isinstance(data, PasswordResetForm)
+async def _reset_password(data: PasswordResetForm) -> str:
     user = await service.reset_password(
         await _user(data.username), data.new_password or None, field_name="body.new_password"
     )
@@ -116,7 +66,7 @@ async def _reset_password(data: UsernameForm) -> str:
 
 
 USERNAME = {"username": Label("用户名", "Username")}
-FORMS_GROUP = Label("用户管理", "User administration")
+GROUP = Label("用户管理", "User administration")
 
 USER_FORMS = [
     AdminForm(
@@ -128,7 +78,9 @@ USER_FORMS = [
         ),
         UsernameForm,
         _lock,
+        service.MANAGE,
         fields=USERNAME,
+        group=GROUP,
     ),
     AdminForm(
         "unlock-user",
@@ -139,7 +91,9 @@ USER_FORMS = [
         ),
         UsernameForm,
         _unlock,
+        service.MANAGE,
         fields=USERNAME,
+        group=GROUP,
     ),
     AdminForm(
         "reset-password",
@@ -151,7 +105,9 @@ USER_FORMS = [
         ),
         PasswordResetForm,
         _reset_password,
+        service.MANAGE,
         fields={**USERNAME, "new_password": Label("新密码（可留空）", "New password (optional)")},
+        group=GROUP,
     ),
     AdminForm(
         "reset-mfa",
@@ -162,6 +118,8 @@ USER_FORMS = [
         ),
         UsernameForm,
         _reset_mfa,
+        service.MANAGE,
         fields=USERNAME,
+        group=GROUP,
     ),
 ]

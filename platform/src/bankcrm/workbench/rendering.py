@@ -26,6 +26,8 @@ from bankcrm.context import current_scope
 LANGUAGE_COOKIE = "bankcrm_lang"
 LANGUAGES = ("zh", "en")
 DEFAULT_ZONE = business_calendar.DEFAULT_ZONE
+ZONE_STATE = "viewer_zone"
+"""Where :func:`remember_viewer_zone` keeps the viewer's zone on the request."""
 
 _environment: jinja2.Environment | None = None
 
@@ -88,6 +90,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+async def remember_viewer_zone(request: Request[Any, Any, Any]) -> None:
+    """Pages' ``before_request``: the viewer's zone, looked up once per request, for
+    :func:`render`'s ``when`` (rendering templates is not async)."""
+    scope = current_scope()
+    home = scope.home_branch_id if scope else None
+    request.state[ZONE_STATE] = await business_calendar.viewer_zone(home)
+
+
 def render(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
 ) -> Response[str]:
@@ -102,7 +112,7 @@ def render(
     html = _environment.get_template(template).render(
         lang=language,
         t=t,
-        when=lambda value: localtime(value, language),
+        when=lambda value: localtime(value, language, request.state.get(ZONE_STATE, DEFAULT_ZONE)),
         scope=scope,
         username=scope.username if scope else "",
         path=request.url.path,
@@ -114,4 +124,12 @@ def render(
     return response
 
 
-__all__ = ["configure", "language_of", "localtime", "money", "plain", "render"]
+__all__ = [
+    "configure",
+    "language_of",
+    "localtime",
+    "money",
+    "plain",
+    "remember_viewer_zone",
+    "render",
+]

@@ -99,6 +99,7 @@ def workbench_routers(kernel: Kernel) -> list[Any]:
             route_handlers=[login_page, home],
             guards=list(CENTRAL_GUARDS),
             exception_handlers={Problem: page_problem},
+            before_request=pages.remember_viewer_zone,
             include_in_schema=False,
         ),
         create_static_files_router(
@@ -118,6 +119,7 @@ def workbench_routers(kernel: Kernel) -> list[Any]:
                 route_handlers=list(answer.handlers),
                 guards=list(CENTRAL_GUARDS),
                 exception_handlers={Problem: page_problem},
+                before_request=pages.remember_viewer_zone,
                 opt={"plugin": plugin, "page": True},
                 include_in_schema=False,
             )

@@ -12,6 +12,7 @@ import pluggy
 from bankcrm.context import Scope
 from bankcrm.plugin_api import (
     AccessRule,
+    AdminForm,
     AdminScreen,
     DemoContext,
     Enumeration,
@@ -26,6 +27,7 @@ from bankcrm.plugin_api import (
 )
 from bankcrm_customer_archive import hookspecs, timeline
 from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS, RULES
+from bankcrm_customer_archive.admin_forms import ARCHIVE_FORMS
 from bankcrm_customer_archive.customers.admin import (
     ADDRESS_SCREEN,
     CONTACT_SCREEN,
@@ -114,6 +116,11 @@ def register_routes() -> Sequence[Any]:
 @hookimpl
 def register_admin() -> Sequence[AdminScreen]:
     return SCREENS
+
+
+@hookimpl
+def register_admin_forms() -> Sequence[AdminForm]:
+    return ARCHIVE_FORMS
 
 
 @hookimpl

@@ -1,6 +1,7 @@
 // The kernel's additions to piccolo-admin's pages (see bankcrm/admin/ui.py): menu entries
 // and headings titled by each screen's title, no button for an action the gate refuses,
-// time inputs in the viewer's zone. The gate refuses those actions all the same.
+// time inputs in the viewer's zone, a dash for an empty cell, links from rows to their
+// staff page. The gate refuses those actions all the same.
 (function () {
   "use strict";
   var known = null;
@@ -83,6 +84,14 @@
         mark(link, "data-bankcrm-plain", !screens[table]);
       }
     });
+    linkRowPages(screens);
+    // piccolo-admin writes an empty cell as a programmer's NULL; a clerk reads a dash.
+    document.querySelectorAll("td > span > code").forEach(function (code) {
+      if (code.textContent === "NULL") {
+        code.textContent = "—";
+        code.className = "bankcrm-empty";
+      }
+    });
     var current = tableOf(window.location.hash);
     var screen = current ? screens[current] : null;
     if (screen && screen.deny.length) {
@@ -90,6 +99,24 @@
     } else {
       root.removeAttribute("data-bankcrm-deny");
     }
+  }
+
+  // Each row of a list whose screen names a staff page for a row (the customer's 360°
+  // page) links to it, beside piccolo-admin's own link to the row's form.
+  function linkRowPages(screens) {
+    var current = tableOf(window.location.hash);
+    var screen = current ? screens[current] : null;
+    if (!screen || !screen.row_page || !/^#\/[a-z0-9_]+\/?(\?.*)?$/.test(window.location.hash)) return;
+    var rowLink = new RegExp("^#/" + current + "/(\\d+)/?$");
+    document.querySelectorAll("table a[href^='#/" + current + "/']").forEach(function (link) {
+      var match = rowLink.exec(link.getAttribute("href"));
+      if (!match || link.parentNode.querySelector("a.bankcrm-row-page")) return;
+      var page = document.createElement("a");
+      page.className = "bankcrm-row-page";
+      page.href = screen.row_page.replace("{id}", match[1]);
+      page.textContent = screen.row_page_title;
+      link.parentNode.appendChild(page);
+    });
   }
 
   var pending = false;

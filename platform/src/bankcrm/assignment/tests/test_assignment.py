@@ -15,7 +15,11 @@ from bankcrm.context import bind_scope
 from bankcrm.plugin_api import Label, WorkKind
 from bankcrm.plugins import PluginCandidate
 from bankcrm.runtime import Kernel
+from bankcrm.tests.test_admin import admin_client
+from bankcrm.tests.test_users import problem
 from bankcrm_sdk.world import World
+
+FORMS = "/admin/api/forms"
 
 LEAD = WorkKind(
     "worktest.lead",
@@ -270,3 +274,36 @@ async def test_a_large_batch_keeps_open_assignments_and_repeated_items(
     assert done[-1] == done[3]
     assert {r["n"] for r in rows} == {1}
     assert len(rows) == 25
+
+
+async def test_the_admin_reassign_form_takes_an_employee_number_and_a_reason(
+    world: World, team: dict[str, int]
+) -> None:
+    with bind_scope(await world.scope_of("BJ")):
+        first = await assign(lead(world, 8))
+    number = "T03" if first.employee_id != team["T03"] else "T01"
+    admin = await admin_client(world, "demo.bj.manager")
+    grouped = (await admin.get(f"{FORMS}/grouped/")).json()["grouped"]
+    assert "改派工作" in {form["name"] for form in grouped["分配"]}
+    schema = (await admin.get(f"{FORMS}/reassign-work/schema/")).json()
+    assert schema["properties"]["employee_no"]["title"] == "接手员工工号"
+
+    body = {"work_kind": "worktest.lead", "item_id": "L8", "employee_no": number}
+    unknown = await admin.post(
+        f"{FORMS}/reassign-work/", json={**body, "employee_no": "NOPE", "reason": "休假"}
+    )
+    assert problem(unknown, 422, "invalid")["errors"][0]["field"] == "body.employee_no"
+    no_reason = await admin.post(f"{FORMS}/reassign-work/", json=body)
+    assert problem(no_reason, 422, "invalid")["errors"][0]["field"] == "body.reason"
+    moved = await admin.post(f"{FORMS}/reassign-work/", json={**body, "reason": "客户要求"})
+    assert moved.status_code == 200, moved.text
+    assert f"测试{number}" in moved.json()["custom_form_success"]
+    client = await world.client("demo.bj.manager")
+    history = (await client.get("/api/v1/assignment/items/worktest.lead/L8")).json()
+    assert [h["employee_id"] for h in history] == [first.employee_id, team[number]]
+    assert history[1]["reason"] == "客户要求"
+
+    rm = await admin_client(world, "demo.bj.rm")
+    assert "分配" not in (await rm.get(f"{FORMS}/grouped/")).json()["grouped"]
+    refused = await rm.post(f"{FORMS}/reassign-work/", json={**body, "reason": "x"})
+    problem(refused, 404, "not_found")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
-from bankcrm import db
+import asyncpg
+
+from bankcrm import business_calendar, db
 from bankcrm.context import bind_scope
 from bankcrm.notifications import NotificationSource, notify
+from bankcrm.workbench.rendering import localtime
 from bankcrm_sdk.world import World
 
 
@@ -53,3 +57,37 @@ async def test_a_page_that_does_not_exist_is_a_page_not_json(world: World) -> No
     client = await world.client("demo.teller")
     missing = await client.get("/app/nothing-here")
     assert missing.status_code == 404
+
+
+async def test_times_are_shown_in_the_viewers_branch_zone(world: World) -> None:
+    """A sub-branch in Urumqi keeps Xinjiang time (UTC+6): its staff read their own clock."""
+    branch = world.branch("BJ-HD")
+    with bind_scope(world.system_scope()):
+        async with db.transaction():
+            await db.fetch("DELETE FROM bankcrm_branch_hours WHERE branch = $1", branch)
+            await db.fetch(
+                "INSERT INTO bankcrm_branch_hours (branch, weekday, opens, closes, timezone)"
+                " SELECT $1, d, '10:00', '18:00', 'Asia/Urumqi' FROM generate_series(0, 4) d",
+                branch,
+            )
+            await notify(
+                [world.users["demo.bj.rm"]],
+                "bankcrm.welcome",
+                {"branch": "北京海淀支行"},
+                NotificationSource("bankcrm", "piccolo_user", world.users["demo.bj.rm"], branch),
+            )
+    owner = await asyncpg.connect(world.kernel.owner_url)  # past the recipient-only policy
+    try:
+        created = await owner.fetchval(
+            "SELECT max(created_at) FROM bankcrm_notification WHERE recipient = $1",
+            world.users["demo.bj.rm"],
+        )
+    finally:
+        await owner.close()
+    business_calendar.invalidate()
+    try:
+        page = (await (await world.client("demo.bj.rm")).get("/app/")).text
+    finally:
+        business_calendar.invalidate()
+    assert localtime(created, "zh-CN", ZoneInfo("Asia/Urumqi")) in page
+    assert localtime(created, "zh-CN", ZoneInfo("Asia/Shanghai")) not in page

@@ -30,6 +30,8 @@ CUSTOMER_SCREEN = AdminScreen(
     table=Customer,
     title=Label("客户", "Customers"),
     permission=CUSTOMER_READ,
+    row_page="/app/customer_archive/customers/{id}",
+    row_page_title=Label("360°视图", "360° view"),
     export_permission=CUSTOMER_EXPORT,
     columns=labels(
         ("id", "branch_id", "created_at", "updated_at"),

@@ -116,7 +116,7 @@ async def test_the_admin_speaks_chinese_to_a_branch_manager(
     world: World, staff_browser: StaffBrowser, kit: Any
 ) -> None:
     manager = await world.client("demo.bj.manager")
-    await kit.create(manager, branch_id=world.branch("BJ-HD"))
+    customer_id = (await kit.create(manager, branch_id=world.branch("BJ-HD")))["id"]
     page = await staff_browser.page_as("demo.bj.manager")
     await page.goto(f"{staff_browser.base}/admin/#/customer_archive_customer")
     await page.get_by_text("王秀英").first.wait_for()
@@ -125,4 +125,27 @@ async def test_the_admin_speaks_chinese_to_a_branch_manager(
         assert expected in text, expected
     assert "Individual" not in text
     assert "添加行" not in text
+    assert "NULL" not in await page.inner_text("table")  # no manager: a dash
     await staff_browser.screenshot(page, "admin-customers-branch-manager")
+
+    # Every customer row links to the customer's 360° page.
+    to_360 = page.locator(
+        f"a.bankcrm-row-page[href='/app/customer_archive/customers/{customer_id}']"
+    )
+    await to_360.wait_for()
+    assert await to_360.inner_text() == "360°视图"
+    await staff_browser.screenshot(page, "admin-customers-360-link")
+    await to_360.click()
+    await page.wait_for_url(f"**/app/customer_archive/customers/{customer_id}")
+    assert "王秀英" in await page.inner_text("h1")
+
+    # A workflow form: reveal one field with a reason, in Chinese, audited.
+    await page.goto(f"{staff_browser.base}/admin/#/forms/reveal-customer")
+    await page.get_by_text("查看客户敏感信息").first.wait_for()
+    await page.locator("input[name=customer_id]").fill(str(customer_id))
+    await page.locator("input[name=reason]").fill("客户来电核实身份")
+    await page.locator("select[name=phone]").select_option("true")
+    await staff_browser.screenshot(page, "admin-form-reveal-filled")
+    await page.get_by_role("button", name="提交").click()
+    await page.get_by_text("已记入审计").first.wait_for()
+    await staff_browser.screenshot(page, "admin-form-reveal-done")
