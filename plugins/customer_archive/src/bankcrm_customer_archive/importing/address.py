@@ -154,6 +154,7 @@ class Divisions:
                 self.counties.add(name, division, False)
                 county_names[name] = county_names.get(name, 0) + 1
         self.unique_counties = frozenset(n for n, count in county_names.items() if count == 1)
+        self.with_cities = frozenset(code[:2] for code in self.names if not code.endswith("0000"))
         for level in (self.provinces, self.cities, self.counties):
             level.freeze()
 
@@ -248,8 +249,7 @@ class Divisions:
         return self.province_of(county_code) + self.names[county_code[:4] + "00"]
 
     def _has_cities(self, province_code: str) -> bool:
-        prefix = province_code[:2]
-        return any(code[:2] == prefix and code != province_code for code in self.names)
+        return province_code[:2] in self.with_cities
 
     def _city_follows(self, text: str, position: int, prefix: str) -> bool:
         if prefix in MUNICIPALITIES:
