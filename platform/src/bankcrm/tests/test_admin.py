@@ -998,7 +998,9 @@ async def test_the_admin_page_brings_the_kernels_script_and_stylesheet(probe: Pr
     assert shown["adminprobe_item"]["deny"] == ["create", "edit", "delete"]
     writer = await admin_client(probe.world, "demo.bj.manager")
     shown = (await writer.get("/admin/api/screens/")).json()["screens"]
-    assert shown["adminprobe_item"] == {"title": "探针条目", "deny": []}
+    assert shown["adminprobe_item"] == {
+        "title": "探针条目", "deny": [], "row_page": None, "row_page_title": None,
+    }  # fmt: skip
     writer.cookies.set("bankcrm_admin_lang", "en")
     shown = (await writer.get("/admin/api/screens/")).json()["screens"]
     assert shown["adminprobe_item"]["title"] == "Probe items"

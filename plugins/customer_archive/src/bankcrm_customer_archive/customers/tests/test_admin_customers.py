@@ -277,7 +277,10 @@ async def test_snapshots_and_import_batches_are_technical(world: World) -> None:
 async def test_the_admin_offers_no_action_it_refuses(world: World) -> None:
     manager = await admin_client(world, "demo.bj.manager")
     screens = (await manager.get("/admin/api/screens/")).json()["screens"]
-    assert screens["customer_archive_customer"] == {"title": "客户", "deny": ["create"]}
+    assert screens["customer_archive_customer"] == {
+        "title": "客户", "deny": ["create"],
+        "row_page": "/app/customer_archive/customers/{id}", "row_page_title": "360°视图",
+    }  # fmt: skip
     assert screens["customer_archive_merge"]["deny"] == ["create", "edit", "delete"]
     assert screens["customer_archive_customer_address"]["deny"] == []
     teller = await admin_client(world, "demo.teller")
