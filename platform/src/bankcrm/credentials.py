@@ -87,25 +87,25 @@ LOADERS: dict[str, tuple[str, CredentialLoader]] = {
 """kind -> (path parameter naming the credential, loader)."""
 
 
-def exceeding(scope: Scope, credential: Credential) -> list[FieldError]:
-    """What ``credential`` holds that ``scope`` could not grant (empty: may manage it)."""
+def exceeding(scope: Scope, credential: Credential, where: str = "body") -> list[FieldError]:
+    """What ``credential`` holds that ``scope`` could not grant (empty: may manage it);
+    ``where`` is the request's part naming the credential (its path key, or the body that
+    describes a new one)."""
     if scope.is_superuser:
         return []
     problems = []
     if credential.superuser:
-        problems.append(FieldError("credential", "belongs to a superuser"))
+        problems.append(FieldError(where, "belongs to a superuser"))
     if credential.branch_id is not None and credential.branch_id not in scope.branch_ids:
-        problems.append(FieldError("credential.branch_id", "outside your scope"))
+        problems.append(FieldError(where, "its branch is outside your scope"))
     missing = sorted(p for p in credential.permissions if not scope.has(p))
     if missing:
-        problems.append(
-            FieldError("credential.permissions", f"holds what you lack: {', '.join(missing)}")
-        )
+        problems.append(FieldError(where, f"holds what you lack: {', '.join(missing)}"))
     return problems
 
 
-def assert_may_manage_credential(scope: Scope, credential: Credential) -> None:
-    problems = exceeding(scope, credential)
+def assert_may_manage_credential(scope: Scope, credential: Credential, where: str = "body") -> None:
+    problems = exceeding(scope, credential, where)
     if problems:
         raise Problem(
             403,
@@ -137,7 +137,7 @@ async def credential_guard(
     )
     if credential is None or hidden:
         raise not_found(f"{kind.replace('_', ' ')} {connection.path_params[parameter]}")
-    assert_may_manage_credential(scope, credential)
+    assert_may_manage_credential(scope, credential, f"path.{parameter}")
 
 
 def undeclared_credential_routes(app: Any) -> list[str]:

@@ -86,6 +86,7 @@ CATALOGUE: list[tuple[str, str]] = [
     ),
     (r"too large", "太大"),
     (r"rows refer to this record", "有其他记录引用了它"),
+    (r"rows of (?P<table>\S+) refer to this record", "{table} 中有记录引用了它"),
     (
         r"(?P<n>\d+) problem\(s\), nothing was loaded; first: (?P<r>.+)",
         "共 {n} 处问题，未导入任何数据；第一处：{r}",
@@ -95,7 +96,7 @@ CATALOGUE: list[tuple[str, str]] = [
 
 _compiled: list[tuple[re.Pattern[str], str]] = []
 _FIELD_PREFIX = re.compile(
-    r"^(?P<field>(?:body|query|path|header|cookie)[\w.\[\]]*): (?P<rest>.+)$"
+    r"^(?P<field>/?(?:body|query|path|header|cookie)[\w./\[\]~-]*): (?P<rest>.+)$"
 )
 
 

@@ -25,6 +25,9 @@ from bankcrm.users.routes import user_router
 from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.kernel_routes import kernel_router
+from bankcrm.web.locations import CreatedLocation
+from bankcrm.web.openapi import TimeOfDaySchema
+from bankcrm.web.openapi import complete as complete_openapi
 from bankcrm.web.problems import EXCEPTION_HANDLERS, problem_response
 from bankcrm.web.scope_middleware import ScopeMiddleware
 from bankcrm.workbench.routes import workbench_routers
@@ -180,6 +183,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
                 max_json_bytes=kernel.settings.max_json_bytes,
                 allowed_hosts=kernel.settings.allowed_hosts,
             ),
+            CreatedLocation(),
         ],
         before_send=[security_headers(production=kernel.settings.production)],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -199,9 +203,14 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
                 JsonRenderPlugin(),
             ],
         ),
+        plugins=[TimeOfDaySchema()],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=False,
         request_max_body_size=MAX_BODY_BYTES,
     )
-    return Litestar.from_config(config)
+    app = Litestar.from_config(config)
+    # Built once here (Litestar caches it), with the kernel's guards, problem answers,
+    # security schemes and upload bodies written in for every route.
+    complete_openapi(app)
+    return app

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
@@ -28,6 +29,7 @@ from schemathesis.core.result import Err
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 VALIDATION_TYPES = ("/validation", "/invalid")
+POINTER_LOCATIONS = ("/body", "/query/", "/path", "/header/", "/cookie/")
 SCHEMA_PATH = "/schema/openapi.json"
 BASE_URL = "http://testserver"
 DEFAULT_EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 10}
@@ -82,6 +84,10 @@ def answer_problems(response: httpx.Response) -> list[str]:
             problems.append("a validation error without field errors")
         elif not all(isinstance(e, dict) and e.get("field") and e.get("message") for e in errors):
             problems.append(f"field errors without field or message: {errors}")
+    for error in body.get("errors") or []:
+        name = str(error.get("field", "")) if isinstance(error, dict) else ""
+        if not name.startswith(POINTER_LOCATIONS):
+            problems.append(f"field {name!r} is not a JSON pointer into the request")
     return problems
 
 
@@ -93,7 +99,17 @@ def _request_kwargs(case: Any) -> dict[str, Any]:
         "headers": prepared.get("headers") or {},
         "params": prepared.get("params") or None,
     }
-    if "json" in prepared:
+    if prepared.get("files"):
+        # Encoded here rather than by httpx: a generated part may be a number or null, which
+        # httpx's multipart encoder fails on inside the transport (reported as the server's
+        # 500); urllib3's encoder sends it as text, as a real client would.
+        encoded = requests.PreparedRequest()
+        encoded.prepare_headers({})
+        data = prepared.get("data")
+        encoded.prepare_body(data if isinstance(data, dict) else None, prepared["files"])
+        kwargs["content"] = encoded.body
+        kwargs["headers"] = {**kwargs["headers"], "Content-Type": encoded.headers["Content-Type"]}
+    elif "json" in prepared:
         kwargs["json"] = prepared["json"]
     elif "data" in prepared:
         data = prepared["data"]
@@ -101,8 +117,6 @@ def _request_kwargs(case: Any) -> dict[str, Any]:
             kwargs["data"] = data
         else:
             kwargs["content"] = data
-    if prepared.get("files"):
-        kwargs["files"] = prepared["files"]
     return kwargs
 
 

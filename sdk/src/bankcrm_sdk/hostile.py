@@ -149,7 +149,7 @@ async def probe_tampered_cursors(
             if (
                 response.status_code != 400
                 or not str(problem.get("type", "")).endswith("/invalid_cursor")
-                or "query.cursor" not in fields
+                or "/query/cursor" not in fields
             ):
                 result.problems.append(
                     Refusal(f"GET {path} with {label}", response.status_code, response.text[:200])
@@ -171,36 +171,36 @@ def _hostile_bodies(minimal: Any) -> dict[str, Case]:
     with_isolate = json.dumps({"note": "a\u2066b"}).encode()
     json_type = "application/json"
     cases: dict[str, Case] = {
-        "nested 1,000 deep": (deep, json_type, frozenset({400}), "body"),
-        "nested 1,000 deep inside a field": (deep_inside, json_type, frozenset({400}), "body"),
+        "nested 1,000 deep": (deep, json_type, frozenset({400}), "/body"),
+        "nested 1,000 deep inside a field": (deep_inside, json_type, frozenset({400}), "/body"),
         "over the size limit": (oversize, json_type, frozenset({413}), None),
         "declared as text/plain": (
             valid.encode(),
             "text/plain",
             frozenset({415}),
-            "header.content-type",
+            "/header/content-type",
         ),
         "declared as a form": (
             valid.encode(),
             "application/x-www-form-urlencoded",
             frozenset({415}),
-            "header.content-type",
+            "/header/content-type",
         ),
-        "without a content type": (valid.encode(), "", frozenset({415}), "header.content-type"),
+        "without a content type": (valid.encode(), "", frozenset({415}), "/header/content-type"),
         "in an unsupported charset": (
             valid.encode(),
             "application/json; charset=shift_jis",
             frozenset({415}),
-            "header.content-type",
+            "/header/content-type",
         ),
-        "with a right-to-left override": (with_override, json_type, frozenset({422}), "body.name"),
+        "with a right-to-left override": (with_override, json_type, frozenset({422}), "/body/name"),
         "with control characters": (
             with_control,
             json_type,
             frozenset({422}),
-            "body.items[0].name",
+            "/body/items/0/name",
         ),
-        "with a bidi isolate": (with_isolate, json_type, frozenset({422}), "body.note"),
+        "with a bidi isolate": (with_isolate, json_type, frozenset({422}), "/body/note"),
     }
     for charset in ("gbk", "GB2312"):
         try:
@@ -218,7 +218,7 @@ def _hostile_bodies(minimal: Any) -> dict[str, Case]:
 
 def _upload_bodies() -> dict[str, Case]:
     """An upload route takes multipart/form-data and nothing else."""
-    named = "header.content-type"
+    named = "/header/content-type"
     return {
         "as JSON": (b'{"file": "x"}', "application/json", frozenset({415}), named),
         "declared as text/plain": (b"a,b\n1,2\n", "text/plain", frozenset({415}), named),
@@ -423,10 +423,11 @@ async def probe_deleting_referenced_rows(
         result.checked.append(operation.label)
         response = await client.delete(path)
         problem = response.json() if _is_problem(response) else {}
-        named = {e.get("field") for e in problem.get("errors", [])}
+        # The field is the deleted record's key; the message names the referring table.
+        messages = " ".join(str(e.get("message", "")) for e in problem.get("errors", []))
         broken = response.status_code >= 500 or (response.status_code >= 400 and not problem)
-        if str(problem.get("type", "")).endswith("/has_dependents") and not (
-            named & dependents.get(target.name, set())
+        if str(problem.get("type", "")).endswith("/has_dependents") and not any(
+            f"rows of {table} " in messages for table in dependents.get(target.name, set())
         ):
             broken = True
         if broken:

@@ -281,8 +281,8 @@ async def seed_plugin_demo_data(world: World, scale: int = 60) -> list[str]:
 
 
 async def seed_kernel_samples(world: World, codes: Iterable[str] = SAMPLE_BRANCHES) -> None:
-    """An API client per branch with its audit entry, and an assignment rule and an open
-    assignment of one of its employees: kernel rows in several branches."""
+    """An API client per branch with its audit entry, a team, and an assignment rule and an
+    open assignment of one of its employees: kernel rows in several branches."""
     for code in codes:
         branch_id = world.branch(code)
         scope = Scope(
@@ -300,6 +300,11 @@ async def seed_kernel_samples(world: World, codes: Iterable[str] = SAMPLE_BRANCH
                     branch_id=branch_id,
                     after={"name": f"sample client {code} 样例接口"},
                 )
+                await db.fetch(
+                    "INSERT INTO bankcrm_team (branch_id, code, name, name_en, active)"
+                    " VALUES ($1, $2, $3, $4, true)",
+                    branch_id, f"SAMPLE-{code}", f"样例团队 {code}", f"sample team {code}",
+                )  # fmt: skip
                 rule_id = await db.fetchval(
                     "INSERT INTO bankcrm_assignment_rule (branch_id, work_kind, name)"
                     " VALUES ($1, 'bankcrm.sample', $2) RETURNING id",

@@ -248,10 +248,10 @@ class ReferenceValues:
 # --- bodies -------------------------------------------------------------------------------
 
 
-_NO_VALUE = object()
+NO_VALUE = object()
 
 
-def _resolve_ref(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Mapping[str, Any]:
+def resolve_ref(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Mapping[str, Any]:
     seen = 0
     while "$ref" in schema and seen < 32:
         name = schema["$ref"].rsplit("/", 1)[-1]
@@ -315,8 +315,8 @@ def minimal_instance(
     depth: int = 0,
 ) -> Any:
     """A small valid instance of ``schema``; ``substitute(name, schema)`` may replace any
-    object property (required or not) by returning something other than ``_NO_VALUE``."""
-    schema = _resolve_ref(schema, components)
+    object property (required or not) by returning something other than ``NO_VALUE``."""
+    schema = resolve_ref(schema, components)
     if depth > 8:
         return None
     if "const" in schema:
@@ -325,7 +325,7 @@ def minimal_instance(
         return schema["enum"][0]
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            options = [_resolve_ref(o, components) for o in schema[key]]
+            options = [resolve_ref(o, components) for o in schema[key]]
             non_null = [o for o in options if o.get("type") != "null"]
             if not non_null:
                 return None
@@ -334,7 +334,7 @@ def minimal_instance(
     if "allOf" in schema:
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
-            merged.update(_resolve_ref(part, components))
+            merged.update(resolve_ref(part, components))
         return minimal_instance(merged, components, substitute, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):
@@ -343,8 +343,8 @@ def minimal_instance(
         answer = {}
         required = set(schema.get("required", []))
         for name, sub in schema.get("properties", {}).items():
-            replacement = substitute(name, sub) if substitute else _NO_VALUE
-            if replacement is not _NO_VALUE:
+            replacement = substitute(name, sub) if substitute else NO_VALUE
+            if replacement is not NO_VALUE:
                 answer[name] = replacement
             elif name in required:
                 answer[name] = minimal_instance(sub, components, substitute, depth + 1)
@@ -364,11 +364,11 @@ def minimal_instance(
     return None
 
 
-def _coerce(value: Any, schema: Mapping[str, Any], components: Mapping[str, Any]) -> Any:
-    schema = _resolve_ref(schema, components)
+def coerce_to_schema(value: Any, schema: Mapping[str, Any], components: Mapping[str, Any]) -> Any:
+    schema = resolve_ref(schema, components)
     kinds: set[str] = set()
     for option in [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]:
-        option = _resolve_ref(option, components)
+        option = resolve_ref(option, components)
         kind = option.get("type")
         kinds.update(kind if isinstance(kind, list) else [kind] if kind else [])
     if "array" in kinds:
@@ -377,7 +377,7 @@ def _coerce(value: Any, schema: Mapping[str, Any], components: Mapping[str, Any]
         try:
             return int(value)
         except (TypeError, ValueError):
-            return _NO_VALUE
+            return NO_VALUE
     return str(value)
 
 
@@ -498,17 +498,17 @@ class Planner:
             except Unmapped:
                 raise Unmapped(f"{operation.label}: body field {name!r}") from None
             for candidate in self.values.foreign(reference):
-                value = _coerce(candidate, sub, self.components)
-                if value is not _NO_VALUE:
+                value = coerce_to_schema(candidate, sub, self.components)
+                if value is not NO_VALUE:
                     found.append(f"body.{name}={candidate}")
                     return value
-            return _NO_VALUE
+            return NO_VALUE
 
         body = minimal_instance(schema, self.components, substitute)
         if operation.method == "PATCH" and body == {}:
             # An empty patch may be answered without touching the row: change something,
             # preferring a property whose valid values the schema spells out.
-            properties = _resolve_ref(schema, self.components).get("properties", {})
+            properties = resolve_ref(schema, self.components).get("properties", {})
             ranked = sorted(properties.items(), key=lambda item: self._certainty(item[1]))
             for name, sub in ranked:
                 value = minimal_instance(sub, self.components)
@@ -519,9 +519,9 @@ class Planner:
 
     def _certainty(self, schema: Mapping[str, Any]) -> int:
         """0 for enumerations, 1 for booleans, dates and patterns, 2 for anything else."""
-        options = [_resolve_ref(schema, self.components)]
+        options = [resolve_ref(schema, self.components)]
         for key in ("oneOf", "anyOf"):
-            options += [_resolve_ref(o, self.components) for o in options[0].get(key, [])]
+            options += [resolve_ref(o, self.components) for o in options[0].get(key, [])]
         if any("enum" in o or "const" in o for o in options):
             return 0
         if any(o.get("type") == "boolean" or "format" in o or "pattern" in o for o in options):

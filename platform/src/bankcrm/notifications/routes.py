@@ -18,7 +18,8 @@ from bankcrm.web.guards import require_actor, require_permission
 from bankcrm.web.pagination import Page, check_limit, decode_cursor, encode_cursor
 from bankcrm.web.problems import Problem, invalid, not_found
 
-OWN = {"permission": "authenticated"}
+OWN = {"permission": "authenticated", "auth": "session"}
+"""A notification centre is a staff user's own: API tokens are refused (403)."""
 MANAGE = {"permission": MANAGE_PERMISSION}
 
 

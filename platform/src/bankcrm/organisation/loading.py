@@ -231,7 +231,12 @@ async def load_file(path: Path, file_name: str, *, commit: bool) -> LoadReport:
                 422,
                 f"{len(errors)} problem(s), nothing was loaded; first: row {first.row},"
                 f" column {first.column}: {first.message}",
-                [FieldError(f"row {e.row}, column {e.column}", e.message) for e in errors],
+                # The rows are in the uploaded file: the field is its part, the message says
+                # where inside it.
+                [
+                    FieldError("body.file", f"row {e.row}, column {e.column}: {e.message}")
+                    for e in errors
+                ],
                 "load_refused",
             )
         return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Router, delete, get, patch, post
@@ -239,14 +239,29 @@ async def list_teams(
     return await service.list_teams(branch_id)
 
 
+@get("/teams/{team_id:int}", opt=READ, tags=["organisation"])
+async def get_team(team_id: FromPath[int]) -> service.Team:
+    return await service.get_team(team_id)
+
+
 @post("/teams", opt=MANAGE, tags=["organisation"])
 async def create_team(data: JSONBody[TeamIn]) -> service.Team:
     return await service.create_team(data.branch_id, data.code, data.name, data.name_en)
 
 
+class EmployeeLoadForm(msgspec.Struct):
+    """The parts of an employee load (``multipart/form-data``), for the API description."""
+
+    file: Annotated[bytes, Meta(description="The CSV or xlsx of employees.")]
+    mode: Annotated[
+        Literal["preview", "commit"],
+        Meta(description="preview checks every row; commit writes all rows or none."),
+    ] = "preview"
+
+
 @post(
     "/employees/load",
-    opt={**MANAGE, "body": "multipart"},
+    opt={**MANAGE, "body": "multipart", "form": EmployeeLoadForm},
     tags=["organisation"],
     status_code=200,
 )
@@ -278,6 +293,7 @@ def organisation_router() -> Router:
             add_leave,
             remove_leave,
             list_teams,
+            get_team,
             create_team,
             load_employees,
         ],

@@ -478,6 +478,16 @@ async def list_teams(branch_id: int | None = None) -> list[Team]:
     return [Team(**dict(r)) for r in rows]
 
 
+async def get_team(team_id: int) -> Team:
+    row = await db.fetchrow(
+        "SELECT id, branch_id, code, name, name_en, active FROM bankcrm_team WHERE id = $1",
+        team_id,
+    )
+    if row is None:
+        raise not_found(f"team {team_id}")
+    return Team(**dict(row))
+
+
 async def create_team(branch_id: int, code: str, name: str, name_en: str = "") -> Team:
     if (problem := _branch_problem(branch_id, "body.branch_id")) is not None:
         raise problem

@@ -78,7 +78,7 @@ async def test_login_refuses_hostile_bodies(
     if status == 422:
         assert body["errors"] == [
             {
-                "field": "body.username",
+                "field": "/body/username",
                 "message": "contains a control or bidirectional-override character",
             }
         ]
@@ -208,7 +208,7 @@ async def test_a_content_length_that_is_no_number_is_a_400() -> None:
         gate_app(), [(b"content-type", b"application/json"), (b"content-length", b"2x")], [b"{}"]
     )
     assert status == 400
-    assert body["errors"] == [{"field": "header.content-length", "message": "not a number"}]
+    assert body["errors"] == [{"field": "/header/content-length", "message": "not a number"}]
 
 
 async def test_hsts_is_sent_on_tls_and_in_production() -> None:

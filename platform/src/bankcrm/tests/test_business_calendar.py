@@ -172,7 +172,7 @@ async def test_branch_hours_inherit_and_the_rest_api(world: World) -> None:
         json={"hours": [{"weekday": 0, "opens": "18:00:00", "closes": "09:00:00"}]},
     )
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "body.hours[0].closes"
+    assert bad.json()["errors"][0]["field"] == "/body/hours/0/closes"
     shanghai = await manager.get(f"/api/v1/calendar/{world.branch('SH')}/2026/2")
     assert shanghai.status_code == 404
     teller = await world.client("demo.teller")

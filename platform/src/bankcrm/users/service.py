@@ -167,6 +167,13 @@ class Account:
         return self.memberships[0].branch_id if self.memberships else None
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """Piccolo writes ``last_login`` as the server's naive local time: say which."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.astimezone(UTC)
+
+
 _USER_COLUMNS = (
     "u.id, u.username, u.email, u.first_name, u.last_name, u.active, u.admin, u.superuser,"
     " u.last_login, u.password, s.locked_until, s.password_history, s.password_changed_at,"
@@ -286,7 +293,7 @@ async def _out(account: Account, password: str | None = None) -> UserOut:
         locked_until=locked_until,
         password_change_required=bool(row["must_change_password"]),
         mfa_enabled=bool(row["mfa_enabled"]),
-        last_login=row["last_login"],
+        last_login=_aware(row["last_login"]),
         password_changed_at=row["password_changed_at"],
         memberships=[
             MembershipOut(

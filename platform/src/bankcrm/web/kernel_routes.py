@@ -42,7 +42,12 @@ def _client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@post("/auth/login", opt={"public": True}, status_code=200, tags=["auth"])
+@post(
+    "/auth/login",
+    opt={"public": True, "problems": (401, 429)},
+    status_code=200,
+    tags=["auth"],
+)
 async def login(
     request: Request[Any, Any, Any], data: JSONBody[LoginBody]
 ) -> Response[LoginAnswer]:
@@ -119,7 +124,7 @@ OWN_CREDENTIAL = {"permission": "authenticated", "credential": "self"}
 
 @post(
     "/auth/password",
-    opt=OWN_CREDENTIAL,
+    opt={**OWN_CREDENTIAL, "auth": "session", "problems": (429,)},
     status_code=204,
     tags=["auth"],
 )
@@ -139,7 +144,7 @@ class MfaEnrolment(msgspec.Struct):
 
 @post(
     "/auth/mfa/enrol",
-    opt=OWN_CREDENTIAL,
+    opt={**OWN_CREDENTIAL, "auth": "session"},
     status_code=200,
     tags=["auth"],
 )
@@ -157,7 +162,7 @@ class MfaConfirm(msgspec.Struct):
 
 @post(
     "/auth/mfa/confirm",
-    opt=OWN_CREDENTIAL,
+    opt={**OWN_CREDENTIAL, "auth": "session"},
     status_code=204,
     tags=["auth"],
 )
@@ -195,27 +200,36 @@ class BranchOut(msgspec.Struct):
     enabled_plugins: list[str]
 
 
+def _branch_out(tree: branches.TreeSnapshot, node: branches.BranchNode) -> BranchOut:
+    from bankcrm.webapp import current_kernel
+
+    plugins = current_kernel().registry.order
+    enabled = [p for p in plugins if tree.plugin_enabled(node.id, p)]
+    return BranchOut(
+        node.id, node.code, node.name, node.name_en, node.parent_id, node.level, enabled
+    )
+
+
 @get("/branches", opt={"permission": "authenticated"}, tags=["branches"])
 async def list_branches() -> list[BranchOut]:
     """The branches in your scope, with the plugins enabled for each."""
-    from bankcrm.webapp import current_kernel
-
     tree = await branches.snapshot()
     scope = require_scope()
-    plugins = current_kernel().registry.order
     return [
-        BranchOut(
-            n.id,
-            n.code,
-            n.name,
-            n.name_en,
-            n.parent_id,
-            n.level,
-            [p for p in plugins if tree.plugin_enabled(n.id, p)],
-        )
+        _branch_out(tree, n)
         for n in sorted(tree.nodes.values(), key=lambda n: n.path)
         if n.id in scope.branch_ids
     ]
+
+
+@get("/branches/{branch_id:int}", opt={"permission": "authenticated"}, tags=["branches"])
+async def get_branch(branch_id: FromPath[int]) -> BranchOut:
+    """One branch of your scope, with the plugins enabled for it."""
+    tree = await branches.snapshot()
+    node = tree.nodes.get(branch_id)
+    if node is None or branch_id not in require_scope().branch_ids:
+        raise not_found(f"branch {branch_id}")
+    return _branch_out(tree, node)
 
 
 class BranchIn(msgspec.Struct):
@@ -712,6 +726,7 @@ def kernel_router() -> Router:
             mfa_confirm,
             list_plugins,
             list_branches,
+            get_branch,
             create_branch,
             set_enablement,
             get_plugin_settings,

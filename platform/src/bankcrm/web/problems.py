@@ -4,6 +4,15 @@
 "message"}]}`` served as ``application/problem+json``. Database refusals are mapped here
 too: a row-level-security refusal is a 403 (or 404 when the row is simply invisible),
 constraint violations are 409/422, and nothing a client sends may produce a 500.
+
+One rule for 400 and 422: **400** when the request cannot be read (JSON or multipart that
+does not parse, an undecodable charset, nesting past the limit, a cursor that does not
+decode: the client must fix its encoding, not a value); **422** when it was read and a
+value in it is missing, of the wrong type or not allowed, wherever it is (body, query,
+path or header). A field is named by a JSON pointer into the request: ``/body/customer/phone``,
+``/query/limit``, ``/path/customer_id``, ``/header/content-type``. Raise sites may keep the
+dotted form (``body.customer.phone``); :func:`json_pointer` turns it into the pointer on
+the way out, so every answer uses one form.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from typing import Any
 
 import asyncpg
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, ValidationException
 
 from bankcrm import messages
 from bankcrm.context import current_scope
@@ -72,6 +81,50 @@ def invalid(field_name: str, message: str) -> Problem:
     return Problem(422, f"{field_name}: {message}", [FieldError(field_name, message)], "invalid")
 
 
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+"""Where a field of a request can be: the first token of every field pointer."""
+
+_PARAM_TYPE = re.compile(r"^ParamType\.(\w+)\.(.+)$")
+_TOKEN = re.compile(r"[^.\[\]]+|\[(\d+)\]")
+
+
+def _escaped(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def json_pointer(name: str, request: Request[Any, Any, Any] | None = None) -> str:
+    """``name`` as a JSON pointer into the request (RFC 6901 with the location first).
+
+    ``body.customer.phone`` and ``$.customer.phone`` -> ``/body/customer/phone``,
+    ``body.items[3]`` -> ``/body/items/3``, ``query.limit`` and ``ParamType.QUERY.limit`` ->
+    ``/query/limit``. A bare name is looked up in the request: a path or query parameter of
+    that name, otherwise a body field. A pointer is returned as it is.
+    """
+    if name.startswith("/"):
+        return name
+    if found := _PARAM_TYPE.match(name):
+        name = f"{found[1].lower()}.{found[2]}"
+    if name == "$" or name.startswith("$."):
+        name = "body" + name[1:]
+    if " " in name or not name:
+        # Not a path into the request (e.g. "line 3, column date" of an uploaded file).
+        return "/body" + ("/" + _escaped(name) if name else "")
+    head, _, rest = name.partition(".")
+    head, bracket, after = head.partition("[")
+    if bracket:
+        rest = f"[{after}" + (f".{rest}" if rest else "")
+    if head not in LOCATIONS:
+        location = "body"
+        if request is not None and head in request.path_params:
+            location = "path"
+        elif request is not None and head in request.query_params:
+            location = "query"
+        rest = name
+        head = location
+    tokens = [m[1] if m[1] is not None else m[0] for m in _TOKEN.finditer(rest)]
+    return "/" + "/".join([head, *(_escaped(t) for t in tokens)])
+
+
 def problem_response(
     request: Request[Any, Any, Any],
     status: int,
@@ -97,11 +150,18 @@ def problem_response(
         "instance": request.url.path,
         "request_id": request_id,
         "errors": [
-            {"field": e.field, "message": messages.translate(e.message, language)}
+            {
+                "field": json_pointer(e.field, request),
+                "message": messages.translate(e.message, language),
+            }
             for e in errors or []
         ],
     }
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+_NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
+_AT_PATH = re.compile(r" - at `\$((?:\.[^`.\[]+|\[\d+\])*)`$")
 
 
 def _validation_errors(exc: ValidationException) -> list[FieldError]:
@@ -109,10 +169,21 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
     extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
     for item in extra:
         if isinstance(item, dict):
-            source = item.get("source") or "body"
-            key = item.get("key") or ""
-            location = f"{source}.{key}" if key else str(source)
-            errors.append(FieldError(location, str(item.get("message", "invalid value"))))
+            source = str(item.get("source") or "body")
+            key = str(item.get("key") or "")
+            message = str(item.get("message", "invalid value"))
+            if source == "body":
+                if key == "data":
+                    # Litestar names the body parameter itself: the message says where.
+                    key = ""
+                    if at := _AT_PATH.search(message):
+                        key = at[1].lstrip(".")
+                        message = message[: at.start()]
+                # The decoder names the object; the field it misses or refuses is the place.
+                if named := _NAMED_FIELD.search(message):
+                    key = f"{key}.{named[1]}" if key else named[1]
+            location = f"{source}.{key}" if key else source
+            errors.append(FieldError(location, message))
     if not errors:
         # Litestar reports a missing required parameter in its message only.
         missing = _MISSING_PARAMETER.search(str(exc.detail))
@@ -130,12 +201,18 @@ def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[di
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     if isinstance(exc, ValidationException):
+        # Read, but a value is wrong: 422 (see the module's rule).
         errors = _validation_errors(exc)
         detail = exc.detail
         if errors:
-            detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        return problem_response(request, 400, detail, errors, "validation")
+            detail = "; ".join(f"{json_pointer(e.field, request)}: {e.message}" for e in errors)
+        return problem_response(request, 422, detail, errors, "invalid")
     status = exc.status_code
+    if status == 400 and type(exc) is ClientException:
+        # Litestar's JSON decoder: the body does not parse.
+        return problem_response(
+            request, 400, exc.detail, [FieldError("body", exc.detail)], "malformed"
+        )
     if status >= 500:
         return handle_unexpected(request, exc)
     return problem_response(request, status, exc.detail, code="", headers=exc.headers)
@@ -158,7 +235,7 @@ _DB_ERRORS: list[tuple[type[Exception], int, str, str]] = [
     ),
     (asyncpg.CheckViolationError, 422, "invalid", "a value is outside the allowed range"),
     (asyncpg.NotNullViolationError, 422, "invalid", "a required value is missing"),
-    (asyncpg.DataError, 400, "invalid", "a value has the wrong format"),
+    (asyncpg.DataError, 422, "invalid", "a value has the wrong format"),
 ]
 
 
@@ -186,10 +263,11 @@ _STILL_REFERENCED = re.compile(r'is still referenced from table "([^"]+)"')
 _NOT_PRESENT = re.compile(r'Key \(([^)]+)\)=\(.*\) is not present in table "([^"]+)"')
 
 
-def reference_problem(exc: asyncpg.PostgresError) -> Problem | None:
+def reference_problem(exc: asyncpg.PostgresError, record: str = "path") -> Problem | None:
     """A foreign-key refusal as the client can act on it: a 409 naming the tables whose
-    rows still refer to the record (deleting it would orphan them), or a 422 naming the
-    field that refers to a missing record."""
+    rows still refer to the record (deleting it would orphan them; the field is
+    ``record``, the request's key of it), or a 422 naming the field that refers to a
+    missing record."""
     detail = str(getattr(exc, "detail", "") or "")
     if isinstance(exc, asyncpg.RestrictViolationError) or (
         dependent := _STILL_REFERENCED.search(detail)
@@ -199,7 +277,7 @@ def reference_problem(exc: asyncpg.PostgresError) -> Problem | None:
             409,
             f"rows of {table or 'another table'} still refer to this record: remove them"
             " first, or change its status instead of deleting it",
-            [FieldError(table, "rows refer to this record")] if table else [],
+            [FieldError(record, f"rows of {table} refer to this record")] if table else [],
             "has_dependents",
         )
     if missing := _NOT_PRESENT.search(detail):
@@ -215,7 +293,8 @@ def reference_problem(exc: asyncpg.PostgresError) -> Problem | None:
 
 def handle_database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, asyncpg.ForeignKeyViolationError | asyncpg.RestrictViolationError):
-        problem = reference_problem(exc)
+        keys = list(request.path_params)
+        problem = reference_problem(exc, f"path.{keys[-1]}" if keys else "path")
         if problem is not None:
             return handle_problem(request, problem)
     for error_type, status, code, detail in _DB_ERRORS:
@@ -248,6 +327,7 @@ __all__ = [
     "MediaType",
     "Problem",
     "invalid",
+    "json_pointer",
     "not_found",
     "reference_problem",
 ]

@@ -18,7 +18,7 @@ def test_the_kernels_credential_routes_are_found(world: World) -> None:
 async def test_a_missing_check_is_reported(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # As before the credential check existed: anyone holding the route's permission may
     # rotate or revoke any client in scope.
-    monkeypatch.setattr(credentials, "exceeding", lambda scope, credential: [])
+    monkeypatch.setattr(credentials, "exceeding", lambda scope, credential, where="body": [])
     admin = await world.client("demo.admin")
     sweep = await probe_credential_routes(
         world, admin, {"BJ manager's session": await world.client("demo.bj.manager")}

@@ -179,16 +179,16 @@ async def test_bad_rules_and_items_are_refused_with_the_field(
     client = await world.client("demo.bj.manager")
     base = {"branch_id": world.branch("BJ-HD"), "work_kind": "worktest.lead", "name": "x"}
     for change, field in [
-        ({"condition": "amount >"}, "body.condition"),
-        ({"condition": "colour == 'red'"}, "body.condition"),
-        ({"condition": 'amount > "many"'}, "body.condition"),
-        ({"condition": "amount + 1"}, "body.condition"),
-        ({"match_skills": {"products": "amount"}}, "body.match_skills.products"),
-        ({"match_skills": {"hobbies": "product"}}, "body.match_skills"),
-        ({"work_kind": "worktest.nothing"}, "body.work_kind"),
-        ({"strategy": "random"}, "body.strategy"),
-        ({"team_id": 999_999}, "body.team_id"),
-        ({"branch_id": world.branch("SH")}, "body.branch_id"),
+        ({"condition": "amount >"}, "/body/condition"),
+        ({"condition": "colour == 'red'"}, "/body/condition"),
+        ({"condition": 'amount > "many"'}, "/body/condition"),
+        ({"condition": "amount + 1"}, "/body/condition"),
+        ({"match_skills": {"products": "amount"}}, "/body/match_skills/products"),
+        ({"match_skills": {"hobbies": "product"}}, "/body/match_skills"),
+        ({"work_kind": "worktest.nothing"}, "/body/work_kind"),
+        ({"strategy": "random"}, "/body/strategy"),
+        ({"team_id": 999_999}, "/body/team_id"),
+        ({"branch_id": world.branch("SH")}, "/body/branch_id"),
     ]:
         response = await client.post("/api/v1/assignment/rules", json={**base, **change})
         assert response.status_code in (400, 422), (change, response.text)

@@ -94,7 +94,10 @@ async def test_every_bad_row_is_named_and_a_commit_writes_none(world: World) -> 
     assert refused.status_code == 422
     body = refused.json()
     assert body["type"].endswith("/load_refused")
-    assert any(e["field"] == "row 2, column manager" for e in body["errors"])
+    assert any(
+        e["field"] == "/body/file" and e["message"].startswith("row 2, column manager: ")
+        for e in body["errors"]
+    )
     assert await count(world) == before
 
 
@@ -118,4 +121,4 @@ async def test_an_xlsx_file_loads_and_a_broken_one_is_refused(world: World) -> N
     assert junk.status_code == 422
     mode = await load(manager, GOOD.encode(), "apply")
     assert mode.status_code == 422
-    assert mode.json()["errors"][0]["field"] == "body.mode"
+    assert mode.json()["errors"][0]["field"] == "/body/mode"

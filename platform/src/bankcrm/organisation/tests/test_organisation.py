@@ -66,13 +66,13 @@ async def test_bad_employees_are_refused_with_the_field(world: World) -> None:
     manager = await world.client("demo.bj.manager")
     base = {"branch_id": world.branch("BJ-HD"), "employee_no": "E1199", "name": "钱"}
     cases = [
-        ({"capacity": -1}, "body.capacity"),
-        ({"manager_id": 999_999}, "body.manager_id"),
-        ({"team_id": 999_999}, "body.team_id"),
-        ({"branch_id": world.branch("SH")}, "body.branch_id"),
-        ({"user_id": world.users["demo.sh.rm"]}, "body.user_id"),
-        ({"email": "not an address"}, "body.email"),
-        ({"surprise": 1}, "body"),
+        ({"capacity": -1}, "/body/capacity"),
+        ({"manager_id": 999_999}, "/body/manager_id"),
+        ({"team_id": 999_999}, "/body/team_id"),
+        ({"branch_id": world.branch("SH")}, "/body/branch_id"),
+        ({"user_id": world.users["demo.sh.rm"]}, "/body/user_id"),
+        ({"email": "not an address"}, "/body/email"),
+        ({"surprise": 1}, "/body/surprise"),
     ]
     for change, field in cases:
         response = await create(manager, **{**base, **change})

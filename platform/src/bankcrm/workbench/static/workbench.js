@@ -64,9 +64,16 @@ function reveal(form) {
 // A form that sends its fields as JSON: <form data-json data-url="/api/..." data-method="POST"
 // data-then="/app/.../{id}">. Empty fields are left out; fields named a.b make nested
 // objects; inputs with data-type="number|list|bool" are converted. Each problem of the
-// answer is shown beside the input it names (body.<name>), the rest above the button.
+// answer is shown beside the input it names (the pointer /body/<name>/…), the rest above
+// the button.
 function fieldOf(form, problemField) {
-  const name = problemField.replace(/^body\./, "").replace(/\[\d+\]/g, "");
+  if (!problemField.startsWith("/body/")) return null;
+  const name = problemField
+    .slice("/body/".length)
+    .split("/")
+    .filter((token) => !/^\d+$/.test(token))
+    .map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .join(".");
   return form.querySelector(`[name="${CSS.escape(name)}"]`);
 }
 

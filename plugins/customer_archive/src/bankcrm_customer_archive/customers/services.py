@@ -114,7 +114,7 @@ async def get_customer(customer_id: int, *, audit_view: bool = True) -> Customer
     else:
         row = await db.fetchrow(DETAIL_SQL, customer_id)
     if row is None:
-        # A merged customer answers 404 naming the survivor (errors[0].field merged_into).
+        # A merged customer answers 404 (type .../merged) naming the survivor.
         raise await merged_problem(customer_id) or not_found(f"customer {customer_id}")
     return customer_detail(row)
 

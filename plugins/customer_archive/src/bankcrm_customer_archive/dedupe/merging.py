@@ -728,6 +728,7 @@ async def merged_problem(customer_id: int) -> Problem | None:
     return Problem(
         404,
         f"customer {customer_id} was merged into customer {survivor}",
-        [FieldError("merged_into", str(survivor))],
+        # The type says merged; the field is the requested key, the message the survivor.
+        [FieldError("path.customer_id", f"merged into customer {survivor}")],
         "merged",
     )

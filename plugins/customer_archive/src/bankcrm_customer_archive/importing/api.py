@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -43,13 +44,33 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+class ImportForm(msgspec.Struct):
+    """The parts of an import upload (``multipart/form-data``), for the API description."""
+
+    file: Annotated[bytes, msgspec.Meta(description="The .csv or .xlsx file.")]
+    kind: Literal["customer", "holding"] = "customer"
+    branch_id: Annotated[
+        int | None, msgspec.Meta(description="The branch the rows go to (default: yours).")
+    ] = None
+    source: Annotated[str, msgspec.Meta(max_length=100)] | None = msgspec.field(
+        default=None, name="source"
+    )
+    """A saved mapping's name."""
+    mapping: Annotated[
+        str | None, msgspec.Meta(description='JSON {"header": "field"}, overriding the source.')
+    ] = None
+    save_mapping: Annotated[bool, msgspec.Meta(description="Save the mapping under `source`.")] = (
+        False
+    )
+
+
 class ImportController(Controller):
     path = "/imports"
     tags = ("customer_archive: imports",)
 
     @post(
         "/",
-        opt={"permission": IMPORT_WRITE, "body": "multipart"},
+        opt={"permission": IMPORT_WRITE, "body": "multipart", "form": ImportForm},
         status_code=201,
         request_max_body_size=None,
         description=(

@@ -254,7 +254,7 @@ class DocumentController(Controller):
     path = "/contract-documents/{document_id:int}"
     tags = ("customer_archive: contracts",)
 
-    @get("/", opt={"permission": CONTRACT_READ})
+    @get("/", opt={"permission": CONTRACT_READ, "media_types": profile.ALLOWED_TYPES})
     async def download(self, document_id: FromPath[int]) -> Response[bytes]:
         """The document itself; each download is audited as a view."""
         document = await profile.read_document(document_id)
@@ -294,7 +294,14 @@ class RatingController(Controller):
         items = rows[:limit]
         return Page(items, encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
-    @post("/", opt={"permission": RATING_WRITE})
+    # A rating has no address of its own: it is an entry of the customer's rating history.
+    @post(
+        "/",
+        opt={
+            "permission": RATING_WRITE,
+            "location": "/api/v1/customer_archive/customers/{customer_id}/ratings",
+        },
+    )
     async def rate(self, customer_id: PathId, data: JSONBody[RatingIn]) -> RatingOut:
         """Rate the customer; the history keeps every rating, the customer the latest."""
         return await profile.rate(customer_id, data)

@@ -18,7 +18,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from bankcrm.web.pagination import Page, check_limit
+from bankcrm.web.pagination import MAX_LIMIT, Page, check_limit, decode_cursor
 from bankcrm.web.problems import invalid
 from bankcrm_customer_archive.access import CUSTOMER_EXPORT, CUSTOMER_READ
 from bankcrm_customer_archive.schemas import CustomerSummary
@@ -123,6 +123,10 @@ def _query_filter(params: dict[str, Any]) -> CustomerFilter:
         raise invalid(*search.error_path("query", exc)) from exc
 
 
+EXPORT_OPT = {"permission": CUSTOMER_EXPORT, "media_types": tuple(export.MEDIA_TYPES.values())}
+"""Exports answer CSV or xlsx, as the request's ``format`` asks."""
+
+
 def _streamed(plan: export.ExportPlan) -> Stream:
     chunks = export.stream_export(plan)
     return Stream(
@@ -184,24 +188,42 @@ class CustomerSearchMixin:
         return await search.search_customers(_query_filter(params), limit, cursor)
 
 
+class CustomerSearchIn(
+    CustomerFilter, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """``POST /customers/search``: the filter's fields and the page, as the GET takes them."""
+
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] | None = None
+    """Customers per page, 1 to 200 (default 50)."""
+    cursor: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    """``next_cursor`` of the previous page."""
+
+
 class CustomerSearchController(Controller):
     path = "/customers"
     tags = ("customer_archive: search",)
 
     @post("/search", opt={"permission": CUSTOMER_READ}, status_code=200)
     async def search_by_body(
-        self, data: JSONBody[CustomerFilter], limit: Limit = 50, cursor: Cursor = None
+        self, data: JSONBody[CustomerSearchIn], limit: Limit = 50, cursor: Cursor = None
     ) -> Page[CustomerSummary]:
-        """The same search with the filter as a JSON body (unknown fields refused)."""
-        check_limit(limit)
-        return await search.search_customers(data, limit, cursor, prefix="body")
+        """The same search with the filter as a JSON body (unknown fields refused); the
+        page's ``limit`` and ``cursor`` in the body too (they win over the query's)."""
+        if data.cursor is not None:
+            decode_cursor(data.cursor, (int,), parameter="body.cursor")
+            cursor = data.cursor
+        limit = check_limit(limit) if data.limit is None else data.limit
+        criteria = CustomerFilter(
+            **{name: getattr(data, name) for name in CustomerFilter.__struct_fields__}
+        )
+        return await search.search_customers(criteria, limit, cursor, prefix="body")
 
     @post("/count", opt={"permission": CUSTOMER_READ}, status_code=200)
     async def count(self, data: JSONBody[CustomerFilter]) -> CountOut:
         """How many customers in your scope match the filter."""
         return CountOut(await search.count_customers(data, prefix="body"))
 
-    @get("/export", opt={"permission": CUSTOMER_EXPORT}, media_type="text/csv")
+    @get("/export", opt=EXPORT_OPT, media_type="text/csv")
     async def export_by_query(
         self,
         q: Q = None,
@@ -250,7 +272,7 @@ class CustomerSearchController(Controller):
         )  # fmt: skip
         return _streamed(plan)
 
-    @post("/export", opt={"permission": CUSTOMER_EXPORT}, status_code=200)
+    @post("/export", opt=EXPORT_OPT, status_code=200)
     async def export_by_body(self, data: JSONBody[export.ExportIn]) -> Stream:
         """Export a filter, saved search or segment (JSON body), streamed."""
         plan = await export.plan_export(
@@ -301,7 +323,7 @@ class SavedSearchController(Controller):
         """How many customers the saved search or segment selects now."""
         return CountOut(await search.count_saved_search(search_id))
 
-    @get("/{search_id:int}/export", opt={"permission": CUSTOMER_EXPORT}, media_type="text/csv")
+    @get("/{search_id:int}/export", opt=EXPORT_OPT, media_type="text/csv")
     async def export_saved(
         self,
         search_id: PathId,

@@ -66,7 +66,8 @@ SPOOL_BYTES = 8 * 2**20
 READ_CHUNK = 256 * 2**10
 
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    # The framework adds "; charset=utf-8" to text types itself (twice if written here).
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

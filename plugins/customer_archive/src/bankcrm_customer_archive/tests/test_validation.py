@@ -24,29 +24,30 @@ async def test_field_level_problems(world: World, kit: Any, bj: httpx.AsyncClien
     ))  # fmt: skip
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert fields(response) == {"body.id_number", "body.phone"}
+    assert fields(response) == {"/body/id_number", "/body/phone"}
 
     mismatch = await bj.post(url, json=kit.person(birth_date="1990-01-01", gender="M"))
-    assert fields(mismatch) == {"body.birth_date", "body.gender"}
+    assert fields(mismatch) == {"/body/birth_date", "/body/gender"}
 
     corporate = await bj.post(url, json=kit.person(kind="corporate", name="某某有限公司"))
-    assert fields(corporate) == {"body.id_type"}
+    assert fields(corporate) == {"/body/id_type"}
     good = kit.uscc()
     wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
     bad_uscc = await bj.post(
         url, json=kit.person(kind="corporate", id_type="uscc", id_number=wrong)
     )
-    assert fields(bad_uscc) == {"body.id_number"}
+    assert fields(bad_uscc) == {"/body/id_number"}
 
     contact = await bj.post(url, json=kit.person(contacts=[{"name": "李", "phone": "999"}]))
-    assert fields(contact) == {"body.contacts[0].phone"}
+    assert fields(contact) == {"/body/contacts/0/phone"}
     tags = await bj.post(url, json=kit.person(tags=["不存在的标签"]))
-    assert fields(tags) == {"body.tags"}
+    assert fields(tags) == {"/body/tags"}
     manager = await bj.post(url, json=kit.person(relationship_manager_id=999_999))
-    assert fields(manager) == {"body.relationship_manager_id"}
+    assert fields(manager) == {"/body/relationship_manager_id"}
 
 
-async def test_type_errors_are_400_with_field(bj: httpx.AsyncClient, kit: Any) -> None:
+async def test_type_errors_are_422_with_field(bj: httpx.AsyncClient, kit: Any) -> None:
+    """A value of the wrong type is read but not allowed: 422 with its pointer."""
     url = f"{BASE}/customers"
     for body, field in [
         (kit.person(kind="household"), "kind"),
@@ -56,27 +57,29 @@ async def test_type_errors_are_400_with_field(bj: httpx.AsyncClient, kit: Any) -
         (kit.person(email="not-an-address"), "email"),
     ]:
         response = await bj.post(url, json=body)
-        assert response.status_code == 400, body
+        assert response.status_code == 422, body
         assert field in response.json()["detail"]
+        assert fields(response) == {f"/body/{field}"}
     assert (await bj.get(f"{url}", params={"limit": 201})).status_code == 422
-    assert (await bj.get(f"{url}", params={"kind": "household"})).status_code == 400
+    assert (await bj.get(f"{url}", params={"kind": "household"})).status_code == 422
+    # A cursor that does not decode cannot be read: 400.
     assert (await bj.get(f"{url}", params={"cursor": "nonsense"})).status_code == 400
     short = await bj.get(url, params={"phone": "12"})
     assert short.status_code == 422
-    assert fields(short) == {"query.phone"}
+    assert fields(short) == {"/query/phone"}
 
 
 async def test_branch_must_be_in_scope(world: World, kit: Any) -> None:
     sh = await world.client("demo.sh.manager")
     refused = await sh.post(f"{BASE}/customers", json=kit.person(branch_id=world.branch("BJ")))
     assert refused.status_code == 422
-    assert fields(refused) == {"body.branch_id"}
+    assert fields(refused) == {"/body/branch_id"}
     # Without branch_id the actor's home branch is used.
     created = await kit.create(sh)
     assert created["branch_id"] == world.branch("SH")
     duplicate = await sh.post(f"{BASE}/customers", json=kit.person())
     assert duplicate.status_code == 409
-    assert fields(duplicate) == {"body.id_number"}
+    assert fields(duplicate) == {"/body/id_number"}
 
 
 @pytest.mark.parametrize(

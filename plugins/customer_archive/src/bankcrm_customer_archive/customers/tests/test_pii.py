@@ -70,7 +70,7 @@ async def test_reveal_needs_permission_and_reason_and_is_audited(
     url = f"{BASE}/customers/{customer_id}/reveal"
     rm = await world.client("demo.bj.rm")
     assert (await rm.post(url, json={"reason": "客户来电核实身份"})).status_code == 403
-    assert (await bj.post(url, json={})).status_code == 400
+    assert (await bj.post(url, json={})).status_code == 422
     assert (await bj.post(url, json={"reason": "  "})).status_code == 422
     assert await kit.audit(customer_id, "reveal") == []
 

@@ -118,7 +118,10 @@ async def test_review_merge_and_unmerge_restore_everything(
 
     gone = await bj.get(f"{BASE}/customers/{second}")
     assert gone.status_code == 404
-    assert gone.json()["errors"] == [{"field": "merged_into", "message": str(first)}]
+    assert gone.json()["type"].endswith("/merged")
+    assert gone.json()["errors"] == [
+        {"field": "/path/customer_id", "message": f"merged into customer {first}"}
+    ]
     survivor = (await bj.get(f"{BASE}/customers/{first}")).json()
     assert sorted(t["name"] for t in survivor["tags"]) == ["代发工资", "理财", "贵宾"]
     assert survivor["email"] == "w***@163.com"  # filled from the duplicate

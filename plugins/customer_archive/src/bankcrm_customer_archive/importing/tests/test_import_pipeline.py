@@ -408,7 +408,7 @@ async def test_tampered_cursor_on_the_errors_list_is_a_400(bj: httpx.AsyncClient
         assert response.status_code == 400, (keys, response.text)
         problem = response.json()
         assert problem["type"].endswith("/invalid_cursor")
-        assert [e["field"] for e in problem["errors"]] == ["query.cursor"]
+        assert [e["field"] for e in problem["errors"]] == ["/query/cursor"]
 
 
 async def test_form_fields_and_file_names_refuse_control_and_bidi_characters(
@@ -417,10 +417,10 @@ async def test_form_fields_and_file_names_refuse_control_and_bidi_characters(
     content = csv_bytes(chinese_rows())
     refused = await upload(bj, content, source="网点\u202e导出", save_mapping="true")
     assert refused.status_code == 422, refused.text
-    assert [e["field"] for e in refused.json()["errors"]] == ["body.source"]
+    assert [e["field"] for e in refused.json()["errors"]] == ["/body/source"]
     refused = await upload(bj, content, name="customers\u202evsc.exe")
     assert refused.status_code == 422, refused.text
-    assert [e["field"] for e in refused.json()["errors"]] == ["body.file"]
+    assert [e["field"] for e in refused.json()["errors"]] == ["/body/file"]
 
 
 def test_a_refused_value_is_shown_enough_to_correct_it() -> None:

@@ -47,7 +47,7 @@ async def test_rating_history_and_current_value(
     for body in ({"kind": "credit_grade", "value": "C5"}, {"kind": "value_tier", "value": "AAA"}):
         response = await bj.post(url, json=body)
         assert response.status_code == 422, response.text
-        assert response.json()["errors"][0]["field"] == "body.value"
+        assert response.json()["errors"][0]["field"] == "/body/value"
     sh = await world.client("demo.sh.manager")
     assert (await sh.post(url, json={"kind": "credit_grade", "value": "D"})).status_code == 404
     assert (await sh.get(url)).status_code == 404

@@ -51,7 +51,7 @@ async def test_channels_crud_primary_masking_and_audit(
     assert duplicate.status_code == 409
     bad = await bj.post(url, json={"kind": "mobile", "value": "010-62345678"})
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "body.value"
+    assert bad.json()["errors"][0]["field"] == "/body/value"
     assert (await bj.post(url, json={"kind": "wechat", "value": "x"})).status_code == 422
     assert (await bj.post(url, json={"kind": "email", "value": "nope"})).status_code == 422
 
@@ -128,11 +128,11 @@ async def test_corporate_relations_and_share_ratio(
     for body, field in [
         (
             {"kind": "shareholder", "related_id": guarantor, "share_ratio": 120},
-            "body.share_ratio",
+            "/body/share_ratio",
         ),
-        ({"kind": "spouse", "related_id": owner}, "body.kind"),
-        ({"kind": "guarantor", "related_id": guarantor, "share_ratio": 5}, "body.share_ratio"),
-        ({"kind": "guarantor", "related_id": company}, "body.related_id"),
+        ({"kind": "spouse", "related_id": owner}, "/body/kind"),
+        ({"kind": "guarantor", "related_id": guarantor, "share_ratio": 5}, "/body/share_ratio"),
+        ({"kind": "guarantor", "related_id": company}, "/body/related_id"),
     ]:
         response = await bj.post(url, json=body)
         assert response.status_code == 422, (body, response.text)
@@ -152,7 +152,7 @@ async def test_relation_to_an_invisible_customer_is_refused(
     response = await bj.post(f"{BASE}/customers/{mine}/relations",
                              json={"kind": "spouse", "related_id": theirs})  # fmt: skip
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "body.related_id"
+    assert response.json()["errors"][0]["field"] == "/body/related_id"
     response = await sh.post(f"{BASE}/customers/{theirs}/relations",
                              json={"kind": "spouse", "related_id": mine})  # fmt: skip
     assert response.status_code == 422
@@ -182,7 +182,7 @@ async def test_households(world: World, kit: Any, bj: httpx.AsyncClient) -> None
     # One household per customer; companies are not members.
     other = await bj.post(f"{BASE}/households", json={"name": "x", "head_id": child})
     assert other.status_code == 409
-    assert other.json()["errors"][0]["field"] == "body.head_id"
+    assert other.json()["errors"][0]["field"] == "/body/head_id"
     assert (await bj.post(f"{url}/members", json={"customer_id": company})).status_code == 422
 
     assert (await bj.get(f"{BASE}/customers/{spouse}/household")).json()["id"] == household["id"]

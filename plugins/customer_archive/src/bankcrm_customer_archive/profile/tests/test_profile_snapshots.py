@@ -175,8 +175,8 @@ async def test_a_holding_with_history_cannot_be_deleted_only_closed(
     assert problem["type"].endswith("/has_dependents")
     assert problem["errors"] == [
         {
-            "field": "customer_archive_balance_snapshot",
-            "message": "rows refer to this record",
+            "field": "/path/holding_id",
+            "message": "rows of customer_archive_balance_snapshot refer to this record",
         }
     ]
     assert "status" in problem["detail"]

@@ -120,7 +120,7 @@ async def test_rule_adds_and_removes_links_and_leaves_manual_tags(
     }
     refused = await tag(bj, second, rule_tag)
     assert refused.status_code == 422
-    assert refused.json()["errors"][0]["field"] == "body.tag_id"
+    assert refused.json()["errors"][0]["field"] == "/body/tag_id"
     untag = await bj.delete(f"{BASE}/customers/{first}/tags/{rule_tag}")
     assert untag.status_code == 409
     create_with = await bj.post(
@@ -147,18 +147,18 @@ async def test_rule_validation(world: World, bj: httpx.AsyncClient) -> None:
         assert response.status_code == 422, response.text
         return [e["field"] for e in response.json()["errors"]]
 
-    assert await errors({}) == ["body.criteria"]
-    assert await errors({"colour": "red"}) == ["body.criteria.colour"]
-    assert await errors({"phone": "13812345678"}) == ["body.criteria.phone"]
-    assert await errors({"branch_id": hd}) == ["body.criteria.branch_id"]
-    assert await errors({"value_tiers": ["gold"]}) == ["body.criteria.value_tiers.0"]
-    assert await errors({"aum_min": "100", "aum_max": "10"}) == ["body.criteria.aum_max"]
-    assert await errors({"tags": ["没有"]}) == ["body.criteria.tags"]
-    assert await errors({"product_codes": ["NOPE"]}) == ["body.criteria.product_codes"]
-    assert await errors({"tags": ["规则"]}) == ["body.criteria.tags"]
-    assert await errors({"age_min": 70, "age_max": 60}) == ["body.criteria.age_max"]
-    assert await errors({"age_min": -1}) == ["body.criteria.age_min"]
-    assert await errors({"age_min": 60, "birth_to": "1960-01-01"}) == ["body.criteria.age_min"]
+    assert await errors({}) == ["/body/criteria"]
+    assert await errors({"colour": "red"}) == ["/body/criteria/colour"]
+    assert await errors({"phone": "13812345678"}) == ["/body/criteria/phone"]
+    assert await errors({"branch_id": hd}) == ["/body/criteria/branch_id"]
+    assert await errors({"value_tiers": ["gold"]}) == ["/body/criteria/value_tiers/0"]
+    assert await errors({"aum_min": "100", "aum_max": "10"}) == ["/body/criteria/aum_max"]
+    assert await errors({"tags": ["没有"]}) == ["/body/criteria/tags"]
+    assert await errors({"product_codes": ["NOPE"]}) == ["/body/criteria/product_codes"]
+    assert await errors({"tags": ["规则"]}) == ["/body/criteria/tags"]
+    assert await errors({"age_min": 70, "age_max": 60}) == ["/body/criteria/age_max"]
+    assert await errors({"age_min": -1}) == ["/body/criteria/age_min"]
+    assert await errors({"age_min": 60, "birth_to": "1960-01-01"}) == ["/body/criteria/age_min"]
     outside = await bj.post(
         f"{BASE}/tag-rules",
         json={"name": "x", "branch_id": world.branch("SH"), "criteria": {"kind": "individual"}},
@@ -184,7 +184,7 @@ async def test_rule_validation(world: World, bj: httpx.AsyncClient) -> None:
     rule_id = created.json()["id"]
     bad = await bj.patch(f"{BASE}/tag-rules/{rule_id}", json={"criteria": {"kind": "robot"}})
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "body.criteria.kind"
+    assert bad.json()["errors"][0]["field"] == "/body/criteria/kind"
     good = await bj.patch(
         f"{BASE}/tag-rules/{rule_id}", json={"criteria": {"kind": "corporate"}, "active": False}
     )
