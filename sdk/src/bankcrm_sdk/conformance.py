@@ -1,6 +1,7 @@
 """Checks that a plugin follows the one-name rule, declares its dependencies
-consistently in its distribution, its manifest and its migrations, and imports only the
-kernel's public surface.
+consistently in its distribution, its manifest and its migrations, imports only the
+kernel's public surface, and that its own modules form no import cycle and use none of
+each other's private names.
 
 ``check_plugin(registry, name)`` returns a list of problems (empty when conformant);
 the SDK's own tests run it over every installed plugin.
@@ -12,11 +13,13 @@ import ast
 import importlib
 import importlib.util
 import inspect
+import itertools
 from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import grimp
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -93,6 +96,7 @@ def check_plugin(registry: PluginRegistry, name: str) -> list[str]:
     root = _package_directory(package)
     if root is not None:
         problems.extend(f"{name}: {p}" for p in import_problems(package, root))
+        problems.extend(f"{name}: {p}" for p in internal_import_problems(package, root))
         for module in published_hookspecs(registry, package):
             problems.extend(f"{name}: {p}" for p in published_hook_problems(module, root))
     return problems
@@ -234,3 +238,167 @@ def _generated_options(handler: Any) -> bool:
     """Litestar adds an OPTIONS handler to every path; a plugin cannot give it an ``opt``
     (the central guard answers it 403 like any route without a permission)."""
     return bool(handler.http_methods == {"OPTIONS"} and handler.handler_name == "options_handler")
+
+
+def internal_import_problems(package: str, root: Path) -> list[str]:
+    """Between the modules of ``package`` (at ``root``): each import cycle, and each use of
+    another module's private (``_name``) names, by import or by attribute
+    (``module._name``). Imports inside functions and under ``TYPE_CHECKING`` count: a cycle
+    hidden in a function is still a cycle. Tests and migrations are left out (tests are
+    white-box tests of the code beside them; nothing imports either)."""
+    return import_cycles(package) + private_name_uses(package, root)
+
+
+def _checked(module: str) -> bool:
+    parts = module.split(".")
+    return not any(
+        part in ("tests", "piccolo_migrations", "conftest") or part.startswith("test_")
+        for part in parts
+    )
+
+
+def import_cycles(package: str) -> list[str]:
+    """One line per strongly connected group of modules of ``package``, naming the shortest
+    cycle through its first module with the line of each import in it."""
+    graph = grimp.build_graph(package, cache_dir=None)
+    modules = sorted(m for m in graph.modules if _checked(m))
+    imports = {
+        m: sorted(i for i in graph.find_modules_directly_imported_by(m) if _checked(i) and i != m)
+        for m in modules
+    }
+    problems = []
+    for group in _strongly_connected(modules, imports):
+        if len(group) < 2:
+            continue
+        start = group[0]
+        # The shortest way back to ``start`` from the modules it imports inside the group.
+        chains = [
+            graph.find_shortest_chain(importer=first, imported=start)
+            for first in imports[start]
+            if first in group
+        ]
+        chain = min((c for c in chains if c), key=len)
+        cycle = [start, *chain]
+        steps = []
+        for importer, imported in itertools.pairwise(cycle):
+            details = graph.get_import_details(importer=importer, imported=imported)
+            line = details[0]["line_number"] if details else 0
+            steps.append(f"{_short(importer, package)}:{line} -> {_short(imported, package)}")
+        members = ", ".join(_short(m, package) for m in group)
+        problems.append(f"import cycle among {members}: {'; '.join(steps)}")
+    return problems
+
+
+def _short(module: str, package: str) -> str:
+    return module.removeprefix(f"{package}.")
+
+
+def _strongly_connected(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative (a deep package must not hit the recursion limit);
+    each group sorted, groups in order of their first module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(edges[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, successors = work[-1]
+            for successor in successors:
+                if successor not in index:
+                    index[successor] = low[successor] = len(index)
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(edges[successor])))
+                    break
+                if successor in on_stack:
+                    low[node] = min(low[node], index[successor])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    groups.append(sorted(group))
+    return sorted(groups)
+
+
+def private_name_uses(package: str, root: Path) -> list[str]:
+    """Uses, in one module of ``package``, of a private name of another of its modules:
+    ``from package.mod import _name`` or ``mod._name`` after importing ``mod``."""
+    problems: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root.parent)
+        parts = list(relative.with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        importer = ".".join(parts)
+        if not _checked(importer):
+            continue
+        is_package = path.name == "__init__.py"
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        aliases: dict[str, str] = {}
+        found: list[tuple[int, str]] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == package and alias.asname:
+                        aliases[alias.asname] = alias.name
+            elif isinstance(node, ast.ImportFrom):
+                source = _absolute(node, importer, is_package)
+                if source.split(".")[0] != package:
+                    continue
+                for alias in node.names:
+                    if _private(alias.name) and source != importer:
+                        found.append(
+                            (
+                                node.lineno,
+                                f"{relative}:{node.lineno} imports the private name"
+                                f" {alias.name!r} from {source!r}",
+                            )
+                        )
+                    elif _is_module(f"{source}.{alias.name}", root, package):
+                        aliases[alias.asname or alias.name] = f"{source}.{alias.name}"
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and _private(node.attr)
+                and aliases[node.value.id] != importer
+            ):
+                found.append(
+                    (
+                        node.lineno,
+                        f"{relative}:{node.lineno} uses the private name {node.attr!r} of"
+                        f" {aliases[node.value.id]!r}",
+                    )
+                )
+        problems.extend(message for _, message in sorted(found))
+    return problems
+
+
+def _absolute(node: ast.ImportFrom, importer: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _is_module(dotted: str, root: Path, package: str) -> bool:
+    path = root.joinpath(*dotted.split(".")[1:]) if dotted != package else root
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()

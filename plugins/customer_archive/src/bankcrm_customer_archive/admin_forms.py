@@ -8,13 +8,13 @@ import pydantic
 
 from bankcrm.plugin_api import AdminForm, Label, plugin_hooks
 from bankcrm.web.problems import invalid
-from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
     DUPLICATE_REVIEW,
     IMPORT_APPROVE,
     MERGE_APPROVE,
     PII_REVEAL,
 )
+from bankcrm_customer_archive.customers import services as customers
 from bankcrm_customer_archive.dedupe import merging, review
 from bankcrm_customer_archive.importing import service as importing
 from bankcrm_customer_archive.manifest import MANIFEST
@@ -99,7 +99,7 @@ async def _reveal(data: Reveal) -> str:
     chosen = [name for name in REVEAL_FIELDS if getattr(data, name)]
     if not chosen:
         raise invalid("body", "choose True for at least one field to see")
-    shown = await services.reveal_customer(data.customer_id, data.reason, chosen)
+    shown = await customers.reveal_customer(data.customer_id, data.reason, chosen)
     lines = []
     if "id_number" in chosen:
         lines.append(f"证件号码 {shown.id_number or '—'}")

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bankcrm.context import Scope
-    from bankcrm_customer_archive.services import CustomerReference, Section
+    from bankcrm_customer_archive.dedupe.references import CustomerReference
+    from bankcrm_customer_archive.sections import Section
     from bankcrm_customer_archive.timeline import TimelineItem
 
 hookspec = pluggy.HookspecMarker("bankcrm")

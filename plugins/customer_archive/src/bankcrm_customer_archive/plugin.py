@@ -25,29 +25,82 @@ from bankcrm.plugin_api import (
     WorkbenchLink,
     hookimpl,
 )
-from bankcrm_customer_archive import hookspecs, services, timeline
+from bankcrm_customer_archive import hookspecs, timeline
 from bankcrm_customer_archive.access import CUSTOMER_READ, GRANTS, PERMISSIONS, RULES
-from bankcrm_customer_archive.admin import SCREENS
 from bankcrm_customer_archive.admin_forms import ARCHIVE_FORMS
-from bankcrm_customer_archive.api import ROUTES
+from bankcrm_customer_archive.customers.admin import (
+    ADDRESS_SCREEN,
+    CONTACT_SCREEN,
+    CUSTOMER_SCREEN,
+    HOLDING_SCREEN,
+)
+from bankcrm_customer_archive.customers.api import CUSTOMER_ROUTES
+from bankcrm_customer_archive.customers.pages import CUSTOMER_PAGES, LINKS
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
+from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
+from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
 from bankcrm_customer_archive.dedupe.merging import OWN_REFERENCES
+from bankcrm_customer_archive.dedupe.pages import DUPLICATE_PAGES
+from bankcrm_customer_archive.dedupe.references import CustomerReference
 from bankcrm_customer_archive.dedupe.seeding import seed_demo_duplicates
 from bankcrm_customer_archive.enumerations import ENUMERATIONS
 from bankcrm_customer_archive.events import EVENTS
+from bankcrm_customer_archive.importing.admin import IMPORT_BATCH_SCREEN
+from bankcrm_customer_archive.importing.api import IMPORT_ROUTES
 from bankcrm_customer_archive.importing.cli import register_import_cli
 from bankcrm_customer_archive.importing.commit import IMPORT_ACTORS
+from bankcrm_customer_archive.importing.pages import IMPORT_PAGES
 from bankcrm_customer_archive.importing.seeding import seed_import_demo
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.messages import TRANSLATIONS
-from bankcrm_customer_archive.pages import LINKS, PAGES
-from bankcrm_customer_archive.profile_jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
+from bankcrm_customer_archive.products.admin import PRODUCT_SCREEN
+from bankcrm_customer_archive.products.api import PRODUCT_ROUTES
+from bankcrm_customer_archive.profile.admin import PROFILE_SCREENS
+from bankcrm_customer_archive.profile.api import PROFILE_ROUTES
+from bankcrm_customer_archive.profile.jobs import PROFILE_ACTORS, PROFILE_SCHEDULES
+from bankcrm_customer_archive.search.admin import SAVED_SEARCH_SCREEN
+from bankcrm_customer_archive.search.api import ROUTES as SEARCH_ROUTES
+from bankcrm_customer_archive.sections import Section
 from bankcrm_customer_archive.seeding import seed_demo
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
+from bankcrm_customer_archive.tagging.admin import TAG_SCREEN
+from bankcrm_customer_archive.tagging.api import TAGGING_ROUTES
 from bankcrm_customer_archive.tagging.services import TAGGING_ACTORS, TAGGING_SCHEDULES
+from bankcrm_customer_archive.tiers.api import TIER_ROUTES
 from bankcrm_customer_archive.tiers.services import TIER_ACTORS, TIER_SCHEDULES
+from bankcrm_customer_archive.view_360.api import PORTRAIT_ROUTES
+from bankcrm_customer_archive.view_360.services import core_sections
 
 __all__ = ["MANIFEST"]
+
+# Each feature package brings its routes, admin screens and pages; the plugin mounts them.
+ROUTES: list[Any] = [
+    *SEARCH_ROUTES,
+    *IMPORT_ROUTES,
+    *PROFILE_ROUTES,
+    *TAGGING_ROUTES,
+    *TIER_ROUTES,
+    *PORTRAIT_ROUTES,
+    *DEDUPE_ROUTES,
+    *CUSTOMER_ROUTES,
+    *PRODUCT_ROUTES,
+]
+SCREENS: tuple[AdminScreen, ...] = (
+    CUSTOMER_SCREEN,
+    ADDRESS_SCREEN,
+    CONTACT_SCREEN,
+    PRODUCT_SCREEN,
+    HOLDING_SCREEN,
+    TAG_SCREEN,
+    *PROFILE_SCREENS,
+    IMPORT_BATCH_SCREEN,
+    *DEDUPE_SCREENS,
+    SAVED_SEARCH_SCREEN,
+)
+PAGES = Pages(
+    handlers=[*CUSTOMER_PAGES, *IMPORT_PAGES, *DUPLICATE_PAGES],
+    templates_package="bankcrm_customer_archive",
+)
 
 
 @hookimpl
@@ -122,8 +175,8 @@ def register_events() -> Sequence[EventSpec]:
 
 
 @hookimpl
-async def customer_360_sections(customer_id: int, scope: Scope) -> list[services.Section] | None:
-    return await services.core_sections(customer_id, scope)
+async def customer_360_sections(customer_id: int, scope: Scope) -> list[Section] | None:
+    return await core_sections(customer_id, scope)
 
 
 @hookimpl
@@ -136,7 +189,7 @@ async def customer_timeline_items(
 
 
 @hookimpl
-def customer_references() -> Sequence[services.CustomerReference]:
+def customer_references() -> Sequence[CustomerReference]:
     return OWN_REFERENCES
 
 

@@ -27,7 +27,7 @@ import asyncpg
 from bankcrm import audit, db, pii
 from bankcrm.context import Scope, bind_scope
 from bankcrm.plugin_api import DemoContext
-from bankcrm_customer_archive import names, profile_seeding
+from bankcrm_customer_archive import names
 from bankcrm_customer_archive.demo_data import (
     PRODUCT_CATALOGUE,
     TAG_VOCABULARY,
@@ -35,8 +35,9 @@ from bankcrm_customer_archive.demo_data import (
     ProductSpec,
     generate_customers,
 )
+from bankcrm_customer_archive.profile import seeding as profile_seeding
+from bankcrm_customer_archive.records import ENTITY_CUSTOMER, ENTITY_PRODUCT
 from bankcrm_customer_archive.search import services as search
-from bankcrm_customer_archive.services import ENTITY_CUSTOMER, ENTITY_PRODUCT
 from bankcrm_customer_archive.tagging import services as tagging
 from bankcrm_customer_archive.tiers import services as tiers
 

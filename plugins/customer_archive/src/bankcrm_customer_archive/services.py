@@ -1,36 +1,74 @@
-"""Customer archive domain logic; with :mod:`.events`, the only module other plugins import.
+"""The customer archive's public facade: with :mod:`.events`, the only module other plugins
+import (``from bankcrm_customer_archive import services``).
 
 Every function runs under the bound :class:`~bankcrm.context.Scope`: row-level security
 decides what exists, so a customer of another branch is simply "not found". Each write
 runs in one transaction together with its audit row (before/after, personal data masked);
 each detail view, 360 view, export and reveal of a customer is audited as well.
 
-Reads are hand-written SQL, one statement per request where possible: they are the hot
-paths (detail, 360, search), and every statement outside a transaction costs a pool
-checkout with the scope round trip on top of the query itself.
+The archive's features live in their packages (:mod:`.customers`, :mod:`.products`,
+:mod:`.search`, :mod:`.profile`, :mod:`.tagging`, :mod:`.tiers`, :mod:`.view_360`,
+:mod:`.dedupe`, :mod:`.importing`); this module only names what they offer to other
+plugins, so they can be reshaped without breaking anyone. Nothing inside the archive
+imports this module.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
-from typing import Any
-
-import asyncpg
-import msgspec
-from msgspec import UNSET
-
-from bankcrm import audit, branches, db, pii, staff
-from bankcrm.context import Scope, require_scope
-from bankcrm.labels import labels_of
-from bankcrm.plugin_api import Label, PluginHooks, WorkbenchLink
-from bankcrm.web.problems import FieldError, Problem, invalid, not_found
-from bankcrm_customer_archive import events, names
-from bankcrm_customer_archive.dedupe.references import CustomerReference  # re-exported
-from bankcrm_customer_archive.manifest import MANIFEST
+from bankcrm_customer_archive.customers.services import (
+    REVEALABLE,
+    add_address,
+    add_contact,
+    add_holding,
+    create_customer,
+    delete_address,
+    delete_contact,
+    delete_customer,
+    delete_holding,
+    get_customer,
+    kpis,
+    list_addresses,
+    list_contacts,
+    list_holdings,
+    reveal_customer,
+    update_address,
+    update_contact,
+    update_customer,
+    update_holding,
+)
+from bankcrm_customer_archive.dedupe.references import CustomerReference
+from bankcrm_customer_archive.products.services import (
+    create_product,
+    get_product,
+    list_products,
+    update_product,
+)
+from bankcrm_customer_archive.records import (
+    ADDRESS,
+    CONTACT,
+    CORPORATE_ONLY,
+    CUSTOMER,
+    CUSTOMER_TAG,
+    DETAIL_LABELLED,
+    ENTITY_ADDRESS,
+    ENTITY_CONTACT,
+    ENTITY_CUSTOMER,
+    ENTITY_CUSTOMER_TAG,
+    ENTITY_HOLDING,
+    ENTITY_PRODUCT,
+    ENTITY_TAG,
+    HOLDING,
+    INDIVIDUAL_ONLY,
+    PLUGIN,
+    PRODUCT,
+    PROFILE_DETAIL_FIELDS,
+    SEARCH_KEY,
+    TAG,
+    mask_account,
+    mask_email,
+    mask_phone,
+    mask_street,
+)
 from bankcrm_customer_archive.schemas import (
     AddressIn,
     AddressOut,
@@ -58,8 +96,7 @@ from bankcrm_customer_archive.schemas import (
     TagOut,
     TagPatch,
 )
-from bankcrm_customer_archive.search import services as search
-from bankcrm_customer_archive.search.services import (  # re-exported: search's public API
+from bankcrm_customer_archive.search.services import (
     CustomerFilter,
     count_customers,
     count_saved_search,
@@ -73,7 +110,17 @@ from bankcrm_customer_archive.search.services import (  # re-exported: search's 
     search_customers,
     search_statement,
 )
-from bankcrm_customer_archive.timeline import TIMELINE_SECTION, timeline_section_items
+from bankcrm_customer_archive.sections import Section
+from bankcrm_customer_archive.tagging.services import (
+    create_tag,
+    delete_tag,
+    list_customer_tags,
+    list_tags,
+    tag_customer,
+    untag_customer,
+    update_tag,
+)
+from bankcrm_customer_archive.timeline import TimelineItem
 from bankcrm_customer_archive.validation import (
     Problems,
     check_amount,
@@ -82,14 +129,68 @@ from bankcrm_customer_archive.validation import (
     check_person,
     check_phone,
 )
+from bankcrm_customer_archive.view_360.services import core_sections, customer_360
 
 __all__ = [
+    "ADDRESS",
+    "CONTACT",
+    "CORPORATE_ONLY",
+    "CUSTOMER",
+    "CUSTOMER_TAG",
+    "DETAIL_LABELLED",
+    "ENTITY_ADDRESS",
+    "ENTITY_CONTACT",
+    "ENTITY_CUSTOMER",
+    "ENTITY_CUSTOMER_TAG",
+    "ENTITY_HOLDING",
+    "ENTITY_PRODUCT",
+    "ENTITY_TAG",
+    "HOLDING",
+    "INDIVIDUAL_ONLY",
+    "PLUGIN",
+    "PRODUCT",
+    "PROFILE_DETAIL_FIELDS",
+    "REVEALABLE",
+    "SEARCH_KEY",
+    "TAG",
+    "AddressIn",
+    "AddressOut",
+    "AddressPatch",
+    "ContactIn",
+    "ContactOut",
+    "ContactPatch",
+    "Customer360",
+    "CustomerDetail",
     "CustomerFilter",
+    "CustomerIn",
+    "CustomerPatch",
     "CustomerReference",
+    "CustomerTagIn",
+    "HoldingIn",
+    "HoldingOut",
+    "HoldingPatch",
+    "Problems",
+    "ProductIn",
+    "ProductOut",
+    "ProductPatch",
+    "RevealedAddress",
+    "RevealedContact",
+    "RevealedHolding",
+    "RevealedPii",
     "Section",
+    "SectionOut",
+    "TagIn",
+    "TagOut",
+    "TagPatch",
+    "TimelineItem",
     "add_address",
     "add_contact",
     "add_holding",
+    "check_amount",
+    "check_identity",
+    "check_not_future",
+    "check_person",
+    "check_phone",
     "core_sections",
     "count_customers",
     "count_saved_search",
@@ -115,6 +216,10 @@ __all__ = [
     "list_products",
     "list_saved_searches",
     "list_tags",
+    "mask_account",
+    "mask_email",
+    "mask_phone",
+    "mask_street",
     "refresh_aum",
     "refresh_text_keys",
     "reveal_customer",
@@ -130,1384 +235,3 @@ __all__ = [
     "update_product",
     "update_tag",
 ]
-
-CUSTOMER = "customer_archive_customer"
-ADDRESS = "customer_archive_customer_address"
-CONTACT = "customer_archive_customer_contact"
-PRODUCT = "customer_archive_product"
-HOLDING = "customer_archive_holding"
-TAG = "customer_archive_tag"
-CUSTOMER_TAG = "customer_archive_customer_tag"
-SEARCH_KEY = "customer_archive_search_key"
-
-PLUGIN = MANIFEST.name
-
-log = logging.getLogger(__name__)
-
-ENTITY_CUSTOMER = "customer_archive.customer"
-ENTITY_ADDRESS = "customer_archive.customer_address"
-ENTITY_CONTACT = "customer_archive.customer_contact"
-ENTITY_HOLDING = "customer_archive.holding"
-ENTITY_PRODUCT = "customer_archive.product"
-ENTITY_TAG = "customer_archive.tag"
-ENTITY_CUSTOMER_TAG = "customer_archive.customer_tag"
-
-
-@dataclass(frozen=True)
-class Section:
-    """One panel of the customer 360 view, contributed through ``customer_360_sections``.
-
-    ``key`` is unique across plugins (prefix it with the plugin name); ``data`` must be
-    encodable by msgspec (builtins, dates, Decimals, msgspec Structs).
-    """
-
-    key: str
-    title: str
-    title_en: str
-    data: dict[str, Any] = field(default_factory=dict)
-    labels: dict[str, Label] = field(default_factory=dict)
-    """Labels of the data's keys (``name`` or ``parent.name``) that the 360 page shows;
-    keys without one fall back to the admin's column labels, then to the key itself."""
-    actions: list[WorkbenchLink] = field(default_factory=list)
-    """Links the page offers with the section (new lead, log a visit …), ``{customer_id}``
-    filled in; each shown only to holders of its permission."""
-
-
-# --- masking ----------------------------------------------------------------------------------
-
-
-def mask_phone(value: str | None) -> str | None:
-    return pii.mask(value, 3, 4)
-
-
-def mask_email(value: str | None) -> str | None:
-    if not value:
-        return value
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_street(value: str) -> str:
-    """Keep the road name's first characters: enough to recognise, not to find the door."""
-    return value[:3] + "****" if len(value) > 3 else "****"
-
-
-def mask_account(value: str) -> str:
-    masked = pii.mask_account(value)
-    assert masked is not None
-    return masked
-
-
-def _masked_address(address: AddressOut) -> AddressOut:
-    address.street = mask_street(address.street)
-    return address
-
-
-def _masked_contact(contact: ContactOut) -> ContactOut:
-    contact.phone = mask_phone(contact.phone)
-    contact.email = mask_email(contact.email)
-    return contact
-
-
-def _masked_holding(holding: HoldingOut) -> HoldingOut:
-    holding.account_no = mask_account(holding.account_no)
-    return holding
-
-
-# --- SQL shared by the reads ----------------------------------------------------------------
-
-_TAGS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
-    'id', t.id, 'branch_id', t.branch_id, 'name', t.name, 'color', t.color, 'kind', t.kind)
-    ORDER BY t.name), '[]')
-  FROM {CUSTOMER_TAG} ct JOIN {TAG} t ON t.id = ct.tag WHERE ct.customer = c.id)"""
-
-_ADDRESSES_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
-    'id', a.id, 'customer_id', a.customer, 'kind', a.kind, 'province', a.province,
-    'city', a.city, 'district', a.district, 'street', a.street, 'postcode', a.postcode,
-    'is_primary', a.is_primary) ORDER BY a.is_primary DESC, a.id), '[]')
-  FROM {ADDRESS} a WHERE a.customer = c.id)"""
-
-_CONTACTS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
-    'id', k.id, 'customer_id', k.customer, 'name', k.name, 'title', k.title,
-    'phone', k.phone, 'email', k.email, 'is_primary', k.is_primary)
-    ORDER BY k.is_primary DESC, k.id), '[]')
-  FROM {CONTACT} k WHERE k.customer = c.id)"""
-
-_HOLDINGS_JSON = f"""(SELECT coalesce(json_agg(json_build_object(
-    'id', h.id, 'customer_id', h.customer, 'product_id', p.id, 'product_code', p.code,
-    'product_name', p.name, 'category', p.category, 'balance_type', p.balance_type,
-    'account_no', h.account_no, 'balance', h.balance, 'currency', h.currency,
-    'opened_on', h.opened_on, 'status', h.status, 'updated_at', h.updated_at)
-    ORDER BY h.id), '[]')
-  FROM {HOLDING} h JOIN {PRODUCT} p ON p.id = h.product WHERE h.customer = c.id)"""
-
-_DETAIL_COLUMNS = f"""c.id, c.branch_id, c.kind, c.name, c.name_pinyin, c.name_initials,
-  c.gender, c.birth_date, c.id_type, c.id_number_masked, c.phone, c.email, c.occupation,
-  c.employer, c.industry, c.relationship_manager, u.username AS relationship_manager_name,
-  c.status, c.created_at, c.updated_at, c.education, c.income_band, c.marital_status,
-  c.company_size, c.registered_capital, c.established_on, c.credit_grade, c.risk_tolerance,
-  c.value_tier, c.last_activity_at,
-  {_TAGS_JSON} AS tags, {_ADDRESSES_JSON} AS addresses, {_CONTACTS_JSON} AS contacts"""
-
-DETAIL_SQL = f"""SELECT {_DETAIL_COLUMNS}
-FROM {CUSTOMER} c LEFT JOIN piccolo_user u ON u.id = c.relationship_manager
-WHERE c.id = $1 AND c.deleted_at IS NULL"""
-
-# A view is audited in the statement that reads: one round trip, and the audit row exists
-# exactly when the customer was visible. The append function is the one audit.record
-# calls (same arguments: branch, action, entity, id, before, after, reason, request id).
-_VIEW_AUDIT = f"""v AS MATERIALIZED (
-  SELECT bankcrm_audit_append(c.branch_id, 'view', '{ENTITY_CUSTOMER}', c.id::text,
-                              NULL, $2::jsonb, '', $3) AS audit_id FROM c)"""
-
-VIEW_DETAIL_SQL = f"""WITH c AS MATERIALIZED (
-  SELECT * FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL),
-{_VIEW_AUDIT}
-SELECT {_DETAIL_COLUMNS}
-FROM c CROSS JOIN v LEFT JOIN piccolo_user u ON u.id = c.relationship_manager"""
-
-# The 360 view's statement (these columns, the holdings and every panel) is
-# view_360.VIEW_360_SQL.
-
-PROFILE_DETAIL_FIELDS = (
-    "education", "income_band", "marital_status", "company_size", "registered_capital",
-    "established_on", "credit_grade", "risk_tolerance", "value_tier", "last_activity_at",
-)  # fmt: skip
-INDIVIDUAL_ONLY = ("education", "income_band", "marital_status")
-CORPORATE_ONLY = ("company_size", "registered_capital", "established_on")
-
-_ADDRESS_LIST = list[AddressOut]
-_CONTACT_LIST = list[ContactOut]
-_TAG_LIST = list[TagOut]
-_HOLDING_LIST = list[HoldingOut]
-
-
-def _request_id() -> str:
-    return require_scope().request_id
-
-
-DETAIL_LABELLED = (
-    "kind", "gender", "id_type", "status", "value_tier", "risk_tolerance", "education",
-    "income_band", "marital_status", "company_size",
-)  # fmt: skip
-"""Enumerated fields a customer's detail also gives by label (``<field>_label``)."""
-
-
-def _detail(row: Mapping[str, Any]) -> CustomerDetail:
-    return CustomerDetail(
-        id=row["id"],
-        branch_id=row["branch_id"],
-        kind=row["kind"],
-        name=row["name"],
-        name_pinyin=row["name_pinyin"],
-        name_initials=row["name_initials"],
-        gender=row["gender"],
-        birth_date=row["birth_date"],
-        id_type=row["id_type"],
-        id_number=row["id_number_masked"],
-        phone=mask_phone(row["phone"]),
-        email=mask_email(row["email"]),
-        occupation=row["occupation"],
-        employer=row["employer"],
-        industry=row["industry"],
-        relationship_manager_id=row["relationship_manager"],
-        relationship_manager=row["relationship_manager_name"],
-        status=row["status"],
-        tags=msgspec.json.decode(row["tags"], type=_TAG_LIST),
-        addresses=[
-            _masked_address(a) for a in msgspec.json.decode(row["addresses"], type=_ADDRESS_LIST)
-        ],
-        contacts=[
-            _masked_contact(k) for k in msgspec.json.decode(row["contacts"], type=_CONTACT_LIST)
-        ],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        **{name: row[name] for name in PROFILE_DETAIL_FIELDS},
-        **labels_of(PLUGIN, row, DETAIL_LABELLED),
-    )
-
-
-# --- customers: reads -------------------------------------------------------------------------
-
-
-async def get_customer(customer_id: int, *, audit_view: bool = True) -> CustomerDetail:
-    """A customer with addresses, contacts and tags; the view is audited by default."""
-    if audit_view:
-        row = await db.fetchrow(VIEW_DETAIL_SQL, customer_id, '{"screen": "detail"}', _request_id())
-    else:
-        row = await db.fetchrow(DETAIL_SQL, customer_id)
-    if row is None:
-        from bankcrm_customer_archive.dedupe.merging import merged_problem
-
-        # A merged customer answers 404 (type .../merged) naming the survivor.
-        raise await merged_problem(customer_id) or not_found(f"customer {customer_id}")
-    return _detail(row)
-
-
-# --- customers: writes ------------------------------------------------------------------------
-
-
-def _customer_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
-    """What the audit trail keeps of a customer: personal data masked."""
-    return {
-        "branch_id": row["branch_id"],
-        "kind": row["kind"],
-        "name": row["name"],
-        "gender": row["gender"],
-        "birth_date": row["birth_date"],
-        "id_type": row["id_type"],
-        "id_number": row["id_number_masked"],
-        "phone": mask_phone(row["phone"]),
-        "email": mask_email(row["email"]),
-        "occupation": row["occupation"],
-        "employer": row["employer"],
-        "industry": row["industry"],
-        "relationship_manager_id": row["relationship_manager"],
-        "status": row["status"],
-        **{name: row.get(name) for name in PROFILE_DETAIL_FIELDS if name != "last_activity_at"},
-    }
-
-
-_AUDIT_FIELD_OF = {
-    "id_number_masked": "id_number",
-    "relationship_manager": "relationship_manager_id",
-}
-
-
-def _diff(
-    before: Mapping[str, Any], after: Mapping[str, Any], snapshot: Any
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Changed fields, compared in clear and recorded masked (``snapshot`` masks)."""
-    before, after = dict(before), dict(after)
-    changed = {_AUDIT_FIELD_OF.get(k, k) for k in after if before.get(k) != after.get(k)}
-    old, new = snapshot(before), snapshot(after)
-    return ({k: old[k] for k in changed if k in old}, {k: new[k] for k in changed if k in new})
-
-
-def _in_scope_branch(branch_id: int | None, field_name: str) -> int:
-    scope = require_scope()
-    chosen = branch_id if branch_id is not None else scope.home_branch_id
-    if chosen is None:
-        raise invalid(field_name, "required: you have no home branch")
-    if chosen not in scope.branch_ids:
-        raise invalid(field_name, "the branch is outside your scope")
-    return chosen
-
-
-async def _check_relationship_manager(
-    problems: Problems, user_id: int | None, branch_id: int
-) -> None:
-    if user_id is None:
-        return
-    if (problem := await staff.reference_problem(user_id, branch_id)) is not None:
-        problems.add("body.relationship_manager_id", problem)
-
-
-async def _tag_ids(problems: Problems, branch_id: int, tag_names: Sequence[str]) -> list[int]:
-    if not tag_names:
-        return []
-    rows = await db.fetch(
-        f"SELECT id, name, kind FROM {TAG} WHERE branch_id = $1 AND name = ANY($2::text[])",
-        branch_id,
-        list(tag_names),
-    )
-    found = {r["name"]: r["id"] for r in rows if r["kind"] == "manual"}
-    ruled = sorted(r["name"] for r in rows if r["kind"] != "manual")
-    missing = [n for n in tag_names if n not in found and n not in ruled]
-    if missing:
-        problems.add("body.tags", f"no such tag in the customer's branch: {', '.join(missing)}")
-    if ruled:
-        problems.add("body.tags", f"set by their rules only: {', '.join(ruled)}")
-    return sorted(set(found.values()))
-
-
-async def _refuse_duplicate_identity(
-    branch_id: int, id_hash: str, except_id: int | None = None
-) -> None:
-    existing = await db.fetchval(
-        f"SELECT id FROM {CUSTOMER} WHERE branch_id = $1 AND id_number_hash = $2"
-        " AND deleted_at IS NULL AND id IS DISTINCT FROM $3",
-        branch_id,
-        id_hash,
-        except_id,
-    )
-    if existing is not None:
-        raise Problem(
-            409,
-            f"customer {existing} of this branch has the same identity document",
-            [FieldError("body.id_number", f"already used by customer {existing}")],
-            "duplicate",
-        )
-
-
-def _address_values(data: AddressIn) -> dict[str, Any]:
-    return {
-        "kind": data.kind, "province": data.province.strip(), "city": data.city.strip(),
-        "district": data.district.strip(), "street": data.street.strip(),
-        "postcode": data.postcode, "is_primary": data.is_primary,
-    }  # fmt: skip
-
-
-def _contact_values(problems: Problems, data: ContactIn, prefix: str) -> dict[str, Any]:
-    return {
-        "name": data.name.strip(), "title": data.title.strip(),
-        "phone": check_phone(problems, f"{prefix}phone", data.phone),
-        "email": data.email, "is_primary": data.is_primary,
-    }  # fmt: skip
-
-
-def _check_background(problems: Problems, kind: str, values: dict[str, Any]) -> None:
-    """Background fields of the other kind of customer are refused, field by field;
-    the registered capital is normalised to cents in ``values``."""
-    wrong, other = (CORPORATE_ONLY, "an individual") if kind == "individual" else (
-        INDIVIDUAL_ONLY, "a corporate")  # fmt: skip
-    for name in wrong:
-        if values.get(name) is not None:
-            problems.add(f"body.{name}", f"not applicable to {other} customer")
-    if values.get("established_on") is not None:
-        check_not_future(problems, "body.established_on", values["established_on"])
-    if values.get("registered_capital") is not None:
-        values["registered_capital"] = check_amount(
-            problems, "body.registered_capital", values["registered_capital"]
-        )
-
-
-def _one_primary(children: list[dict[str, Any]]) -> None:
-    """Exactly one primary among new children: the first marked one, else the first."""
-    primary = next((c for c in children if c["is_primary"]), children[0] if children else None)
-    for child in children:
-        child["is_primary"] = child is primary
-
-
-async def create_customer(data: CustomerIn) -> CustomerDetail:
-    """Create a customer with optional addresses, contacts and tags, audited."""
-    branch_id = _in_scope_branch(data.branch_id, "body.branch_id")
-    problems = Problems()
-    name = data.name.strip()
-    if not name:
-        problems.add("body.name", "must not be blank")
-    identity = check_identity(problems, data.kind, data.id_type, data.id_number)
-    if data.kind == "corporate" and (data.gender or data.birth_date):
-        problems.add("body.gender", "a corporate customer has no gender or birth date")
-    background = {name: getattr(data, name) for name in (*INDIVIDUAL_ONLY, *CORPORATE_ONLY)}
-    _check_background(problems, data.kind, background)
-    birth_date, gender = check_person(problems, identity, data.birth_date, data.gender)
-    phone = check_phone(problems, "body.phone", data.phone)
-    contacts = [
-        _contact_values(problems, c, f"body.contacts[{i}].") for i, c in enumerate(data.contacts)
-    ]
-    addresses = [_address_values(a) for a in data.addresses]
-    for children in (addresses, contacts):
-        _one_primary(children)
-    await _check_relationship_manager(problems, data.relationship_manager_id, branch_id)
-    tag_ids = await _tag_ids(problems, branch_id, data.tags)
-    problems.raise_if_any()
-    assert identity is not None
-    pinyin, initials = names.pinyin_keys(name, individual=data.kind == "individual")
-    id_hash = pii.lookup_hash(identity.number)
-    async with db.transaction():
-        await _refuse_duplicate_identity(branch_id, id_hash)
-        row = await db.fetchrow(
-            f"INSERT INTO {CUSTOMER} (branch_id, kind, name, name_pinyin, name_initials, gender,"
-            " birth_date, id_type, id_number_encrypted, id_number_hash, id_number_masked,"
-            " phone, email, occupation, employer, industry, relationship_manager, status,"
-            " education, income_band, marital_status, company_size, registered_capital,"
-            " established_on, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-            " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
-            " now(), now()) RETURNING *",
-            branch_id,
-            data.kind,
-            name,
-            pinyin,
-            initials,
-            gender,
-            birth_date,
-            data.id_type,
-            pii.encrypt(identity.number),
-            id_hash,
-            pii.mask_id_number(identity.number),
-            phone,
-            data.email,
-            data.occupation,
-            data.employer,
-            data.industry,
-            data.relationship_manager_id,
-            data.status,
-            *background.values(),
-        )
-        assert row is not None
-        customer_id = row["id"]
-        await _write_search_keys(row)
-        if addresses:
-            await _insert_children(ADDRESS, branch_id, customer_id, addresses)
-        if contacts:
-            await _insert_children(CONTACT, branch_id, customer_id, contacts)
-        if addresses or row["employer"]:
-            await search.refresh_text_keys([customer_id])
-        if tag_ids:
-            await db.execute_many(
-                f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
-                " VALUES ($1, $2, $3, now())",
-                [(branch_id, customer_id, t) for t in tag_ids],
-            )
-        after = _customer_snapshot(row)
-        after["addresses"] = [_address_snapshot(a) for a in addresses]
-        after["contacts"] = [_contact_snapshot(c) for c in contacts]
-        after["tags"] = sorted(data.tags)
-        await audit.record(
-            audit.Action.CREATE, ENTITY_CUSTOMER, customer_id, branch_id=branch_id, after=after
-        )
-        await events.emit(
-            events.CUSTOMER_CREATED, customer_id=customer_id, branch_id=branch_id, kind=data.kind
-        )
-        return _detail(await _fetch_detail(customer_id))
-
-
-async def _write_search_keys(row: Mapping[str, Any], *, replace: bool = False) -> None:
-    if replace:
-        await db.fetch(f"DELETE FROM {SEARCH_KEY} WHERE customer = $1", row["id"])
-    keys = names.search_keys(
-        row["name"], individual=row["kind"] == "individual", phone=row["phone"]
-    )
-    await db.fetch(
-        f"INSERT INTO {SEARCH_KEY} (branch_id, customer, key) SELECT $1, $2, unnest($3::text[])",
-        row["branch_id"],
-        row["id"],
-        keys,
-    )
-
-
-async def _fetch_detail(customer_id: int) -> asyncpg.Record:
-    row = await db.fetchrow(DETAIL_SQL, customer_id)
-    if row is None:
-        raise not_found(f"customer {customer_id}")
-    return row
-
-
-async def _insert_children(
-    table: str, branch_id: int, customer_id: int, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    columns = list(rows[0])
-    placeholders = ", ".join(f"${i + 3}" for i in range(len(columns)))
-    await db.execute_many(
-        f"INSERT INTO {table} (branch_id, customer, {', '.join(columns)}, created_at,"
-        f" updated_at) VALUES ($1, $2, {placeholders}, now(), now())",
-        [(branch_id, customer_id, *(r[c] for c in columns)) for r in rows],
-    )
-
-
-async def _locked_customer(customer_id: int) -> asyncpg.Record:
-    row = await db.fetchrow(
-        f"SELECT * FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", customer_id
-    )
-    if row is None:
-        raise not_found(f"customer {customer_id}")
-    return row
-
-
-async def update_customer(customer_id: int, data: CustomerPatch) -> CustomerDetail:
-    """Change some fields of a customer (PATCH semantics), audited with before/after."""
-    async with db.transaction():
-        row = await _locked_customer(customer_id)
-        problems = Problems()
-        values: dict[str, Any] = {}
-        if data.name is not UNSET:
-            name = data.name.strip()
-            if not name:
-                problems.add("body.name", "must not be blank")
-            values["name"] = name
-            values["name_pinyin"], values["name_initials"] = names.pinyin_keys(
-                name, individual=row["kind"] == "individual"
-            )
-        identity_touched = data.id_type is not UNSET or data.id_number is not UNSET
-        person_touched = data.birth_date is not UNSET or data.gender is not UNSET
-        if identity_touched or (person_touched and row["id_type"] == "resident_id"):
-            id_type = row["id_type"] if data.id_type is UNSET else data.id_type
-            number = (
-                pii.decrypt(row["id_number_encrypted"])
-                if data.id_number is UNSET
-                else data.id_number
-            )
-            identity = check_identity(problems, row["kind"], id_type, number)
-            birth_date = row["birth_date"] if data.birth_date is UNSET else data.birth_date
-            gender = row["gender"] if data.gender is UNSET else data.gender
-            if identity is not None and identity.birth_date is not None:
-                # A new resident ID brings its own birth date and gender unless given.
-                birth_date = None if data.birth_date is UNSET else data.birth_date
-                gender = None if data.gender is UNSET else data.gender
-            values["birth_date"], values["gender"] = check_person(
-                problems, identity, birth_date, gender
-            )
-            if identity is not None and identity_touched:
-                values["id_type"] = id_type
-                values["id_number_encrypted"] = pii.encrypt(identity.number)
-                values["id_number_hash"] = pii.lookup_hash(identity.number)
-                values["id_number_masked"] = pii.mask_id_number(identity.number)
-        else:
-            if data.birth_date is not UNSET:
-                values["birth_date"] = check_person(problems, None, data.birth_date, None)[0]
-            if data.gender is not UNSET:
-                values["gender"] = data.gender
-        if row["kind"] == "corporate" and (values.get("gender") or values.get("birth_date")):
-            problems.add("body.gender", "a corporate customer has no gender or birth date")
-        if data.phone is not UNSET:
-            values["phone"] = check_phone(problems, "body.phone", data.phone)
-        for name in ("email", "occupation", "employer", "industry", "status",
-                     *INDIVIDUAL_ONLY, *CORPORATE_ONLY):  # fmt: skip
-            value = getattr(data, name)
-            if value is not UNSET:
-                values[name] = value
-        _check_background(problems, row["kind"], values)
-        if data.relationship_manager_id is not UNSET:
-            await _check_relationship_manager(
-                problems, data.relationship_manager_id, row["branch_id"]
-            )
-            values["relationship_manager"] = data.relationship_manager_id
-        problems.raise_if_any()
-        if values.get("id_number_hash") == row["id_number_hash"]:
-            # The same document re-entered: keep the stored ciphertext.
-            for key in ("id_number_encrypted", "id_number_hash", "id_number_masked"):
-                values.pop(key)
-        if "id_number_hash" in values:
-            await _refuse_duplicate_identity(
-                row["branch_id"], values["id_number_hash"], customer_id
-            )
-        changed = {k: v for k, v in values.items() if row[k] != v}
-        if changed:
-            assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
-            updated = await db.fetchrow(
-                f"UPDATE {CUSTOMER} SET {assignments}, updated_at = now() WHERE id = $1"
-                " RETURNING *",
-                customer_id,
-                *changed.values(),
-            )
-            assert updated is not None
-            if "name" in changed or "phone" in changed or "employer" in changed:
-                # Replacing drops every key of the customer: the text keys are derived anew.
-                await _write_search_keys(updated, replace=True)
-                await search.refresh_text_keys([customer_id])
-            before, after = _diff(row, updated, _customer_snapshot)
-            await audit.record(
-                audit.Action.UPDATE,
-                ENTITY_CUSTOMER,
-                customer_id,
-                branch_id=row["branch_id"],
-                before=before,
-                after=after,
-            )
-            await events.emit(
-                events.CUSTOMER_UPDATED,
-                customer_id=customer_id,
-                branch_id=row["branch_id"],
-                fields=sorted(after),
-            )
-        return _detail(await _fetch_detail(customer_id))
-
-
-async def delete_customer(customer_id: int) -> None:
-    """Soft-delete a customer whose accounts are all closed; audited with the last state."""
-    async with db.transaction():
-        row = await _locked_customer(customer_id)
-        open_holdings = await db.fetchval(
-            f"SELECT count(*) FROM {HOLDING} WHERE customer = $1 AND status <> 'closed'",
-            customer_id,
-        )
-        if open_holdings:
-            raise Problem(
-                409,
-                f"the customer still has {open_holdings} open account(s); close them first",
-                code="open_holdings",
-            )
-        await db.fetch(
-            f"UPDATE {CUSTOMER} SET deleted_at = now(), status = 'closed', updated_at = now()"
-            " WHERE id = $1",
-            customer_id,
-        )
-        await audit.record(
-            audit.Action.DELETE,
-            ENTITY_CUSTOMER,
-            customer_id,
-            branch_id=row["branch_id"],
-            before=_customer_snapshot(row),
-            after={"deleted": True},
-        )
-        await events.emit(
-            events.CUSTOMER_DELETED, customer_id=customer_id, branch_id=row["branch_id"]
-        )
-
-
-REVEALABLE = ("id_number", "phone", "email", "addresses", "contacts", "holdings")
-_REVEAL_AUDIT = {
-    "addresses": ["addresses.street"],
-    "contacts": ["contacts.phone", "contacts.email"],
-    "holdings": ["holdings.account_no"],
-}
-
-
-async def reveal_customer(
-    customer_id: int, reason: str, fields: Sequence[str] | None = None
-) -> RevealedPii:
-    """The customer's personal data in clear (``fields`` of :data:`REVEALABLE`, all when
-    None), audited as ``reveal`` with the reason and exactly what was shown."""
-    wanted = [f for f in REVEALABLE if fields is None or f in fields]
-    reason = reason.strip()
-    if len(reason) < 2:
-        raise invalid("body.reason", "state why you need the clear values")
-    async with db.transaction():
-        row = await db.fetchrow(
-            f"SELECT c.id, c.branch_id, c.id_number_encrypted, c.phone, c.email,"
-            f" (SELECT coalesce(json_agg(json_build_object('id', a.id, 'street', a.street)"
-            f"   ORDER BY a.id), '[]') FROM {ADDRESS} a WHERE a.customer = c.id) AS addresses,"
-            f" (SELECT coalesce(json_agg(json_build_object('id', k.id, 'phone', k.phone,"
-            f"   'email', k.email) ORDER BY k.id), '[]') FROM {CONTACT} k"
-            "   WHERE k.customer = c.id) AS contacts,"
-            f" (SELECT coalesce(json_agg(json_build_object('id', h.id, 'account_no',"
-            f"   h.account_no) ORDER BY h.id), '[]') FROM {HOLDING} h"
-            "   WHERE h.customer = c.id) AS holdings"
-            f" FROM {CUSTOMER} c WHERE c.id = $1 AND c.deleted_at IS NULL",
-            customer_id,
-        )
-        if row is None:
-            raise not_found(f"customer {customer_id}")
-        revealed = RevealedPii(
-            customer_id=customer_id,
-            id_number=pii.decrypt(row["id_number_encrypted"]) if "id_number" in wanted else None,
-            phone=row["phone"] if "phone" in wanted else None,
-            email=row["email"] if "email" in wanted else None,
-            addresses=msgspec.json.decode(row["addresses"], type=list[RevealedAddress])
-            if "addresses" in wanted else [],
-            contacts=msgspec.json.decode(row["contacts"], type=list[RevealedContact])
-            if "contacts" in wanted else [],
-            holdings=msgspec.json.decode(row["holdings"], type=list[RevealedHolding])
-            if "holdings" in wanted else [],
-            fields=wanted,
-        )  # fmt: skip
-        await audit.record(
-            audit.Action.REVEAL,
-            ENTITY_CUSTOMER,
-            customer_id,
-            branch_id=row["branch_id"],
-            after={"fields": [a for f in wanted for a in _REVEAL_AUDIT.get(f, [f])]},
-            reason=reason,
-        )
-    return revealed
-
-
-# --- 360 ------------------------------------------------------------------------------------
-
-
-def _sum_by_currency(holdings: Iterable[HoldingOut], balance_type: str) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for h in holdings:
-        if h.balance_type == balance_type and h.status != "closed":
-            totals[h.currency] = totals.get(h.currency, Decimal("0.00")) + h.balance
-    return totals
-
-
-async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
-    """This plugin's 360 sections: the profile, for actors who may read holdings the
-    accounts with their totals (personal data masked), then the profile's own panels
-    (:func:`.profile.profile_sections`: background, relations and household, ratings,
-    contracts, AUM trend); None if not visible.
-
-    Reading them records the view (audit action ``view``, screen ``360``) in the same
-    statement: whoever assembles a 360 view has viewed the customer. That one statement
-    (:data:`.view_360.VIEW_360_SQL`) answers every section, the portrait's included.
-    """
-    from bankcrm_customer_archive.view_360.services import read_sections  # imports this module
-
-    return await read_sections(customer_id, scope)
-
-
-def _section_out(plugin: str, section: Section, scope: Scope, customer_id: int) -> SectionOut:
-    return SectionOut(
-        section.key,
-        plugin,
-        section.title,
-        section.title_en,
-        section.data,
-        {key: {"zh": label.zh, "en": label.en} for key, label in section.labels.items()},
-        [
-            {
-                "title": a.title.zh,
-                "title_en": a.title.en,
-                "url": a.url.format(customer_id=customer_id),
-            }
-            for a in section.actions
-            if a.permission == "authenticated" or scope.has(a.permission)
-        ],
-    )
-
-
-def _as_sections(plugin: str, answer: Any) -> list[Section]:
-    answers = [answer] if isinstance(answer, Section) else list(answer)
-    wrong = [a for a in answers if not isinstance(a, Section)]
-    if wrong:
-        # One plugin's mistake should not take the whole view down: show the rest.
-        log.warning("customer_360_sections of %s answered %r, not Sections", plugin, wrong)
-    return [a for a in answers if isinstance(a, Section)]
-
-
-async def customer_360(customer_id: int, registry: PluginHooks) -> Customer360:
-    """The 360 view: this plugin's sections, then every other enabled plugin's.
-
-    :func:`core_sections` reads the customer and records the view in one statement (404
-    when the customer is not visible); then ``customer_360_sections`` is called on every
-    other plugin enabled for the customer's branch, whose sections follow in dependency
-    order.
-    """
-    scope: Scope = require_scope()
-    own = await core_sections(customer_id, scope)
-    if own is None:
-        raise not_found(f"customer {customer_id}")
-    profile: CustomerDetail = own[0].data["customer"]
-    tree = await branches.snapshot()
-    others = frozenset(
-        p for p in registry.order if p != PLUGIN and tree.plugin_enabled(profile.branch_id, p)
-    )
-    answers = await registry.call_all(
-        "customer_360_sections", plugins=others, customer_id=customer_id, scope=scope
-    )
-    # pluggy answers newest registration first; the view reads best in dependency order.
-    position = {name: index for index, name in enumerate(registry.order)}
-    answers.sort(key=lambda answer: position.get(answer[0], -1))
-    [timeline] = [s for s in own if s.key == TIMELINE_SECTION]
-    sections = [_section_out(PLUGIN, s, scope, customer_id) for s in own if s is not timeline]
-    sections.extend(
-        _section_out(plugin, s, scope, customer_id)
-        for plugin, answer in answers
-        for s in _as_sections(plugin, answer)
-    )
-    # The timeline closes the view: every plugin's newest items, and a cursor to the rest
-    # (GET …/customers/{id}/timeline?cursor=…).
-    page = await timeline_section_items(timeline.data["items"], customer_id, registry, others)
-    sections.append(
-        SectionOut(
-            TIMELINE_SECTION, PLUGIN, timeline.title, timeline.title_en,
-            {"items": page.items, "next_cursor": page.next_cursor},
-        )
-    )  # fmt: skip
-    return Customer360(customer_id, profile.branch_id, sections)
-
-
-# --- child rows: addresses and contacts ------------------------------------------------------
-
-
-def _address_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
-    snapshot = {k: values[k] for k in ("kind", "province", "city", "district", "postcode",
-                                       "is_primary") if k in values}  # fmt: skip
-    if "street" in values:
-        snapshot["street"] = mask_street(values["street"])
-    return snapshot
-
-
-def _contact_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
-    snapshot = {k: values[k] for k in ("name", "title", "is_primary") if k in values}
-    if "phone" in values:
-        snapshot["phone"] = mask_phone(values["phone"])
-    if "email" in values:
-        snapshot["email"] = mask_email(values["email"])
-    return snapshot
-
-
-@dataclass(frozen=True)
-class _Child:
-    table: str
-    entity: str
-    snapshot: Any
-    """Row or values -> masked audit dict."""
-    field: str
-    """What changed, in a ``customer_updated`` event."""
-
-    async def emit(self, row: Mapping[str, Any], change: str, fields: Iterable[str] = ()) -> None:
-        if self.table == HOLDING:
-            await events.emit(
-                events.HOLDING_CHANGED,
-                customer_id=row["customer"],
-                branch_id=row["branch_id"],
-                holding_id=row["id"],
-                change=change,
-                fields=sorted(fields),
-            )
-        else:
-            await events.emit(
-                events.CUSTOMER_UPDATED,
-                customer_id=row["customer"],
-                branch_id=row["branch_id"],
-                fields=[self.field],
-            )
-
-
-_ADDRESS_CHILD = _Child(ADDRESS, ENTITY_ADDRESS, _address_snapshot, "addresses")
-_CONTACT_CHILD = _Child(CONTACT, ENTITY_CONTACT, _contact_snapshot, "contacts")
-
-
-async def _live_customer(customer_id: int) -> asyncpg.Record:
-    row = await db.fetchrow(
-        f"SELECT id, branch_id, kind FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL",
-        customer_id,
-    )
-    if row is None:
-        raise not_found(f"customer {customer_id}")
-    return row
-
-
-async def _clear_other_primary(child: _Child, customer_id: int, keep_id: int) -> None:
-    await db.fetch(
-        f"UPDATE {child.table} SET is_primary = false, updated_at = now()"
-        " WHERE customer = $1 AND id <> $2 AND is_primary",
-        customer_id,
-        keep_id,
-    )
-
-
-async def _add_child(child: _Child, customer_id: int, values: dict[str, Any]) -> asyncpg.Record:
-    async with db.transaction():
-        customer = await _live_customer(customer_id)
-        columns = list(values)
-        placeholders = ", ".join(f"${i + 3}" for i in range(len(columns)))
-        row = await db.fetchrow(
-            f"INSERT INTO {child.table} (branch_id, customer, {', '.join(columns)}, created_at,"
-            f" updated_at) VALUES ($1, $2, {placeholders}, now(), now()) RETURNING *",
-            customer["branch_id"],
-            customer_id,
-            *values.values(),
-        )
-        assert row is not None
-        if values.get("is_primary"):
-            await _clear_other_primary(child, customer_id, row["id"])
-        await audit.record(
-            audit.Action.CREATE,
-            child.entity,
-            row["id"],
-            branch_id=customer["branch_id"],
-            after={"customer_id": customer_id, **child.snapshot(dict(row))},
-        )
-        await child.emit(row, "created", values)
-        await _refresh_derived(child, customer_id)
-        return row
-
-
-async def _refresh_derived(child: _Child, customer_id: int) -> None:
-    """Keep what search reads in step, in the writing transaction: the AUM after a
-    holding change, the address keys after an address change."""
-    if child.table == HOLDING:
-        await search.refresh_aum([customer_id])
-    elif child.table == ADDRESS:
-        await search.refresh_text_keys([customer_id])
-
-
-async def _locked_child(child: _Child, customer_id: int, child_id: int) -> asyncpg.Record:
-    row = await db.fetchrow(
-        f"SELECT t.* FROM {child.table} t JOIN {CUSTOMER} c ON c.id = t.customer"
-        " WHERE t.id = $1 AND t.customer = $2 AND c.deleted_at IS NULL FOR UPDATE OF t",
-        child_id,
-        customer_id,
-    )
-    if row is None:
-        raise not_found(f"{child.entity.split('.')[-1]} {child_id} of customer {customer_id}")
-    return row
-
-
-async def _update_child(
-    child: _Child, customer_id: int, child_id: int, values: dict[str, Any]
-) -> asyncpg.Record:
-    async with db.transaction():
-        row = await _locked_child(child, customer_id, child_id)
-        changed = {k: v for k, v in values.items() if row[k] != v}
-        if not changed:
-            return row
-        assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
-        updated = await db.fetchrow(
-            f"UPDATE {child.table} SET {assignments}, updated_at = now() WHERE id = $1 RETURNING *",
-            child_id,
-            *changed.values(),
-        )
-        assert updated is not None
-        if changed.get("is_primary"):
-            await _clear_other_primary(child, customer_id, child_id)
-        before, after = _diff(row, updated, child.snapshot)
-        await audit.record(
-            audit.Action.UPDATE,
-            child.entity,
-            child_id,
-            branch_id=row["branch_id"],
-            before=before,
-            after=after,
-        )
-        await child.emit(updated, "updated", changed)
-        await _refresh_derived(child, customer_id)
-        return updated
-
-
-async def _delete_child(child: _Child, customer_id: int, child_id: int) -> None:
-    async with db.transaction():
-        row = await _locked_child(child, customer_id, child_id)
-        await db.fetch(f"DELETE FROM {child.table} WHERE id = $1", child_id)
-        await audit.record(
-            audit.Action.DELETE,
-            child.entity,
-            child_id,
-            branch_id=row["branch_id"],
-            before={"customer_id": customer_id, **child.snapshot(dict(row))},
-        )
-        await child.emit(row, "deleted")
-        await _refresh_derived(child, customer_id)
-
-
-def _address_out(row: Mapping[str, Any]) -> AddressOut:
-    return AddressOut(
-        row["id"], row["customer"], row["kind"], row["province"], row["city"],
-        row["district"], mask_street(row["street"]), row["postcode"], row["is_primary"],
-    )  # fmt: skip
-
-
-def _contact_out(row: Mapping[str, Any]) -> ContactOut:
-    return ContactOut(
-        row["id"], row["customer"], row["name"], row["title"], mask_phone(row["phone"]),
-        mask_email(row["email"]), row["is_primary"],
-    )  # fmt: skip
-
-
-async def _children(table: str, customer_id: int) -> list[asyncpg.Record]:
-    rows = await db.fetch(
-        f"SELECT t.*, c.id AS live FROM {CUSTOMER} c LEFT JOIN {table} t ON t.customer = c.id"
-        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY t.is_primary DESC, t.id",
-        customer_id,
-    )
-    if not rows:
-        raise not_found(f"customer {customer_id}")
-    return [r for r in rows if r["id"] is not None]
-
-
-async def list_addresses(customer_id: int) -> list[AddressOut]:
-    return [_address_out(r) for r in await _children(ADDRESS, customer_id)]
-
-
-async def add_address(customer_id: int, data: AddressIn) -> AddressOut:
-    return _address_out(await _add_child(_ADDRESS_CHILD, customer_id, _address_values(data)))
-
-
-async def update_address(customer_id: int, address_id: int, data: AddressPatch) -> AddressOut:
-    values = {k: v.strip() if isinstance(v, str) else v
-              for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}  # fmt: skip
-    return _address_out(await _update_child(_ADDRESS_CHILD, customer_id, address_id, values))
-
-
-async def delete_address(customer_id: int, address_id: int) -> None:
-    await _delete_child(_ADDRESS_CHILD, customer_id, address_id)
-
-
-async def list_contacts(customer_id: int) -> list[ContactOut]:
-    return [_contact_out(r) for r in await _children(CONTACT, customer_id)]
-
-
-async def add_contact(customer_id: int, data: ContactIn) -> ContactOut:
-    problems = Problems()
-    values = _contact_values(problems, data, "body.")
-    problems.raise_if_any()
-    return _contact_out(await _add_child(_CONTACT_CHILD, customer_id, values))
-
-
-async def update_contact(customer_id: int, contact_id: int, data: ContactPatch) -> ContactOut:
-    problems = Problems()
-    values = {k: v.strip() if isinstance(v, str) else v
-              for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}  # fmt: skip
-    if "phone" in values:
-        values["phone"] = check_phone(problems, "body.phone", values["phone"])
-    problems.raise_if_any()
-    return _contact_out(await _update_child(_CONTACT_CHILD, customer_id, contact_id, values))
-
-
-async def delete_contact(customer_id: int, contact_id: int) -> None:
-    await _delete_child(_CONTACT_CHILD, customer_id, contact_id)
-
-
-# --- holdings -------------------------------------------------------------------------------
-
-
-def _holding_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
-    snapshot = {k: values[k] for k in ("product", "balance", "currency", "opened_on", "status")
-                if k in values}  # fmt: skip
-    if "account_no" in values:
-        snapshot["account_no"] = mask_account(values["account_no"])
-    return snapshot
-
-
-_HOLDING_CHILD = _Child(HOLDING, ENTITY_HOLDING, _holding_snapshot, "holdings")
-
-_HOLDING_COLUMNS = """h.id, h.customer, h.product, p.code, p.name AS product_name, p.category,
-  p.balance_type, h.account_no, h.balance, h.currency, h.opened_on, h.status, h.updated_at"""
-
-
-def _holding_out(row: Mapping[str, Any]) -> HoldingOut:
-    return HoldingOut(
-        row["id"], row["customer"], row["product"], row["code"], row["product_name"],
-        row["category"], row["balance_type"], mask_account(row["account_no"]), row["balance"],
-        row["currency"], row["opened_on"], row["status"], row["updated_at"],
-    )  # fmt: skip
-
-
-async def _holding(holding_id: int) -> HoldingOut:
-    row = await db.fetchrow(
-        f"SELECT {_HOLDING_COLUMNS} FROM {HOLDING} h JOIN {PRODUCT} p ON p.id = h.product"
-        " WHERE h.id = $1",
-        holding_id,
-    )
-    assert row is not None
-    return _holding_out(row)
-
-
-async def list_holdings(customer_id: int) -> list[HoldingOut]:
-    rows = await db.fetch(
-        f"SELECT {_HOLDING_COLUMNS}, c.id AS live FROM {CUSTOMER} c"
-        f" LEFT JOIN {HOLDING} h ON h.customer = c.id LEFT JOIN {PRODUCT} p ON p.id = h.product"
-        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY h.id",
-        customer_id,
-    )
-    if not rows:
-        raise not_found(f"customer {customer_id}")
-    return [_holding_out(r) for r in rows if r["id"] is not None]
-
-
-def _unique_account() -> Problem:
-    return Problem(
-        409,
-        "another account already has this number",
-        [FieldError("body.account_no", "already in use")],
-        "duplicate",
-    )
-
-
-async def add_holding(customer_id: int, data: HoldingIn) -> HoldingOut:
-    problems = Problems()
-    balance = check_amount(problems, "body.balance", data.balance)
-    check_not_future(problems, "body.opened_on", data.opened_on)
-    customer = await _live_customer(customer_id)
-    product = await db.fetchrow(
-        f"SELECT id, segment, active FROM {PRODUCT} WHERE code = $1", data.product_code
-    )
-    if product is None or not product["active"]:
-        problems.add("body.product_code", "no active product has this code")
-    elif product["segment"] != customer["kind"]:
-        problems.add("body.product_code", f"the product is for {product['segment']} customers")
-    problems.raise_if_any()
-    assert product is not None
-    values = {
-        "product": product["id"], "account_no": data.account_no, "balance": balance,
-        "currency": data.currency, "opened_on": data.opened_on or date.today(),
-        "status": data.status,
-    }  # fmt: skip
-    try:
-        row = await _add_child(_HOLDING_CHILD, customer_id, values)
-    except asyncpg.UniqueViolationError as exc:
-        raise _unique_account() from exc
-    return await _holding(row["id"])
-
-
-async def update_holding(customer_id: int, holding_id: int, data: HoldingPatch) -> HoldingOut:
-    problems = Problems()
-    values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
-    if "balance" in values:
-        values["balance"] = check_amount(problems, "body.balance", values["balance"])
-    if "opened_on" in values:
-        check_not_future(problems, "body.opened_on", values["opened_on"])
-    problems.raise_if_any()
-    await _update_child(_HOLDING_CHILD, customer_id, holding_id, values)
-    return await _holding(holding_id)
-
-
-async def delete_holding(customer_id: int, holding_id: int) -> None:
-    """Remove a holding recorded in error (the audit trail keeps its last state)."""
-    await _delete_child(_HOLDING_CHILD, customer_id, holding_id)
-
-
-# --- tags -----------------------------------------------------------------------------------
-
-
-def _tag_out(row: Mapping[str, Any]) -> TagOut:
-    return TagOut(row["id"], row["branch_id"], row["name"], row["color"], row["kind"])
-
-
-def _duplicate_tag() -> Problem:
-    return Problem(
-        409,
-        "the branch already has a tag of this name",
-        [FieldError("body.name", "already exists in this branch")],
-        "duplicate",
-    )
-
-
-async def list_tags(branch_id: int | None = None) -> list[TagOut]:
-    """Tags of the branches in scope (or of one branch), by branch and name."""
-    rows = await db.fetch(
-        f"SELECT * FROM {TAG} WHERE ($1::bigint IS NULL OR branch_id = $1)"
-        " ORDER BY branch_id, name",
-        branch_id,
-    )
-    return [_tag_out(r) for r in rows]
-
-
-async def create_tag(data: TagIn) -> TagOut:
-    branch_id = _in_scope_branch(data.branch_id, "body.branch_id")
-    try:
-        async with db.transaction():
-            row = await db.fetchrow(
-                f"INSERT INTO {TAG} (branch_id, name, color, created_at)"
-                " VALUES ($1, $2, $3, now()) RETURNING *",
-                branch_id,
-                data.name.strip(),
-                data.color,
-            )
-            assert row is not None
-            await audit.record(
-                audit.Action.CREATE,
-                ENTITY_TAG,
-                row["id"],
-                branch_id=branch_id,
-                after={"name": row["name"], "color": row["color"]},
-            )
-    except asyncpg.UniqueViolationError as exc:
-        raise _duplicate_tag() from exc
-    return _tag_out(row)
-
-
-async def update_tag(tag_id: int, data: TagPatch) -> TagOut:
-    values = {k: v.strip() for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
-    try:
-        async with db.transaction():
-            row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
-            if row is None:
-                raise not_found(f"tag {tag_id}")
-            changed = {k: v for k, v in values.items() if row[k] != v}
-            if not changed:
-                return _tag_out(row)
-            assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
-            updated = await db.fetchrow(
-                f"UPDATE {TAG} SET {assignments} WHERE id = $1 RETURNING *",
-                tag_id,
-                *changed.values(),
-            )
-            assert updated is not None
-            await audit.record(
-                audit.Action.UPDATE,
-                ENTITY_TAG,
-                tag_id,
-                branch_id=row["branch_id"],
-                before={k: row[k] for k in changed},
-                after=changed,
-            )
-    except asyncpg.UniqueViolationError as exc:
-        raise _duplicate_tag() from exc
-    return _tag_out(updated)
-
-
-async def delete_tag(tag_id: int) -> None:
-    """Delete a tag and remove it from its customers, in one audited step."""
-    async with db.transaction():
-        row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
-        if row is None:
-            raise not_found(f"tag {tag_id}")
-        untagged = await db.fetch(
-            f"DELETE FROM {CUSTOMER_TAG} WHERE tag = $1 RETURNING customer", tag_id
-        )
-        await db.fetch(f"DELETE FROM {TAG} WHERE id = $1", tag_id)
-        await audit.record(
-            audit.Action.DELETE, ENTITY_TAG, tag_id, branch_id=row["branch_id"],
-            before={"name": row["name"], "color": row["color"],
-                    "customer_ids": sorted(r["customer"] for r in untagged)},
-        )  # fmt: skip
-
-
-async def list_customer_tags(customer_id: int) -> list[TagOut]:
-    rows = await db.fetch(
-        f"SELECT t.*, c.id AS live FROM {CUSTOMER} c LEFT JOIN {CUSTOMER_TAG} ct"
-        f" ON ct.customer = c.id LEFT JOIN {TAG} t ON t.id = ct.tag"
-        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY t.name",
-        customer_id,
-    )
-    if not rows:
-        raise not_found(f"customer {customer_id}")
-    return [_tag_out(r) for r in rows if r["id"] is not None]
-
-
-async def tag_customer(customer_id: int, data: CustomerTagIn) -> list[TagOut]:
-    """Tag a customer with a tag of its own branch (tagging twice changes nothing)."""
-    async with db.transaction():
-        customer = await _live_customer(customer_id)
-        tag = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1", data.tag_id)
-        if tag is None or tag["branch_id"] != customer["branch_id"]:
-            raise invalid("body.tag_id", "no such tag in the customer's branch")
-        if tag["kind"] != "manual":
-            raise invalid("body.tag_id", "a rule tag is set by its rule only")
-        inserted = await db.fetchval(
-            f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
-            " VALUES ($1, $2, $3, now()) ON CONFLICT (customer, tag) DO NOTHING RETURNING id",
-            customer["branch_id"],
-            customer_id,
-            data.tag_id,
-        )
-        if inserted is not None:
-            await audit.record(
-                audit.Action.CREATE,
-                ENTITY_CUSTOMER_TAG,
-                inserted,
-                branch_id=customer["branch_id"],
-                after={"customer_id": customer_id, "tag_id": data.tag_id, "tag": tag["name"]},
-            )
-            await events.emit(
-                events.CUSTOMER_UPDATED,
-                customer_id=customer_id,
-                branch_id=customer["branch_id"],
-                fields=["tags"],
-            )
-    return await list_customer_tags(customer_id)
-
-
-async def untag_customer(customer_id: int, tag_id: int) -> None:
-    async with db.transaction():
-        await _live_customer(customer_id)
-        row = await db.fetchrow(
-            f"DELETE FROM {CUSTOMER_TAG} ct USING {TAG} t WHERE ct.customer = $1 AND ct.tag = $2"
-            " AND t.id = ct.tag AND ct.source = 'manual' RETURNING ct.id, ct.branch_id, t.name",
-            customer_id,
-            tag_id,
-        )
-        if row is None:
-            if await db.fetchval(
-                f"SELECT 1 FROM {CUSTOMER_TAG} WHERE customer = $1 AND tag = $2",
-                customer_id,
-                tag_id,
-            ):
-                raise Problem(
-                    409, "the tag's rule set this tag: change the rule instead", code="rule_tag"
-                )
-            raise not_found(f"tag {tag_id} on customer {customer_id}")
-        await audit.record(
-            audit.Action.DELETE,
-            ENTITY_CUSTOMER_TAG,
-            row["id"],
-            branch_id=row["branch_id"],
-            before={"customer_id": customer_id, "tag_id": tag_id, "tag": row["name"]},
-        )
-        await events.emit(
-            events.CUSTOMER_UPDATED,
-            customer_id=customer_id,
-            branch_id=row["branch_id"],
-            fields=["tags"],
-        )
-
-
-# --- products (global) ----------------------------------------------------------------------
-
-_PRODUCT_COLUMNS = "id, code, name, name_en, category, segment, balance_type, currency, active"
-
-
-def _product_out(row: Mapping[str, Any]) -> ProductOut:
-    return ProductOut(
-        row["id"], row["code"], row["name"], row["name_en"], row["category"], row["segment"],
-        row["balance_type"], row["currency"], row["active"],
-    )  # fmt: skip
-
-
-async def list_products(
-    category: str | None = None, segment: str | None = None, active: bool | None = None
-) -> list[ProductOut]:
-    rows = await db.fetch(
-        f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE ($1::text IS NULL OR category = $1)"
-        " AND ($2::text IS NULL OR segment = $2) AND ($3::boolean IS NULL OR active = $3)"
-        " ORDER BY category, code",
-        category,
-        segment,
-        active,
-    )
-    return [_product_out(r) for r in rows]
-
-
-async def get_product(product_id: int) -> ProductOut:
-    row = await db.fetchrow(f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE id = $1", product_id)
-    if row is None:
-        raise not_found(f"product {product_id}")
-    return _product_out(row)
-
-
-async def create_product(data: ProductIn) -> ProductOut:
-    values = msgspec.structs.asdict(data)
-    try:
-        async with db.transaction():
-            row = await db.fetchrow(
-                f"INSERT INTO {PRODUCT} (code, name, name_en, category, segment, balance_type,"
-                " currency, active, created_at, updated_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())"
-                f" RETURNING {_PRODUCT_COLUMNS}",
-                data.code,
-                data.name.strip(),
-                data.name_en.strip(),
-                data.category,
-                data.segment,
-                data.balance_type,
-                data.currency,
-                data.active,
-            )
-            assert row is not None
-            await audit.record(
-                audit.Action.CREATE, ENTITY_PRODUCT, row["id"], branch_id=None, after=values
-            )
-    except asyncpg.UniqueViolationError as exc:
-        raise Problem(
-            409,
-            f"product {data.code} already exists",
-            [FieldError("body.code", "already exists")],
-            "duplicate",
-        ) from exc
-    return _product_out(row)
-
-
-async def update_product(product_id: int, data: ProductPatch) -> ProductOut:
-    values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
-    async with db.transaction():
-        row = await db.fetchrow(
-            f"SELECT {_PRODUCT_COLUMNS} FROM {PRODUCT} WHERE id = $1 FOR UPDATE", product_id
-        )
-        if row is None:
-            raise not_found(f"product {product_id}")
-        changed = {k: v for k, v in values.items() if row[k] != v}
-        if not changed:
-            return _product_out(row)
-        balance_type_changed = "balance_type" in changed
-        assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
-        updated = await db.fetchrow(
-            f"UPDATE {PRODUCT} SET {assignments}, updated_at = now() WHERE id = $1"
-            f" RETURNING {_PRODUCT_COLUMNS}",
-            product_id,
-            *changed.values(),
-        )
-        assert updated is not None
-        if balance_type_changed:
-            await search.refresh_aum_of_product(product_id)
-        await audit.record(
-            audit.Action.UPDATE,
-            ENTITY_PRODUCT,
-            product_id,
-            branch_id=None,
-            before={k: row[k] for k in changed},
-            after=changed,
-        )
-    return _product_out(updated)
-
-
-# --- KPIs -----------------------------------------------------------------------------------
-
-KPI_SQL = f"""SELECT
-  (SELECT count(*) FROM {CUSTOMER} WHERE deleted_at IS NULL) AS customers,
-  (SELECT coalesce(sum(h.balance), 0) FROM {HOLDING} h
-     JOIN {PRODUCT} p ON p.id = h.product JOIN {CUSTOMER} c ON c.id = h.customer
-   WHERE p.balance_type = 'asset' AND h.status <> 'closed' AND h.currency = 'CNY'
-     AND c.deleted_at IS NULL) AS aum"""
-
-
-async def kpis() -> dict[str, Any]:
-    """The metrics declared in ``register_metrics``, over the branches in scope."""
-    row = await db.fetchrow(KPI_SQL)
-    assert row is not None
-    return {"customer_archive.customers": row["customers"], "customer_archive.aum": row["aum"]}

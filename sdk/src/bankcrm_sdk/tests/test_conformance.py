@@ -9,7 +9,12 @@ from bankcrm import hookdoc, kernel_plugin
 from bankcrm.plugins import PluginCandidate, build_registry
 from bankcrm.runtime import load_registry
 from bankcrm.settings import get_settings
-from bankcrm_sdk.conformance import check_plugin, import_problems, published_hook_problems
+from bankcrm_sdk.conformance import (
+    check_plugin,
+    import_problems,
+    internal_import_problems,
+    published_hook_problems,
+)
 
 INSTALLED = load_registry(get_settings())
 
@@ -71,6 +76,62 @@ def test_imports_past_the_public_surface_are_reported(tmp_path: Path) -> None:
         "bankcrm_loyalty/tests/test_it.py:2 imports the private name '_expand' from"
         " 'bankcrm.roles'",
     ]
+
+
+def test_cycles_and_private_names_between_a_plugins_modules_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "bankcrm_shapes"
+    (package / "orders" / "tests").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "orders" / "__init__.py").write_text("")
+    # services <-> orders.services, the way back hidden in a function.
+    (package / "services.py").write_text(
+        "from bankcrm_shapes.orders.services import place\n\n_RATE = 2\n\n\n"
+        "def _helper() -> int:\n    return 1\n"
+    )
+    (package / "orders" / "services.py").write_text(
+        "def place() -> int:\n"
+        "    from bankcrm_shapes import services\n\n"
+        "    return services._helper()\n"
+    )
+    (package / "orders" / "api.py").write_text(
+        "from bankcrm_shapes.services import _RATE\n"
+        "from . import services as orders\n"
+        "from .services import place\n\n"
+        "ANSWER = orders._private_of_orders + _RATE + place()\n"
+    )
+    # A module's own private names, a test's white-box look and a dunder are fine.
+    (package / "orders" / "jobs.py").write_text(
+        "from bankcrm_shapes import orders\n\n_LIMIT = 3\nLIMIT = _LIMIT + len(orders.__name__)\n"
+    )
+    (package / "orders" / "tests" / "test_orders.py").write_text(
+        "from bankcrm_shapes.services import _helper\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert internal_import_problems("bankcrm_shapes", package) == [
+        "import cycle among orders.services, services:"
+        " orders.services:2 -> services; services:1 -> orders.services",
+        "bankcrm_shapes/orders/api.py:1 imports the private name '_RATE' from"
+        " 'bankcrm_shapes.services'",
+        "bankcrm_shapes/orders/api.py:5 uses the private name '_private_of_orders' of"
+        " 'bankcrm_shapes.orders.services'",
+        "bankcrm_shapes/orders/services.py:4 uses the private name '_helper' of"
+        " 'bankcrm_shapes.services'",
+    ]
+    # Broken the way the customer archive broke its own: the shared part is public.
+    (package / "shared.py").write_text("def helper() -> int:\n    return 1\n")
+    (package / "orders" / "services.py").write_text(
+        "from bankcrm_shapes.shared import helper\n\n\ndef place() -> int:\n    return helper()\n"
+    )
+    (package / "services.py").write_text(
+        "from bankcrm_shapes.orders.services import place\n\nRATE = 2\n"
+    )
+    (package / "orders" / "api.py").write_text(
+        "from bankcrm_shapes.services import RATE\nfrom .services import place\n\n"
+        "ANSWER = RATE + place()\n"
+    )
+    assert internal_import_problems("bankcrm_shapes", package) == []
 
 
 HOOKSPECS = '''"""Extension points of a test plugin."""

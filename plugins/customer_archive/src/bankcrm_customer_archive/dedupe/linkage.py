@@ -187,6 +187,11 @@ def _trained() -> tuple[dict[str, Any], dict[str, Any]]:
     return model, meta
 
 
+def reload_trained_model() -> None:
+    """Read the shipped model again at its next use (after :mod:`.train` rewrote it)."""
+    _trained.cache_clear()
+
+
 def prior_for(records: int, meta: dict[str, Any]) -> float:
     """λ, the probability that two random records match, for ``records`` customers.
 

@@ -50,7 +50,7 @@ from bankcrm import audit, db
 from bankcrm.context import require_scope
 from bankcrm.plugin_api import PluginHooks
 from bankcrm.web.problems import FieldError, Problem, not_found
-from bankcrm_customer_archive import events, services
+from bankcrm_customer_archive import events, records
 from bankcrm_customer_archive.dedupe.references import CustomerReference
 from bankcrm_customer_archive.search import services as search
 
@@ -504,7 +504,7 @@ async def approve_merge(merge_id: int, registry: PluginHooks | None) -> MergeOut
             )  # fmt: skip
         updated = await db.fetchrow(f"SELECT * FROM {CUSTOMER} WHERE id = $1", survivor_id)
         assert updated is not None
-        await services._write_search_keys(updated, replace=True)
+        await records.write_search_keys(updated, replace=True)
         await search.refresh_text_keys([survivor_id])
         await search.refresh_aum([survivor_id])
         survivor_after = await _row_json(CUSTOMER, survivor_id)
@@ -529,10 +529,10 @@ async def approve_merge(merge_id: int, registry: PluginHooks | None) -> MergeOut
                 request["candidate"], scope.user_id,
             )  # fmt: skip
         reason = f"merge {merge_id}"
-        before, after = services._diff(survivor, dict(updated), services._customer_snapshot)
+        before, after = records.audit_diff(survivor, dict(updated), records.customer_snapshot)
         await audit.record(
             audit.Action.UPDATE,
-            services.ENTITY_CUSTOMER,
+            records.ENTITY_CUSTOMER,
             survivor_id,
             branch_id=survivor["branch_id"],
             before=before,
@@ -541,10 +541,10 @@ async def approve_merge(merge_id: int, registry: PluginHooks | None) -> MergeOut
         )
         await audit.record(
             audit.Action.DELETE,
-            services.ENTITY_CUSTOMER,
+            records.ENTITY_CUSTOMER,
             merged_id,
             branch_id=merged["branch_id"],
-            before=services._customer_snapshot(merged),
+            before=records.customer_snapshot(merged),
             after={"merged_into": survivor_id},
             reason=reason,
         )
@@ -682,11 +682,11 @@ async def unmerge(merge_id: int, registry: PluginHooks | None, reason: str = "")
         )
         assert survivor_restored is not None
         text = f"un-merge {merge_id}" + (f": {reason.strip()}" if reason.strip() else "")
-        before, after = services._diff(dict(current), dict(survivor_restored),
-                                       services._customer_snapshot)  # fmt: skip
+        before, after = records.audit_diff(dict(current), dict(survivor_restored),
+                                       records.customer_snapshot)  # fmt: skip
         await audit.record(
             audit.Action.UPDATE,
-            services.ENTITY_CUSTOMER,
+            records.ENTITY_CUSTOMER,
             survivor_id,
             branch_id=current["branch_id"],
             before=before,
@@ -695,7 +695,7 @@ async def unmerge(merge_id: int, registry: PluginHooks | None, reason: str = "")
         )
         await audit.record(
             audit.Action.UPDATE,
-            services.ENTITY_CUSTOMER,
+            records.ENTITY_CUSTOMER,
             merged_id,
             branch_id=merged_row["branch_id"],
             before={"merged_into": survivor_id, "deleted": True},

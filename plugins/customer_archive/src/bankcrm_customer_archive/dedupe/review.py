@@ -13,7 +13,7 @@ from bankcrm import audit, db
 from bankcrm.context import require_scope
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import Problem, not_found
-from bankcrm_customer_archive import services
+from bankcrm_customer_archive import records
 
 CUSTOMER = "customer_archive_customer"
 CANDIDATE = "customer_archive_duplicate_candidate"
@@ -143,8 +143,8 @@ def _side(row: Mapping[str, Any]) -> SideOut:
         id=row["id"], branch_id=row["branch_id"], kind=row["kind"], name=row["name"],
         name_pinyin=row["name_pinyin"], gender=row["gender"], birth_date=row["birth_date"],
         id_type=row["id_type"], id_number=row["id_number_masked"],
-        phone=services.mask_phone(row["phone"]), email=services.mask_email(row["email"]),
-        address=services.mask_street(address) if address else None,
+        phone=records.mask_phone(row["phone"]), email=records.mask_email(row["email"]),
+        address=records.mask_street(address) if address else None,
         created_at=row["created_at"], updated_at=row["updated_at"], addresses=row["n_addr"],
         contacts=row["n_contact"], holdings=row["n_holding"], tags=list(row["tag_names"]),
     )  # fmt: skip
@@ -160,7 +160,7 @@ async def compare(candidate_id: int) -> ComparisonOut:
             raise not_found(f"duplicate candidate {candidate_id}")
         for customer_id in ids:
             await audit.record(
-                audit.Action.VIEW, services.ENTITY_CUSTOMER, customer_id,
+                audit.Action.VIEW, records.ENTITY_CUSTOMER, customer_id,
                 branch_id=sides[customer_id]["branch_id"],
                 after={"screen": "duplicate", "candidate_id": candidate_id},
             )  # fmt: skip

@@ -11,7 +11,7 @@ import logging
 
 from bankcrm import db
 from bankcrm.plugin_api import DemoContext
-from bankcrm_customer_archive import services
+from bankcrm_customer_archive import records
 from bankcrm_customer_archive.dedupe import detection, merging
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def seed_demo_duplicates(demo: DemoContext) -> None:
                     f" is_primary, now(), now() FROM {ADDRESS} WHERE customer = $1",
                     original["id"], demo.branches[target], copy["id"],
                 )  # fmt: skip
-                await services._write_search_keys(copy)
+                await records.write_search_keys(copy)
                 ids += [original["id"], copy["id"]]
                 pairs.append((original["id"], copy["id"]))
         if not pairs:

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     model, meta = train(args.records, args.seed)
     linkage.MODEL_DIR.mkdir(exist_ok=True)
     linkage.MODEL_PATH.write_text(json.dumps(model, indent=1, ensure_ascii=False) + "\n")
-    linkage._trained.cache_clear()
+    linkage.reload_trained_model()
     holdout = generate_corpus(args.holdout, seed=args.seed + 1000)
     settings = dict(model)
     settings["probability_two_random_records_match"] = linkage.prior_for(len(holdout), meta)
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         "quality": [quality(holdout, pairs, t).as_dict() for t in (0.5, 0.8, 0.9, 0.95, 0.99)],
     }
     linkage.MODEL_META_PATH.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
-    linkage._trained.cache_clear()
+    linkage.reload_trained_model()
     print(json.dumps(meta, indent=1))
     print(f"trained and measured in {time.perf_counter() - started:.1f} s")
 

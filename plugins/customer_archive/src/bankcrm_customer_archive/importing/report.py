@@ -24,7 +24,7 @@ import xlsxwriter
 from bankcrm import db, messages
 from bankcrm.web.problems import not_found
 from bankcrm_customer_archive.importing.service import BATCH, staging_table
-from bankcrm_customer_archive.services import mask_email, mask_phone
+from bankcrm_customer_archive.records import mask_email, mask_phone
 
 _DISPLAY_CUSTOMER: dict[str, str] = {
     "id_number": "id_number_masked", "birth_date": "birth_date", "gender": "gender",

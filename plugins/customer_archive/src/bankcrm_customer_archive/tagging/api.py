@@ -1,4 +1,5 @@
-"""REST for rule tags (under ``/api/v1/customer_archive``)."""
+"""REST for tags: each branch's tag vocabulary, a customer's manual tags and rule tags (under
+``/api/v1/customer_archive``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from typing import Annotated, Any
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from bankcrm_customer_archive.access import TAG_READ, TAG_WRITE
+from bankcrm_customer_archive.access import CUSTOMER_READ, CUSTOMER_WRITE, TAG_READ, TAG_WRITE
+from bankcrm_customer_archive.schemas import CustomerTagIn, TagIn, TagOut, TagPatch
 from bankcrm_customer_archive.tagging import services as tagging
 
+TagBranchQuery = Annotated[
+    int | None,
+    QueryParameter(ge=1, le=2**31 - 1, description=("Only this branch and its sub-branches")),
+]
 BranchQuery = Annotated[
     int | None,
     QueryParameter(ge=1, le=2**31 - 1, description="Only this branch's rules"),
@@ -59,4 +65,45 @@ class TagRuleController(Controller):
         return await tagging.enqueue_evaluation(rule_id)
 
 
-TAGGING_ROUTES: list[Any] = [TagRuleController]
+class CustomerTagController(Controller):
+    path = "/customers/{customer_id:int}/tags"
+    tags = ("customer_archive: tags",)
+
+    @get("/", opt={"permission": CUSTOMER_READ})
+    async def list_customer_tags(self, customer_id: FromPath[int]) -> list[TagOut]:
+        return await tagging.list_customer_tags(customer_id)
+
+    @post("/", opt={"permission": CUSTOMER_WRITE}, status_code=200)
+    async def add(self, customer_id: FromPath[int], data: JSONBody[CustomerTagIn]) -> list[TagOut]:
+        """Tag the customer (idempotent); answers the customer's tags."""
+        return await tagging.tag_customer(customer_id, data)
+
+    @delete("/{tag_id:int}", opt={"permission": CUSTOMER_WRITE}, status_code=204)
+    async def remove(self, customer_id: FromPath[int], tag_id: FromPath[int]) -> None:
+        await tagging.untag_customer(customer_id, tag_id)
+
+
+class TagController(Controller):
+    path = "/tags"
+    tags = ("customer_archive: tags",)
+
+    @get("/", opt={"permission": TAG_READ})
+    async def list_tags(self, branch_id: TagBranchQuery = None) -> list[TagOut]:
+        """Tags of the branches in your scope (each branch has its own)."""
+        return await tagging.list_tags(branch_id)
+
+    @post("/", opt={"permission": TAG_WRITE})
+    async def create(self, data: JSONBody[TagIn]) -> TagOut:
+        return await tagging.create_tag(data)
+
+    @patch("/{tag_id:int}", opt={"permission": TAG_WRITE})
+    async def update(self, tag_id: FromPath[int], data: JSONBody[TagPatch]) -> TagOut:
+        return await tagging.update_tag(tag_id, data)
+
+    @delete("/{tag_id:int}", opt={"permission": TAG_WRITE}, status_code=204)
+    async def remove(self, tag_id: FromPath[int]) -> None:
+        """Delete the tag and remove it from its customers."""
+        await tagging.delete_tag(tag_id)
+
+
+TAGGING_ROUTES: list[Any] = [TagRuleController, CustomerTagController, TagController]

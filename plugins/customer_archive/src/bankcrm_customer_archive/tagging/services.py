@@ -34,8 +34,24 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from bankcrm import audit, db, jobs
 from bankcrm.context import require_scope
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm.web.problems import FieldError, Problem, not_found
-from bankcrm_customer_archive.schemas import Color, Id, TagName
+from bankcrm.web.problems import FieldError, Problem, invalid, not_found
+from bankcrm_customer_archive import events
+from bankcrm_customer_archive.records import (
+    CUSTOMER,
+    ENTITY_CUSTOMER_TAG,
+    ENTITY_TAG,
+    branch_in_scope,
+    live_customer,
+)
+from bankcrm_customer_archive.schemas import (
+    Color,
+    CustomerTagIn,
+    Id,
+    TagIn,
+    TagName,
+    TagOut,
+    TagPatch,
+)
 from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.validation import Problems
 
@@ -46,14 +62,21 @@ __all__ = [
     "RuleOut",
     "RulePatch",
     "create_rule",
+    "create_tag",
     "delete_rule",
+    "delete_tag",
     "enqueue_evaluation",
     "evaluate_rule",
     "evaluate_tag_rules",
     "get_rule",
+    "list_customer_tags",
     "list_rules",
+    "list_tags",
     "preview",
+    "tag_customer",
+    "untag_customer",
     "update_rule",
+    "update_tag",
 ]
 
 log = logging.getLogger(__name__)
@@ -584,3 +607,179 @@ TAGGING_SCHEDULES = [
         description="Re-evaluate every active tag rule (links follow the data, hourly).",
     )
 ]
+
+
+# --- the branch's tag vocabulary and manual tags --------------------------------------------------
+
+
+def _tag_out(row: Mapping[str, Any]) -> TagOut:
+    return TagOut(row["id"], row["branch_id"], row["name"], row["color"], row["kind"])
+
+
+def _duplicate_tag() -> Problem:
+    return Problem(
+        409,
+        "the branch already has a tag of this name",
+        [FieldError("body.name", "already exists in this branch")],
+        "duplicate",
+    )
+
+
+async def list_tags(branch_id: int | None = None) -> list[TagOut]:
+    """Tags of the branches in scope (or of one branch), by branch and name."""
+    rows = await db.fetch(
+        f"SELECT * FROM {TAG} WHERE ($1::bigint IS NULL OR branch_id = $1)"
+        " ORDER BY branch_id, name",
+        branch_id,
+    )
+    return [_tag_out(r) for r in rows]
+
+
+async def create_tag(data: TagIn) -> TagOut:
+    branch_id = branch_in_scope(data.branch_id, "body.branch_id")
+    try:
+        async with db.transaction():
+            row = await db.fetchrow(
+                f"INSERT INTO {TAG} (branch_id, name, color, created_at)"
+                " VALUES ($1, $2, $3, now()) RETURNING *",
+                branch_id,
+                data.name.strip(),
+                data.color,
+            )
+            assert row is not None
+            await audit.record(
+                audit.Action.CREATE,
+                ENTITY_TAG,
+                row["id"],
+                branch_id=branch_id,
+                after={"name": row["name"], "color": row["color"]},
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise _duplicate_tag() from exc
+    return _tag_out(row)
+
+
+async def update_tag(tag_id: int, data: TagPatch) -> TagOut:
+    values = {k: v.strip() for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    try:
+        async with db.transaction():
+            row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
+            if row is None:
+                raise not_found(f"tag {tag_id}")
+            changed = {k: v for k, v in values.items() if row[k] != v}
+            if not changed:
+                return _tag_out(row)
+            assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changed))
+            updated = await db.fetchrow(
+                f"UPDATE {TAG} SET {assignments} WHERE id = $1 RETURNING *",
+                tag_id,
+                *changed.values(),
+            )
+            assert updated is not None
+            await audit.record(
+                audit.Action.UPDATE,
+                ENTITY_TAG,
+                tag_id,
+                branch_id=row["branch_id"],
+                before={k: row[k] for k in changed},
+                after=changed,
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise _duplicate_tag() from exc
+    return _tag_out(updated)
+
+
+async def delete_tag(tag_id: int) -> None:
+    """Delete a tag and remove it from its customers, in one audited step."""
+    async with db.transaction():
+        row = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1 FOR UPDATE", tag_id)
+        if row is None:
+            raise not_found(f"tag {tag_id}")
+        untagged = await db.fetch(
+            f"DELETE FROM {CUSTOMER_TAG} WHERE tag = $1 RETURNING customer", tag_id
+        )
+        await db.fetch(f"DELETE FROM {TAG} WHERE id = $1", tag_id)
+        await audit.record(
+            audit.Action.DELETE, ENTITY_TAG, tag_id, branch_id=row["branch_id"],
+            before={"name": row["name"], "color": row["color"],
+                    "customer_ids": sorted(r["customer"] for r in untagged)},
+        )  # fmt: skip
+
+
+async def list_customer_tags(customer_id: int) -> list[TagOut]:
+    rows = await db.fetch(
+        f"SELECT t.*, c.id AS live FROM {CUSTOMER} c LEFT JOIN {CUSTOMER_TAG} ct"
+        f" ON ct.customer = c.id LEFT JOIN {TAG} t ON t.id = ct.tag"
+        " WHERE c.id = $1 AND c.deleted_at IS NULL ORDER BY t.name",
+        customer_id,
+    )
+    if not rows:
+        raise not_found(f"customer {customer_id}")
+    return [_tag_out(r) for r in rows if r["id"] is not None]
+
+
+async def tag_customer(customer_id: int, data: CustomerTagIn) -> list[TagOut]:
+    """Tag a customer with a tag of its own branch (tagging twice changes nothing)."""
+    async with db.transaction():
+        customer = await live_customer(customer_id)
+        tag = await db.fetchrow(f"SELECT * FROM {TAG} WHERE id = $1", data.tag_id)
+        if tag is None or tag["branch_id"] != customer["branch_id"]:
+            raise invalid("body.tag_id", "no such tag in the customer's branch")
+        if tag["kind"] != "manual":
+            raise invalid("body.tag_id", "a rule tag is set by its rule only")
+        inserted = await db.fetchval(
+            f"INSERT INTO {CUSTOMER_TAG} (branch_id, customer, tag, created_at)"
+            " VALUES ($1, $2, $3, now()) ON CONFLICT (customer, tag) DO NOTHING RETURNING id",
+            customer["branch_id"],
+            customer_id,
+            data.tag_id,
+        )
+        if inserted is not None:
+            await audit.record(
+                audit.Action.CREATE,
+                ENTITY_CUSTOMER_TAG,
+                inserted,
+                branch_id=customer["branch_id"],
+                after={"customer_id": customer_id, "tag_id": data.tag_id, "tag": tag["name"]},
+            )
+            await events.emit(
+                events.CUSTOMER_UPDATED,
+                customer_id=customer_id,
+                branch_id=customer["branch_id"],
+                fields=["tags"],
+            )
+    return await list_customer_tags(customer_id)
+
+
+async def untag_customer(customer_id: int, tag_id: int) -> None:
+    async with db.transaction():
+        await live_customer(customer_id)
+        row = await db.fetchrow(
+            f"DELETE FROM {CUSTOMER_TAG} ct USING {TAG} t WHERE ct.customer = $1 AND ct.tag = $2"
+            " AND t.id = ct.tag AND ct.source = 'manual' RETURNING ct.id, ct.branch_id, t.name",
+            customer_id,
+            tag_id,
+        )
+        if row is None:
+            if await db.fetchval(
+                f"SELECT 1 FROM {CUSTOMER_TAG} WHERE customer = $1 AND tag = $2",
+                customer_id,
+                tag_id,
+            ):
+                raise Problem(
+                    409, "the tag's rule set this tag: change the rule instead", code="rule_tag"
+                )
+            raise not_found(f"tag {tag_id} on customer {customer_id}")
+        await audit.record(
+            audit.Action.DELETE,
+            ENTITY_CUSTOMER_TAG,
+            row["id"],
+            branch_id=row["branch_id"],
+            before={"customer_id": customer_id, "tag_id": tag_id, "tag": row["name"]},
+        )
+        await events.emit(
+            events.CUSTOMER_UPDATED,
+            customer_id=customer_id,
+            branch_id=row["branch_id"],
+            fields=["tags"],
+        )

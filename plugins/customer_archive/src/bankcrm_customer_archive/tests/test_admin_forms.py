@@ -9,7 +9,7 @@ import httpx
 
 from bankcrm.tests.test_admin import admin_client
 from bankcrm.tests.test_users import problem
-from bankcrm_customer_archive.tests.test_dedupe_merge import detect, two_of_a_kind
+from bankcrm_customer_archive.dedupe.tests.test_dedupe_merge import detect, two_of_a_kind
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"

@@ -24,7 +24,7 @@ changes and appends a rating history row (kind ``value_tier``, source ``job``, t
 the dormancy in the note) for exactly those customers, so a second run changes nothing
 and writes no history. Each run leaves one audit row per branch with the counts of
 changes per new tier. :func:`recompute_customer_tier` does the same for one customer
-through :func:`bankcrm_customer_archive.profile.record_rating`.
+through :func:`bankcrm_customer_archive.profile.services.record_rating`.
 """
 
 from __future__ import annotations
@@ -232,9 +232,9 @@ async def enqueue_recompute(branch_id: int | None) -> tuple[str, list[int]]:
 
 async def recompute_customer_tier(customer_id: int) -> str | None:
     """Recompute one customer's tier now; a change is recorded through
-    :func:`~bankcrm_customer_archive.profile.record_rating` (history, audit). Returns the
+    :func:`~bankcrm_customer_archive.profile.services.record_rating` (history, audit). Returns the
     tier (None for a company, which is not tiered)."""
-    from bankcrm_customer_archive import profile
+    from bankcrm_customer_archive.profile import services as profile
 
     async with db.transaction():
         branch_id = await db.fetchval(

@@ -41,7 +41,7 @@ from bankcrm import db, pii
 from bankcrm.context import Scope, require_scope
 from bankcrm.web.problems import not_found
 from bankcrm_customer_archive.access import HOLDING_READ
-from bankcrm_customer_archive.services import Section
+from bankcrm_customer_archive.sections import Section
 from bankcrm_customer_archive.tiers.services import tier_settings
 
 __all__ = [

@@ -11,43 +11,57 @@ Panels the actor may not read are not read at all (a ``CASE`` on a parameter).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 import msgspec
 
-from bankcrm import db
-from bankcrm.context import Scope
+from bankcrm import branches, db
+from bankcrm.context import Scope, require_scope
+from bankcrm.plugin_api import PluginHooks
+from bankcrm.web.problems import not_found
 from bankcrm_customer_archive.access import CONTRACT_READ, HOLDING_READ
-from bankcrm_customer_archive.profile import (
+from bankcrm_customer_archive.profile.services import (
     PANELS_360_COLUMNS,
     aum_trend_dates,
     profile_sections,
 )
-from bankcrm_customer_archive.services import (
-    _DETAIL_COLUMNS,
-    _HOLDING_LIST,
-    _HOLDINGS_JSON,
-    _VIEW_AUDIT,
+from bankcrm_customer_archive.records import (
     CUSTOMER,
-    Section,
-    _detail,
-    _masked_holding,
-    _sum_by_currency,
+    DETAIL_COLUMNS,
+    HOLDING_LIST,
+    HOLDINGS_JSON,
+    PLUGIN,
+    VIEW_AUDIT,
+    customer_detail,
+    masked_holding,
+    sum_by_currency,
 )
+from bankcrm_customer_archive.schemas import Customer360, CustomerDetail, SectionOut
+from bankcrm_customer_archive.sections import Section
 from bankcrm_customer_archive.timeline import (
     TIMELINE_360_COLUMN,
     TIMELINE_SECTION,
     own_items_of_360,
+    timeline_section_items,
 )
 from bankcrm_customer_archive.view_360.portrait import PORTRAIT_COLUMNS, portrait_section_of
 
-__all__ = ["VIEW_360_SQL", "read_sections", "view_360_arguments"]
+__all__ = [
+    "VIEW_360_SQL",
+    "core_sections",
+    "customer_360",
+    "read_sections",
+    "view_360_arguments",
+]
+
+log = logging.getLogger(__name__)
 
 VIEW_360_SQL = f"""WITH c AS MATERIALIZED (
   SELECT * FROM {CUSTOMER} WHERE id = $1 AND deleted_at IS NULL),
-{_VIEW_AUDIT}
-SELECT {_DETAIL_COLUMNS}, {_HOLDINGS_JSON} AS holdings,
+{VIEW_AUDIT}
+SELECT {DETAIL_COLUMNS}, {HOLDINGS_JSON} AS holdings,
   {PANELS_360_COLUMNS},
   {PORTRAIT_COLUMNS},
   {TIMELINE_360_COLUMN}
@@ -92,7 +106,7 @@ async def read_sections(customer_id: int, scope: Scope) -> list[Section] | None:
     )
     if row is None:
         return None
-    detail = _detail(row)
+    detail = customer_detail(row)
     profile = Section("customer_archive.profile", "基本信息", "Profile", {"customer": detail})
     more = [
         *profile_sections(scope, detail, row),
@@ -104,9 +118,7 @@ async def read_sections(customer_id: int, scope: Scope) -> list[Section] | None:
     ]
     if not scope.has(HOLDING_READ):
         return [profile, *more]
-    holdings = [
-        _masked_holding(h) for h in msgspec.json.decode(row["holdings"], type=_HOLDING_LIST)
-    ]
+    holdings = [masked_holding(h) for h in msgspec.json.decode(row["holdings"], type=HOLDING_LIST)]
     by_category: dict[str, int] = {}
     for h in holdings:
         if h.status != "closed":
@@ -118,11 +130,98 @@ async def read_sections(customer_id: int, scope: Scope) -> list[Section] | None:
             "产品持有",
             "Accounts and holdings",
             {
-                "aum": _sum_by_currency(holdings, "asset"),
-                "credit": _sum_by_currency(holdings, "credit"),
+                "aum": sum_by_currency(holdings, "asset"),
+                "credit": sum_by_currency(holdings, "credit"),
                 "open_by_category": by_category,
                 "holdings": holdings,
             },
         ),
         *more,
     ]
+
+
+# --- the whole view: this plugin's sections, then every other plugin's -------------------
+
+
+async def core_sections(customer_id: int, scope: Scope) -> list[Section] | None:
+    """This plugin's 360 sections: the profile, for actors who may read holdings the
+    accounts with their totals (personal data masked), then the profile's own panels
+    (:func:`.profile.profile_sections`: background, relations and household, ratings,
+    contracts, AUM trend); None if not visible.
+
+    Reading them records the view (audit action ``view``, screen ``360``) in the same
+    statement: whoever assembles a 360 view has viewed the customer. That one statement
+    (:data:`.view_360.VIEW_360_SQL`) answers every section, the portrait's included.
+    """
+    return await read_sections(customer_id, scope)
+
+
+def _section_out(plugin: str, section: Section, scope: Scope, customer_id: int) -> SectionOut:
+    return SectionOut(
+        section.key,
+        plugin,
+        section.title,
+        section.title_en,
+        section.data,
+        {key: {"zh": label.zh, "en": label.en} for key, label in section.labels.items()},
+        [
+            {
+                "title": a.title.zh,
+                "title_en": a.title.en,
+                "url": a.url.format(customer_id=customer_id),
+            }
+            for a in section.actions
+            if a.permission == "authenticated" or scope.has(a.permission)
+        ],
+    )
+
+
+def _as_sections(plugin: str, answer: Any) -> list[Section]:
+    answers = [answer] if isinstance(answer, Section) else list(answer)
+    wrong = [a for a in answers if not isinstance(a, Section)]
+    if wrong:
+        # One plugin's mistake should not take the whole view down: show the rest.
+        log.warning("customer_360_sections of %s answered %r, not Sections", plugin, wrong)
+    return [a for a in answers if isinstance(a, Section)]
+
+
+async def customer_360(customer_id: int, registry: PluginHooks) -> Customer360:
+    """The 360 view: this plugin's sections, then every other enabled plugin's.
+
+    :func:`core_sections` reads the customer and records the view in one statement (404
+    when the customer is not visible); then ``customer_360_sections`` is called on every
+    other plugin enabled for the customer's branch, whose sections follow in dependency
+    order.
+    """
+    scope: Scope = require_scope()
+    own = await core_sections(customer_id, scope)
+    if own is None:
+        raise not_found(f"customer {customer_id}")
+    profile: CustomerDetail = own[0].data["customer"]
+    tree = await branches.snapshot()
+    others = frozenset(
+        p for p in registry.order if p != PLUGIN and tree.plugin_enabled(profile.branch_id, p)
+    )
+    answers = await registry.call_all(
+        "customer_360_sections", plugins=others, customer_id=customer_id, scope=scope
+    )
+    # pluggy answers newest registration first; the view reads best in dependency order.
+    position = {name: index for index, name in enumerate(registry.order)}
+    answers.sort(key=lambda answer: position.get(answer[0], -1))
+    [timeline] = [s for s in own if s.key == TIMELINE_SECTION]
+    sections = [_section_out(PLUGIN, s, scope, customer_id) for s in own if s is not timeline]
+    sections.extend(
+        _section_out(plugin, s, scope, customer_id)
+        for plugin, answer in answers
+        for s in _as_sections(plugin, answer)
+    )
+    # The timeline closes the view: every plugin's newest items, and a cursor to the rest
+    # (GET …/customers/{id}/timeline?cursor=…).
+    page = await timeline_section_items(timeline.data["items"], customer_id, registry, others)
+    sections.append(
+        SectionOut(
+            TIMELINE_SECTION, PLUGIN, timeline.title, timeline.title_en,
+            {"items": page.items, "next_cursor": page.next_cursor},
+        )
+    )  # fmt: skip
+    return Customer360(customer_id, profile.branch_id, sections)

@@ -18,7 +18,7 @@ import asyncpg
 import httpx
 
 from bankcrm.piccolo_conf import DB
-from bankcrm_customer_archive import profile
+from bankcrm_customer_archive.profile import services as profile
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"

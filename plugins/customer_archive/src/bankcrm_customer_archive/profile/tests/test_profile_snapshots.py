@@ -9,8 +9,9 @@ import httpx
 
 from bankcrm import db
 from bankcrm.context import Scope
-from bankcrm_customer_archive import profile, services
-from bankcrm_customer_archive.profile_jobs import take_daily_snapshots
+from bankcrm_customer_archive import services
+from bankcrm_customer_archive.profile import services as profile
+from bankcrm_customer_archive.profile.jobs import take_daily_snapshots
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"

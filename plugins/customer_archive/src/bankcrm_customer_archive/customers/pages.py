@@ -17,10 +17,9 @@ from litestar.params import FromPath, QueryParameter
 
 from bankcrm import branches
 from bankcrm.context import require_scope
-from bankcrm.plugin_api import Label, Pages, WorkbenchLink, plugin_hooks
+from bankcrm.plugin_api import Label, WorkbenchLink, plugin_hooks
 from bankcrm.web.problems import Problem
 from bankcrm.workbench import language_of, plain, render
-from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
     CUSTOMER_READ,
     CUSTOMER_WRITE,
@@ -28,13 +27,12 @@ from bankcrm_customer_archive.access import (
     IMPORT_READ,
     PII_REVEAL,
 )
-from bankcrm_customer_archive.dedupe.pages import DUPLICATE_PAGES
 from bankcrm_customer_archive.enumerations import ENUMERATIONS
 from bankcrm_customer_archive.formatting import Formatter, branch_names, chart, is_records
-from bankcrm_customer_archive.importing.pages import IMPORT_PAGES
 from bankcrm_customer_archive.manifest import MANIFEST
 from bankcrm_customer_archive.search import services as search
 from bankcrm_customer_archive.search.services import CustomerFilter
+from bankcrm_customer_archive.view_360.services import customer_360
 
 PLUGIN = MANIFEST.name
 LINKS = [
@@ -127,7 +125,7 @@ async def customer_page(
 ) -> Response[str]:
     """The customer's 360° page: every plugin's sections and the timeline."""
     registry = plugin_hooks()
-    view = await services.customer_360(customer_id, registry)
+    view = await customer_360(customer_id, registry)
     language = language_of(request)
     sections = [plain(s) for s in view.sections]
     profile = sections[0]["data"].get("customer", {})
@@ -145,15 +143,13 @@ async def customer_page(
     )
 
 
-PAGES = Pages(
-    handlers=[
-        customers_page,
-        new_customer_page,
-        customer_page,
-        *IMPORT_PAGES,
-        *DUPLICATE_PAGES,
-    ],
-    templates_package="bankcrm_customer_archive",
-)
+CUSTOMER_PAGES: list[Any] = [customers_page, new_customer_page, customer_page]
 
-__all__ = ["LINKS", "PAGES", "choices", "customer_page", "customers_page", "new_customer_page"]
+__all__ = [
+    "CUSTOMER_PAGES",
+    "LINKS",
+    "choices",
+    "customer_page",
+    "customers_page",
+    "new_customer_page",
+]

@@ -12,7 +12,7 @@ from datetime import date
 
 from bankcrm import jobs
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm_customer_archive import profile
+from bankcrm_customer_archive.profile import services as profile
 
 SNAPSHOT_ACTOR = "customer_archive.take_daily_snapshots"
 SNAPSHOT_EVERY_SECONDS = 3600

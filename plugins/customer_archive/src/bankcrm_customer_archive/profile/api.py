@@ -18,7 +18,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid
-from bankcrm_customer_archive import profile
 from bankcrm_customer_archive.access import (
     CONTRACT_READ,
     CONTRACT_WRITE,
@@ -27,7 +26,8 @@ from bankcrm_customer_archive.access import (
     HOLDING_READ,
     RATING_WRITE,
 )
-from bankcrm_customer_archive.profile_schemas import (
+from bankcrm_customer_archive.profile import services as profile
+from bankcrm_customer_archive.profile.schemas import (
     AumHistory,
     BalancePoint,
     ChannelIn,

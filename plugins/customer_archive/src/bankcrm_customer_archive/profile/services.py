@@ -36,7 +36,7 @@ from bankcrm.context import Scope, require_scope
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import events
 from bankcrm_customer_archive.access import CONTRACT_READ, HOLDING_READ
-from bankcrm_customer_archive.profile_schemas import (
+from bankcrm_customer_archive.profile.schemas import (
     AumHistory,
     AumPoint,
     BalancePoint,
@@ -58,15 +58,15 @@ from bankcrm_customer_archive.profile_schemas import (
     RelationPatch,
     SnapshotRun,
 )
-from bankcrm_customer_archive.services import (
+from bankcrm_customer_archive.records import (
     CUSTOMER,
     ENTITY_CUSTOMER,
     HOLDING,
     PRODUCT,
-    Section,
     mask_email,
     mask_phone,
 )
+from bankcrm_customer_archive.sections import Section
 from bankcrm_customer_archive.settings import CustomerArchiveSettings
 from bankcrm_customer_archive.tables import (
     CreditGrade,

@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 
 from bankcrm_customer_archive.demo_data import PRODUCT_CATALOGUE, GeneratedCustomer
-from bankcrm_customer_archive.profile import CHINA, business_date
+from bankcrm_customer_archive.profile.services import CHINA, business_date
 
 SAMPLE_FIRST = 40
 SAMPLE_EVERY = 100

@@ -5,8 +5,8 @@ from typing import Any
 
 from bankcrm import db
 from bankcrm.plugin_api import DemoContext
-from bankcrm_customer_archive import profile
-from bankcrm_customer_archive.profile_seeding import HISTORY_DAYS
+from bankcrm_customer_archive.profile import services as profile
+from bankcrm_customer_archive.profile.seeding import HISTORY_DAYS
 from bankcrm_customer_archive.seeding import seed_demo
 from bankcrm_sdk.world import World
 

@@ -16,22 +16,14 @@ from bankcrm_customer_archive.access import (
     CUSTOMER_EXPORT,
     CUSTOMER_READ,
     HOLDING_READ,
-    PRODUCT_READ,
-    TAG_READ,
 )
 from bankcrm_customer_archive.admin_labels import GROUP, labels
-from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
-from bankcrm_customer_archive.importing.admin import IMPORT_BATCH_SCREEN
-from bankcrm_customer_archive.profile_admin import PROFILE_SCREENS
-from bankcrm_customer_archive.search.admin import SAVED_SEARCH_SCREEN
-from bankcrm_customer_archive.services import ENTITY_CUSTOMER
+from bankcrm_customer_archive.records import ENTITY_CUSTOMER
 from bankcrm_customer_archive.tables import (
     Customer,
     CustomerAddress,
     CustomerContact,
     Holding,
-    Product,
-    Tag,
 )
 
 CUSTOMER_SCREEN = AdminScreen(
@@ -137,28 +129,6 @@ CONTACT_SCREEN = AdminScreen(
     menu_group=GROUP,
 )
 
-PRODUCT_SCREEN = AdminScreen(
-    table=Product,
-    title=Label("产品目录", "Product catalogue"),
-    permission=PRODUCT_READ,
-    columns=labels(
-        ("id", "created_at", "updated_at"),
-        code=("产品代码", "Code"),
-        name=("产品名称", "Name"),
-        name_en=("英文名称", "English name"),
-        category=("产品类别", "Category"),
-        segment=("客群", "Segment"),
-        balance_type=("余额性质", "Balance type"),
-        currency=("币种", "Currency"),
-        active=("在售", "Active"),
-    ),
-    visible_columns=("id", "code", "name", "name_en", "category", "segment", "balance_type",
-                     "active"),
-    visible_filters=("code", "name", "category", "segment", "active"),
-    read_only_columns=("code", "created_at", "updated_at"),
-    menu_group=GROUP,
-)  # fmt: skip
-
 HOLDING_SCREEN = AdminScreen(
     table=Holding,
     title=Label("产品持有", "Holdings"),
@@ -182,33 +152,3 @@ HOLDING_SCREEN = AdminScreen(
     masked_columns=("account_no",),
     menu_group=GROUP,
 )  # fmt: skip
-
-TAG_SCREEN = AdminScreen(
-    table=Tag,
-    title=Label("客户标签", "Tags"),
-    permission=TAG_READ,
-    columns=labels(
-        ("id", "branch_id", "created_at"),
-        name=("标签名称", "Name"),
-        color=("颜色", "Colour"),
-        kind=("类型（手工/规则）", "Kind (manual/rule)"),
-    ),
-    visible_columns=("id", "name", "color", "kind", "branch_id"),
-    visible_filters=("name", "kind", "branch_id"),
-    # A rule tag is made with its rule (REST /tag-rules), never by flipping this.
-    read_only_columns=("branch_id", "created_at", "kind"),
-    menu_group=GROUP,
-)
-
-SCREENS: tuple[AdminScreen, ...] = (
-    CUSTOMER_SCREEN,
-    ADDRESS_SCREEN,
-    CONTACT_SCREEN,
-    PRODUCT_SCREEN,
-    HOLDING_SCREEN,
-    TAG_SCREEN,
-    *PROFILE_SCREENS,
-    IMPORT_BATCH_SCREEN,
-    *DEDUPE_SCREENS,
-    SAVED_SEARCH_SCREEN,
-)

@@ -1,4 +1,5 @@
-"""REST API under ``/api/v1/customer_archive``: thin handlers over :mod:`.services`.
+"""REST for customers, their addresses, contacts and holdings (under
+``/api/v1/customer_archive``): thin handlers over :mod:`.services`.
 
 The kernel's central guards check the actor, the plugin's enablement and the permission
 each handler names in ``opt``; row-level security decides which rows exist.
@@ -6,28 +7,21 @@ each handler names in ``opt``; row-level security decides which rows exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.plugin_api import plugin_hooks
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_customer_archive import services
 from bankcrm_customer_archive.access import (
     CUSTOMER_READ,
     CUSTOMER_WRITE,
     HOLDING_READ,
     HOLDING_WRITE,
     PII_REVEAL,
-    PRODUCT_READ,
-    PRODUCT_WRITE,
-    TAG_READ,
-    TAG_WRITE,
 )
-from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
-from bankcrm_customer_archive.importing.api import IMPORT_ROUTES
-from bankcrm_customer_archive.profile_api import PROFILE_ROUTES
+from bankcrm_customer_archive.customers import services
 from bankcrm_customer_archive.schemas import (
     AddressIn,
     AddressOut,
@@ -39,25 +33,15 @@ from bankcrm_customer_archive.schemas import (
     CustomerDetail,
     CustomerIn,
     CustomerPatch,
-    CustomerTagIn,
     HoldingIn,
     HoldingOut,
     HoldingPatch,
-    ProductIn,
-    ProductOut,
-    ProductPatch,
     RevealedPii,
     RevealIn,
-    TagIn,
-    TagOut,
-    TagPatch,
 )
-from bankcrm_customer_archive.search.api import ROUTES as SEARCH_ROUTES
 from bankcrm_customer_archive.search.api import CustomerSearchMixin
-from bankcrm_customer_archive.tagging.api import TAGGING_ROUTES
-from bankcrm_customer_archive.tiers.api import TIER_ROUTES
 from bankcrm_customer_archive.timeline import TimelineItem, customer_timeline
-from bankcrm_customer_archive.view_360.api import PORTRAIT_ROUTES
+from bankcrm_customer_archive.view_360.services import customer_360
 
 BranchQuery = Annotated[
     int | None,
@@ -106,7 +90,7 @@ class CustomerController(CustomerSearchMixin, Controller):
     @get("/{customer_id:int}/360", opt={"permission": CUSTOMER_READ})
     async def view_360(self, customer_id: PathId) -> Customer360:
         """The 360 view: sections of every plugin enabled for the customer's branch."""
-        return await services.customer_360(customer_id, plugin_hooks())
+        return await customer_360(customer_id, plugin_hooks())
 
     @post("/{customer_id:int}/reveal", opt={"permission": PII_REVEAL}, status_code=200)
     async def reveal(self, customer_id: PathId, data: JSONBody[RevealIn]) -> RevealedPii:
@@ -183,88 +167,9 @@ class HoldingController(Controller):
         await services.delete_holding(customer_id, holding_id)
 
 
-class CustomerTagController(Controller):
-    path = "/customers/{customer_id:int}/tags"
-    tags = ("customer_archive: tags",)
-
-    @get("/", opt={"permission": CUSTOMER_READ})
-    async def list_customer_tags(self, customer_id: PathId) -> list[TagOut]:
-        return await services.list_customer_tags(customer_id)
-
-    @post("/", opt={"permission": CUSTOMER_WRITE}, status_code=200)
-    async def add(self, customer_id: PathId, data: JSONBody[CustomerTagIn]) -> list[TagOut]:
-        """Tag the customer (idempotent); answers the customer's tags."""
-        return await services.tag_customer(customer_id, data)
-
-    @delete("/{tag_id:int}", opt={"permission": CUSTOMER_WRITE}, status_code=204)
-    async def remove(self, customer_id: PathId, tag_id: FromPath[int]) -> None:
-        await services.untag_customer(customer_id, tag_id)
-
-
-class TagController(Controller):
-    path = "/tags"
-    tags = ("customer_archive: tags",)
-
-    @get("/", opt={"permission": TAG_READ})
-    async def list_tags(self, branch_id: BranchQuery = None) -> list[TagOut]:
-        """Tags of the branches in your scope (each branch has its own)."""
-        return await services.list_tags(branch_id)
-
-    @post("/", opt={"permission": TAG_WRITE})
-    async def create(self, data: JSONBody[TagIn]) -> TagOut:
-        return await services.create_tag(data)
-
-    @patch("/{tag_id:int}", opt={"permission": TAG_WRITE})
-    async def update(self, tag_id: FromPath[int], data: JSONBody[TagPatch]) -> TagOut:
-        return await services.update_tag(tag_id, data)
-
-    @delete("/{tag_id:int}", opt={"permission": TAG_WRITE}, status_code=204)
-    async def remove(self, tag_id: FromPath[int]) -> None:
-        """Delete the tag and remove it from its customers."""
-        await services.delete_tag(tag_id)
-
-
-class ProductController(Controller):
-    path = "/products"
-    tags = ("customer_archive: products",)
-
-    @get("/", opt={"permission": PRODUCT_READ})
-    async def list_products(
-        self,
-        category: Annotated[
-            Literal["deposit", "loan", "card", "wealth"] | None, QueryParameter()
-        ] = None,
-        segment: Annotated[Literal["individual", "corporate"] | None, QueryParameter()] = None,
-        active: Annotated[bool | None, QueryParameter()] = None,
-    ) -> list[ProductOut]:
-        return await services.list_products(category, segment, active)
-
-    @get("/{product_id:int}", opt={"permission": PRODUCT_READ})
-    async def detail(self, product_id: FromPath[int]) -> ProductOut:
-        return await services.get_product(product_id)
-
-    @post("/", opt={"permission": PRODUCT_WRITE})
-    async def create(self, data: JSONBody[ProductIn]) -> ProductOut:
-        return await services.create_product(data)
-
-    @patch("/{product_id:int}", opt={"permission": PRODUCT_WRITE})
-    async def update(self, product_id: FromPath[int], data: JSONBody[ProductPatch]) -> ProductOut:
-        return await services.update_product(product_id, data)
-
-
-ROUTES: list[Any] = [
-    *SEARCH_ROUTES,
-    *IMPORT_ROUTES,
-    *PROFILE_ROUTES,
-    *TAGGING_ROUTES,
-    *TIER_ROUTES,
-    *PORTRAIT_ROUTES,
-    *DEDUPE_ROUTES,
+CUSTOMER_ROUTES: list[Any] = [
     CustomerController,
     AddressController,
     ContactController,
     HoldingController,
-    CustomerTagController,
-    TagController,
-    ProductController,
 ]

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from bankcrm import db
-from bankcrm_customer_archive import profile
+from bankcrm_customer_archive.profile import services as profile
 from bankcrm_sdk.world import World
 
 BASE = "/api/v1/customer_archive"

@@ -10,14 +10,14 @@ from pypinyin import lazy_pinyin
 
 from bankcrm_customer_archive import names
 from bankcrm_customer_archive.demo_data import generate_customers
-from bankcrm_customer_archive.search import services as search
-from bankcrm_customer_archive.tests.test_import_pipeline import (
+from bankcrm_customer_archive.importing.tests.test_import_pipeline import (
     BASE,
     IMPORTS,
     csv_bytes,
     rid,
     upload,
 )
+from bankcrm_customer_archive.search import services as search
 from bankcrm_sdk.world import World
 
 # Heteronyms read by phrase (长江, 重庆, 银行), words inside longer runs, Latin and digits.
