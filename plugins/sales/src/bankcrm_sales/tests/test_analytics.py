@@ -57,7 +57,7 @@ async def test_funnel_win_loss_forecast(world: World, kit: Any) -> None:
     bad = await manager.get(f"{BASE}/analytics/funnel", params={"start": "2026-05-01",
                                                                "end": "2026-04-01"})  # fmt: skip
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "query.start"
+    assert bad.json()["errors"][0]["field"] == "/query/start"
     # A relationship manager's figures are their own: none of the manager's deals.
     rm = await world.client("demo.bj.rm")
     assert (await rm.get(f"{BASE}/analytics/funnel")).json()["won"] == 0
