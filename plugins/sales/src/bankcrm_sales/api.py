@@ -72,7 +72,11 @@ class LeadController(Controller):
         """Change the lead, qualify it, or mark it lost (with ``lost_reason``)."""
         return await leads.update_lead(lead_id, data)
 
-    @post("/{lead_id:int}/convert", opt={"permission": access.LEAD_WRITE})
+    @post(
+        "/{lead_id:int}/convert",
+        opt={"permission": access.LEAD_WRITE,
+             "location": "/api/v1/sales/opportunities/{opportunity_id}"},
+    )  # fmt: skip
     async def convert(
         self, lead_id: FromPath[int], data: JSONBody[opportunities.ConversionIn]
     ) -> opportunities.ConversionOut:
@@ -136,7 +140,11 @@ class IntakeController(Controller):
     path = "/intake"
     tags = ("sales: intake",)
 
-    @post("/leads", opt={"permission": access.LEAD_INTAKE}, status_code=201)
+    @post(
+        "/leads",
+        opt={"permission": access.LEAD_INTAKE, "location": "/api/v1/sales/leads/{id}"},
+        status_code=201,
+    )
     async def receive(
         self,
         data: JSONBody[leads.LeadIn],
@@ -305,7 +313,10 @@ class PlanController(Controller):
     async def list_plans(self, period_start: DayQuery = None) -> list[plans.PlanOut]:
         return await plans.list_plans(period_start)
 
-    @post("/", opt={"permission": access.PLAN_WRITE})
+    @post(
+        "/",
+        opt={"permission": access.PLAN_WRITE, "location": "/api/v1/sales/plans/{id}/attainment"},
+    )
     async def create(self, data: JSONBody[plans.PlanIn]) -> plans.PlanOut:
         """A target for a branch, a team or a person, per month, quarter or year."""
         return await plans.create_plan(data)
@@ -324,6 +335,10 @@ class CommissionController(Controller):
     async def create_rule(self, data: JSONBody[commissions.RuleIn]) -> commissions.RuleOut:
         """A rate or non-overlapping marginal tiers per product category and period."""
         return await commissions.create_rule(data)
+
+    @get("/rules/{rule_id:int}", opt={"permission": access.COMMISSION_READ})
+    async def rule(self, rule_id: FromPath[int]) -> commissions.RuleOut:
+        return await commissions.get_rule(rule_id)
 
     @put("/splits/{opportunity_id:int}", opt={"permission": access.COMMISSION_WRITE})
     async def split(

@@ -70,6 +70,20 @@ class RuleOut(Struct):
     cap: Decimal | None
 
 
+async def get_rule(rule_id: int) -> RuleOut:
+    row = await db.fetchrow(
+        f"SELECT id, branch_id, name, product_category, valid_from, valid_to, rate, tiers, cap"
+        f" FROM {RULE} WHERE id = $1",
+        rule_id,
+    )
+    if row is None:
+        raise not_found(f"commission rule {rule_id}")
+    values = dict(row)
+    if isinstance(values["tiers"], str):
+        values["tiers"] = json.loads(values["tiers"])
+    return RuleOut(**values)
+
+
 class SplitIn(Struct, forbid_unknown_fields=True, kw_only=True):
     user_id: Id
     percent: Decimal

@@ -167,6 +167,8 @@ class ConversionOut(Struct):
     lead: int
     customer: int
     customer_created: bool
+    opportunity_id: int
+    """The created opportunity (the answer's ``Location``)."""
     opportunity: OpportunityOut
 
 
@@ -588,7 +590,7 @@ async def convert_lead(lead_id: int, data: ConversionIn) -> ConversionOut:
              "opportunity_id": row["id"], "customer_created": created},
         )  # fmt: skip
         detail = await _detail(row)
-    return ConversionOut(lead_id, customer_id, created, detail)
+    return ConversionOut(lead_id, customer_id, created, detail.id, detail)
 
 
 async def _customer_for(lead: Any, data: ConversionIn) -> tuple[int, bool]:
