@@ -107,10 +107,13 @@ class Forms:
 
     async def usable(self, actor: ActorScope) -> dict[str, AdminForm]:
         usable = {}
+        enabled: dict[str, frozenset[int] | None] = {}
         for slug, declared in self.forms.items():
             if not actor.has(declared.form.permission):
                 continue
-            where = await self.enabled(declared.plugin)
+            if declared.plugin not in enabled:
+                enabled[declared.plugin] = await self.enabled(declared.plugin)
+            where = enabled[declared.plugin]
             if where is None or where & actor.branch_ids:
                 usable[slug] = declared.form
         return usable
