@@ -96,6 +96,14 @@ def check_plugin(registry: PluginRegistry, name: str) -> list[str]:
     root = _package_directory(package)
     if root is not None:
         problems.extend(f"{name}: {p}" for p in import_problems(package, root))
+        others = {
+            getattr(other.module, "__name__", "").split(".")[0]
+            for other_name, other in registry.records.items()
+            if other_name != name and other.module is not None
+        }
+        problems.extend(
+            f"{name}: {p}" for p in plugin_import_problems(package, root, others - {package})
+        )
         problems.extend(f"{name}: {p}" for p in internal_import_problems(package, root))
         for module in published_hookspecs(registry, package):
             problems.extend(f"{name}: {p}" for p in published_hook_problems(module, root))
@@ -181,6 +189,38 @@ def import_problems(package: str, root: Path) -> list[str]:
                     continue
                 line = f"{where}:{getattr(node, 'lineno', 0)}"
                 problems.extend(_import_problems(line, module, names, test))
+    return problems
+
+
+PLUGIN_PUBLIC_MODULES = ("services", "events")
+"""What one plugin may import of another: its ``services`` facade and its ``events``.
+Everything else in a plugin package may change shape between releases."""
+
+
+def plugin_import_problems(package: str, root: Path, others: set[str]) -> list[str]:
+    """Imports in the non-test files of ``package`` that reach into one of the ``others``
+    (other plugins' packages) past :data:`PLUGIN_PUBLIC_MODULES`."""
+    problems: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        if _is_test(path.relative_to(root)):
+            continue
+        where = path.relative_to(root.parent)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            for module, names in _imports(node):
+                parts = module.split(".")
+                if parts[0] not in others:
+                    continue
+                if len(parts) == 1:
+                    targets = [f"{module}.{name}" for name in names] or [module]
+                else:
+                    targets = [".".join(parts[:2])]
+                problems.extend(
+                    f"{where}:{getattr(node, 'lineno', 0)} imports {target!r}: another plugin"
+                    f" is used only through its {' and '.join(PLUGIN_PUBLIC_MODULES)} modules"
+                    for target in targets
+                    if target.split(".")[1:2] not in ([m] for m in PLUGIN_PUBLIC_MODULES)
+                )
     return problems
 
 

@@ -16,7 +16,7 @@ from bankcrm.context import require_scope
 from bankcrm.jobs import emit_event
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import Problem, invalid, not_found
-from bankcrm_customer_archive.timeline import TimelineItem
+from bankcrm_customer_archive.services import TimelineItem
 from bankcrm_sales import events
 from bankcrm_sales.common import (
     ACTIVITY,

@@ -26,8 +26,7 @@ from bankcrm.plugin_api import (
     WorkKind,
     hookimpl,
 )
-from bankcrm_customer_archive.services import CustomerReference
-from bankcrm_customer_archive.timeline import TimelineItem
+from bankcrm_customer_archive.services import CustomerReference, TimelineItem
 from bankcrm_sales import activities, hookspecs, metrics
 from bankcrm_sales.access import ACTIVITY_READ, GRANTS, PERMISSIONS, RULES
 from bankcrm_sales.actors import ACTORS, SCHEDULES

@@ -13,6 +13,7 @@ from bankcrm_sdk.conformance import (
     check_plugin,
     import_problems,
     internal_import_problems,
+    plugin_import_problems,
     published_hook_problems,
 )
 
@@ -184,3 +185,28 @@ def test_published_hooks_need_a_contract_types_a_reference_and_a_test(
     assert any(
         "hooks.md is missing or stale" in p for p in published_hook_problems(module, package)
     )
+
+
+def test_another_plugin_is_used_only_through_its_services_and_events(tmp_path: Path) -> None:
+    package = tmp_path / "bankcrm_loans"
+    (package / "tests").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "offers.py").write_text(
+        "from bankcrm_customer_archive import events, services\n"
+        "from bankcrm_customer_archive.services import TimelineItem\n"
+        "from bankcrm_customer_archive.events import CustomerMerged\n"
+        "from bankcrm_customer_archive.search.services import run_search\n"
+        "from bankcrm_customer_archive import tables\n"
+        "import bankcrm_customer_archive.timeline\n"
+        "from bankcrm_unrelated.deep import thing\n"
+    )
+    # A test may set up another plugin's rows through its tables.
+    (package / "tests" / "test_offers.py").write_text(
+        "from bankcrm_customer_archive.tables import Customer\n"
+    )
+    rule = "another plugin is used only through its services and events modules"
+    assert plugin_import_problems("bankcrm_loans", package, {"bankcrm_customer_archive"}) == [
+        f"bankcrm_loans/offers.py:4 imports 'bankcrm_customer_archive.search': {rule}",
+        f"bankcrm_loans/offers.py:5 imports 'bankcrm_customer_archive.tables': {rule}",
+        f"bankcrm_loans/offers.py:6 imports 'bankcrm_customer_archive.timeline': {rule}",
+    ]
