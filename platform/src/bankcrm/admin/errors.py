@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 
 from bankcrm.admin.exchange import Captured, Request, send_json
 from bankcrm.context import current_scope
-from bankcrm.web.problems import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem
+from bankcrm.web.problems import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, json_pointer
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ async def send_problem(request: Request, problem: Problem, mount_path: str) -> N
         "request_id": state.get("request_id")
         or (scope.request_id if scope else "")
         or uuid.uuid4().hex,
-        "errors": [e.as_dict() for e in problem.errors],
+        # The admin names fields as the REST API does: JSON pointers into the request.
+        "errors": [{"field": json_pointer(e.field), "message": e.message} for e in problem.errors],
     }
     if problem.status == 422:
         body["db_error"] = problem.detail

@@ -31,7 +31,7 @@ async def test_reveal_shows_only_the_ticked_fields_and_dismissal_needs_a_reason(
     nothing = await admin.post(
         f"{FORMS}/reveal-customer/", json={"customer_id": first, "reason": "客户来电核实"}
     )
-    assert problem(nothing, 422, "invalid")["errors"][0]["field"] == "body"
+    assert problem(nothing, 422, "invalid")["errors"][0]["field"] == "/body"
     shown = await admin.post(
         f"{FORMS}/reveal-customer/",
         json={"customer_id": first, "reason": "客户来电核实", "phone": True},
@@ -47,7 +47,7 @@ async def test_reveal_shows_only_the_ticked_fields_and_dismissal_needs_a_reason(
     await detect(world, "BJ")
     (candidate,) = (await bj.get(f"{BASE}/duplicates")).json()["items"]
     bare = await admin.post(f"{FORMS}/dismiss-duplicate/", json={"candidate_id": candidate["id"]})
-    assert problem(bare, 422, "invalid")["errors"][0]["field"] == "body.note"
+    assert problem(bare, 422, "invalid")["errors"][0]["field"] == "/body/note"
     dismissed = await admin.post(
         f"{FORMS}/dismiss-duplicate/", json={"candidate_id": candidate["id"], "note": "父女同名"}
     )
