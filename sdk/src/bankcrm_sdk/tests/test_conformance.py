@@ -192,21 +192,21 @@ def test_another_plugin_is_used_only_through_its_services_and_events(tmp_path: P
     (package / "tests").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "offers.py").write_text(
-        "from bankcrm_customer_archive import events, services\n"
-        "from bankcrm_customer_archive.services import TimelineItem\n"
-        "from bankcrm_customer_archive.events import CustomerMerged\n"
-        "from bankcrm_customer_archive.search.services import run_search\n"
-        "from bankcrm_customer_archive import tables\n"
-        "import bankcrm_customer_archive.timeline\n"
+        "from bankcrm_treasury import events, services\n"
+        "from bankcrm_treasury.services import TimelineItem\n"
+        "from bankcrm_treasury.events import CustomerMerged\n"
+        "from bankcrm_treasury.search.services import run_search\n"
+        "from bankcrm_treasury import tables\n"
+        "import bankcrm_treasury.timeline\n"
         "from bankcrm_unrelated.deep import thing\n"
     )
     # A test may set up another plugin's rows through its tables.
     (package / "tests" / "test_offers.py").write_text(
-        "from bankcrm_customer_archive.tables import Customer\n"
+        "from bankcrm_treasury.tables import Customer\n"
     )
     rule = "another plugin is used only through its services and events modules"
-    assert plugin_import_problems("bankcrm_loans", package, {"bankcrm_customer_archive"}) == [
-        f"bankcrm_loans/offers.py:4 imports 'bankcrm_customer_archive.search': {rule}",
-        f"bankcrm_loans/offers.py:5 imports 'bankcrm_customer_archive.tables': {rule}",
-        f"bankcrm_loans/offers.py:6 imports 'bankcrm_customer_archive.timeline': {rule}",
+    assert plugin_import_problems("bankcrm_loans", package, {"bankcrm_treasury"}) == [
+        f"bankcrm_loans/offers.py:4 imports 'bankcrm_treasury.search': {rule}",
+        f"bankcrm_loans/offers.py:5 imports 'bankcrm_treasury.tables': {rule}",
+        f"bankcrm_loans/offers.py:6 imports 'bankcrm_treasury.timeline': {rule}",
     ]
