@@ -317,9 +317,9 @@ async def test_the_admin_reassign_form_takes_an_employee_number_and_a_reason(
     unknown = await admin.post(
         f"{FORMS}/reassign-work/", json={**body, "employee_no": "NOPE", "reason": "休假"}
     )
-    assert problem(unknown, 422, "invalid")["errors"][0]["field"] == "body.employee_no"
+    assert problem(unknown, 422, "invalid")["errors"][0]["field"] == "/body/employee_no"
     no_reason = await admin.post(f"{FORMS}/reassign-work/", json=body)
-    assert problem(no_reason, 422, "invalid")["errors"][0]["field"] == "body.reason"
+    assert problem(no_reason, 422, "invalid")["errors"][0]["field"] == "/body/reason"
     moved = await admin.post(f"{FORMS}/reassign-work/", json={**body, "reason": "客户要求"})
     assert moved.status_code == 200, moved.text
     assert f"测试{number}" in moved.json()["custom_form_success"]
