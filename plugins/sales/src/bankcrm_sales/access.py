@@ -28,6 +28,8 @@ ANALYTICS_READ = "sales.analytics.read"
 CONFIG_WRITE = "sales.config.write"
 PLAN_READ = "sales.plan.read"
 PLAN_WRITE = "sales.plan.write"
+CONTRACT_READ = "sales.contract.read"
+CONTRACT_WRITE = "sales.contract.write"
 COMMISSION_READ = "sales.commission.read"
 COMMISSION_WRITE = "sales.commission.write"
 COMMISSION_APPROVE = "sales.commission.approve"
@@ -45,6 +47,8 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(CONFIG_WRITE, "维护销售配置", "Maintain sales configuration (costs)"),
     PermissionSpec(PLAN_READ, "查看销售计划", "Read sales plans and attainment"),
     PermissionSpec(PLAN_WRITE, "制定销售计划", "Set sales plans"),
+    PermissionSpec(CONTRACT_READ, "查看销售合同", "Read sales contracts"),
+    PermissionSpec(CONTRACT_WRITE, "签订与终止销售合同", "Sign and terminate sales contracts"),
     PermissionSpec(COMMISSION_READ, "查看佣金", "Read commission statements"),
     PermissionSpec(
         COMMISSION_WRITE, "维护佣金规则与计算", "Maintain commission rules, splits and runs"
@@ -61,6 +65,8 @@ GRANTS: tuple[RoleGrant, ...] = (
             LEAD_WRITE,
             OPPORTUNITY_READ,
             OPPORTUNITY_WRITE,
+            CONTRACT_READ,
+            CONTRACT_WRITE,
             ACTIVITY_READ,
             ACTIVITY_WRITE,
             ANALYTICS_READ,
@@ -71,7 +77,15 @@ GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(StandardRole.TELLER, (LEAD_READ, LEAD_WRITE, ACTIVITY_READ)),
     RoleGrant(
         StandardRole.AUDITOR,
-        (LEAD_READ, OPPORTUNITY_READ, ACTIVITY_READ, ANALYTICS_READ, PLAN_READ, COMMISSION_READ),
+        (
+            LEAD_READ,
+            OPPORTUNITY_READ,
+            CONTRACT_READ,
+            ACTIVITY_READ,
+            ANALYTICS_READ,
+            PLAN_READ,
+            COMMISSION_READ,
+        ),
     ),
 )
 
@@ -90,6 +104,13 @@ RULES: tuple[AccessRule, ...] = (
         "sales_opportunity",
         "商机仅负责人及其上级可见",
         "An opportunity is its owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
+    AccessRule(
+        "sales.contract_owner",
+        "sales_contract",
+        "销售合同仅商机负责人及其上级可见",
+        "A sales contract is its deal owner's and their managers'",
         any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
     ),
     AccessRule(

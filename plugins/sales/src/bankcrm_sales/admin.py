@@ -5,13 +5,14 @@ admin lists and shows them and lets staff correct plain text only."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_sales.access import ACTIVITY_READ, LEAD_READ, OPPORTUNITY_READ
+from bankcrm_sales.access import ACTIVITY_READ, CONTRACT_READ, LEAD_READ, OPPORTUNITY_READ
 from bankcrm_sales.tables import (
     Activity,
     FollowUpStep,
     IntakeKey,
     Lead,
     Opportunity,
+    SalesContract,
     StageChange,
 )
 
@@ -151,6 +152,48 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=ACTIVITY_LABELS,
         visible_columns=("id", "kind", "at", "intent", "next_step", "owner", "branch_id"),
         visible_filters=("kind", "intent", "owner", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+        allow_create=False,
+    ),
+    AdminScreen(
+        table=SalesContract,
+        title=Label("销售合同", "Sales contracts"),
+        permission=CONTRACT_READ,
+        columns={
+            "id": Label("编号", "ID"),
+            "branch_id": Label("机构", "Branch"),
+            "opportunity": Label("商机", "Opportunity"),
+            "customer": Label("客户编号", "Customer"),
+            "archive_contract": Label("客户档案合同", "Archive contract"),
+            "number": Label("合同编号", "Number"),
+            "contract_kind": Label("合同类型", "Kind"),
+            "title": Label("合同名称", "Title"),
+            "signed_on": Label("签订日期", "Signed on"),
+            "start_on": Label("生效日期", "Starts"),
+            "end_on": Label("到期日期", "Ends"),
+            "amount": Label("金额（元）", "Amount (CNY)"),
+            "currency": Label("币种", "Currency"),
+            "lines": Label("销售产品", "Products sold"),
+            "owner": Label("负责人", "Owner"),
+            "status": Label("状态", "Status"),
+            "terminated_on": Label("终止日期", "Terminated on"),
+            "termination_reason": Label("终止原因", "Termination reason"),
+            "created_by": Label("创建人", "Created by"),
+            "created_at": Label("创建时间", "Created at"),
+        },
+        visible_columns=(
+            "id",
+            "number",
+            "title",
+            "amount",
+            "signed_on",
+            "end_on",
+            "status",
+            "owner",
+            "branch_id",
+        ),
+        visible_filters=("status", "owner", "branch_id"),
         read_only=True,
         menu_group=GROUP,
         allow_create=False,

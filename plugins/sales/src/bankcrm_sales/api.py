@@ -22,6 +22,7 @@ from bankcrm_sales import (
     activities,
     analytics,
     commissions,
+    contracts,
     followups,
     leads,
     opportunities,
@@ -220,6 +221,53 @@ class OpportunityController(Controller):
         products, lost a reason; a closed opportunity never moves back)."""
         return await opportunities.move_stage(opportunity_id, data)
 
+    @post(
+        "/{opportunity_id:int}/contract",
+        opt={"permission": access.CONTRACT_WRITE,
+             "location": "/api/v1/sales/contracts/{id}"},
+    )  # fmt: skip
+    async def sign(
+        self, opportunity_id: FromPath[int], data: JSONBody[contracts.ContractFromDeal]
+    ) -> contracts.SalesContractOut:
+        """Sign the won opportunity as a contract (销售合同): the products sold, and the
+        customer's contract in the archive, in one transaction; once per opportunity."""
+        return await contracts.create_from_opportunity(opportunity_id, data)
+
+
+class ContractController(Controller):
+    path = "/contracts"
+    tags = ("sales: contracts",)
+
+    @get("/", opt={"permission": access.CONTRACT_READ})
+    async def list_contracts(
+        self,
+        status: Annotated[
+            str | None, QueryParameter(max_length=10, pattern="^(active|terminated)$")
+        ] = None,
+        customer_id: IdQuery = None,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[contracts.SalesContractOut]:
+        """Contracts of your deals and of everyone under you, newest first."""
+        check_limit(limit)
+        return await contracts.list_contracts(
+            status=status, customer_id=customer_id, limit=limit, cursor=cursor
+        )
+
+    @get("/{contract_id:int}", opt={"permission": access.CONTRACT_READ})
+    async def detail(self, contract_id: FromPath[int]) -> contracts.SalesContractOut:
+        return await contracts.get_contract(contract_id)
+
+    @post(
+        "/{contract_id:int}/terminate", opt={"permission": access.CONTRACT_WRITE}, status_code=200
+    )
+    async def terminate(
+        self, contract_id: FromPath[int], data: JSONBody[contracts.TerminationIn]
+    ) -> contracts.SalesContractOut:
+        """End the contract early (the product is closed); the archive's contract is
+        terminated with it, and a commission rule's clawback applies in the next run."""
+        return await contracts.terminate(contract_id, data)
+
 
 class ActivityController(Controller):
     path = "/activities"
@@ -392,6 +440,7 @@ ROUTES: list[Any] = [
     LeadController,
     IntakeController,
     OpportunityController,
+    ContractController,
     ActivityController,
     FollowUpController,
     AnalyticsController,

@@ -1,7 +1,11 @@
 """Commissions (佣金管理): rules per product category and period (a percentage or
 marginal tiers, a cap per person and period), a split of each won opportunity between
 several staff, a monthly run computed as a job, approved by a second person
-(maker-checker), marked paid, and a statement per person.
+(maker-checker), marked paid, and a statement per person. A rule may claw commission back:
+when the contract of a deal paid under it is terminated within ``clawback_days`` of its
+signing (the product closed early), the first run computed after the termination gives
+back what approved runs paid for that deal, as negative lines; a deal terminated early
+before its own month's run earns nothing.
 
 Lines are visible to the person they pay and everyone above them (an access rule), so a
 relationship manager's statement is theirs alone.
@@ -24,6 +28,7 @@ from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import services as archive
 from bankcrm_sales.analytics import ZONE
 from bankcrm_sales.common import OPPORTUNITY, Problems, check_owner, money
+from bankcrm_sales.contracts import CONTRACT
 from bankcrm_sales.plans import period_end
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,9 @@ class RuleIn(Struct, forbid_unknown_fields=True, kw_only=True):
     tiers: Annotated[list[Tier], Meta(max_length=20)] = []
     cap: Decimal | None = None
     """The most one person earns under this rule in one month."""
+    clawback_days: Annotated[int, Meta(ge=0, le=3660)] = 0
+    """A contract terminated within this many days of signing gives the deal's commission
+    back; 0: never."""
 
 
 class RuleOut(Struct):
@@ -68,12 +76,13 @@ class RuleOut(Struct):
     rate: Decimal | None
     tiers: list[dict[str, Any]]
     cap: Decimal | None
+    clawback_days: int
 
 
 async def get_rule(rule_id: int) -> RuleOut:
     row = await db.fetchrow(
-        f"SELECT id, branch_id, name, product_category, valid_from, valid_to, rate, tiers, cap"
-        f" FROM {RULE} WHERE id = $1",
+        "SELECT id, branch_id, name, product_category, valid_from, valid_to, rate, tiers, cap,"
+        f" clawback_days FROM {RULE} WHERE id = $1",
         rule_id,
     )
     if row is None:
@@ -162,19 +171,21 @@ async def create_rule(data: RuleIn) -> RuleOut:
     async with db.transaction():
         row = await db.fetchrow(
             f"INSERT INTO {RULE} (branch_id, name, product_category, valid_from, valid_to, rate,"
-            " tiers, cap, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-            " now()) RETURNING id",
+            " tiers, cap, clawback_days, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6,"
+            " $7, $8, $9, $10, now()) RETURNING id",
             data.branch_id, data.name.strip(), data.product_category, data.valid_from,
-            data.valid_to, data.rate, db.jsonb(tiers_json), data.cap, require_scope().actor,
+            data.valid_to, data.rate, db.jsonb(tiers_json), data.cap, data.clawback_days,
+            require_scope().actor,
         )  # fmt: skip
         assert row is not None
         await audit.record(
             audit.Action.CREATE, "sales.commission_rule", row["id"], branch_id=data.branch_id,
-            after={"name": data.name, "rate": data.rate, "tiers": tiers_json, "cap": data.cap},
+            after={"name": data.name, "rate": data.rate, "tiers": tiers_json, "cap": data.cap,
+                   "clawback_days": data.clawback_days},
         )  # fmt: skip
     return RuleOut(
         row["id"], data.branch_id, data.name.strip(), data.product_category, data.valid_from,
-        data.valid_to, data.rate, tiers_json, data.cap,
+        data.valid_to, data.rate, tiers_json, data.cap, data.clawback_days,
     )  # fmt: skip
 
 
@@ -248,16 +259,19 @@ async def compute_run(branch_id: int, month: date) -> RunOut:
         run_id = run["id"]
         await db.fetch(f"DELETE FROM {LINE} WHERE run = $1", run_id)
         rules = await db.fetch(
-            f"SELECT id, name, product_category, rate, tiers, cap FROM {RULE}"
+            f"SELECT id, name, product_category, rate, tiers, cap, clawback_days FROM {RULE}"
             " WHERE branch_id = $1 AND valid_from < $3 AND (valid_to IS NULL OR valid_to > $2)"
             " ORDER BY (product_category = '') , id",
             branch_id, start, end,
         )  # fmt: skip
         categories = {p.id: p.category for p in await archive.list_products()}
         won = await db.fetch(
-            "SELECT o.id, o.owner, p.product, p.amount FROM sales_opportunity o"
-            " JOIN sales_opportunity_product p ON p.opportunity = o.id WHERE o.branch_id = $1"
-            " AND o.status = 'won' AND o.closed_at >= $2 AND o.closed_at < $3 ORDER BY o.id, p.id",
+            "SELECT o.id, o.owner, p.product, p.amount, c.terminated_on - c.signed_on AS kept,"
+            " c.number AS contract FROM sales_opportunity o"
+            " JOIN sales_opportunity_product p ON p.opportunity = o.id"
+            f" LEFT JOIN {CONTRACT} c ON c.opportunity = o.id AND c.terminated_on < $3"
+            " WHERE o.branch_id = $1 AND o.status = 'won' AND o.closed_at >= $2"
+            " AND o.closed_at < $3 ORDER BY o.id, p.id",
             branch_id,
             datetime.combine(start, time(), ZONE),
             datetime.combine(end, time(), ZONE),
@@ -270,12 +284,17 @@ async def compute_run(branch_id: int, month: date) -> RunOut:
             splits[s["opportunity"]].append((s["user_id"], s["percent"]))
         earned: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)  # (user, rule, opp)
         bases: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
+        forfeited: dict[tuple[int, int, int], str] = {}
         for line in won:
             category = categories.get(line["product"], "")
             rule = next((r for r in rules if r["product_category"] in ("", category)), None)
             if rule is None:
                 continue
             tiers = json.loads(rule["tiers"]) if isinstance(rule["tiers"], str) else rule["tiers"]
+            if line["kept"] is not None and line["kept"] < rule["clawback_days"]:
+                for user, _share in splits.get(line["id"]) or [(line["owner"], Decimal(100))]:
+                    forfeited[(user, rule["id"], line["id"])] = line["contract"]
+                continue
             pay = (
                 line["amount"] * rule["rate"] / 100 if rule["rate"] is not None
                 else _tiered(line["amount"], tiers)
@@ -297,6 +316,12 @@ async def compute_run(branch_id: int, month: date) -> RunOut:
             so_far[(user, rule_id)] += amount
             base = bases[(user, rule_id, opportunity)].quantize(CENT)
             rows.append((branch_id, run_id, opportunity, user, rule_id, base, amount, note))
+        for (user, rule_id, opportunity), number in sorted(forfeited.items()):
+            if (user, rule_id, opportunity) not in earned:
+                note = f"contract {number} terminated early: nothing earned"[:100]
+                rows.append((branch_id, run_id, opportunity, user, rule_id, Decimal(0),
+                             Decimal(0), note))  # fmt: skip
+        rows.extend(await _clawbacks(branch_id, run_id, end))
         if rows:
             await db.execute_many(
                 f"INSERT INTO {LINE} (branch_id, run, opportunity, user_id, rule, base, amount,"
@@ -312,6 +337,33 @@ async def compute_run(branch_id: int, month: date) -> RunOut:
             after={"month": start, "total": total, "lines": len(rows)},
         )  # fmt: skip
     return _run_out(out)
+
+
+async def _clawbacks(
+    branch_id: int, run_id: int, end: date
+) -> list[tuple[int, int, int, int, int, Decimal, Decimal, str]]:
+    """Negative lines giving back, per person and rule, what other runs paid for deals
+    whose contract was terminated before this run's month ends, inside the rule's clawback
+    window, and that no run has given back yet. Earnings count once approved; a clawback
+    counts wherever it stands, so a termination is clawed back by one run only."""
+    owed = await db.fetch(
+        "SELECT l.user_id, l.rule, l.opportunity, c.number, c.terminated_on,"
+        " sum(CASE WHEN r.status <> 'draft' OR l.amount < 0 THEN l.base ELSE 0 END) AS base,"
+        " sum(CASE WHEN r.status <> 'draft' OR l.amount < 0 THEN l.amount ELSE 0 END) AS amount"
+        f" FROM {LINE} l JOIN {RUN} r ON r.id = l.run JOIN {RULE} u ON u.id = l.rule"
+        f" JOIN {CONTRACT} c ON c.opportunity = l.opportunity"
+        " WHERE r.branch_id = $1 AND r.id <> $2 AND c.terminated_on < $3"
+        " AND c.terminated_on - c.signed_on < u.clawback_days"
+        " GROUP BY l.user_id, l.rule, l.opportunity, c.number, c.terminated_on"
+        " HAVING sum(CASE WHEN r.status <> 'draft' OR l.amount < 0 THEN l.amount ELSE 0 END) > 0"
+        " ORDER BY l.user_id, l.opportunity",
+        branch_id, run_id, end,
+    )  # fmt: skip
+    return [
+        (branch_id, run_id, r["opportunity"], r["user_id"], r["rule"], -r["base"], -r["amount"],
+         f"clawback: contract {r['number']} terminated on {r['terminated_on']}"[:100])
+        for r in owed
+    ]  # fmt: skip
 
 
 def _run_out(row: Any) -> RunOut:

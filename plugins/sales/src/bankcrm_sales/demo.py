@@ -1,7 +1,8 @@
 """Demo data (the ``seed_demo_data`` hook): leads from every channel, opportunities in
-every stage with products, and activities, owned by the demo's relationship managers and
-branch managers. A branch manager's own rows sit in the sub-branch of their relationship
-manager, so the owner rules have rows one user of a branch sees and another does not.
+every stage with products, contracts signed for the won ones, and activities, owned by
+the demo's relationship managers and branch managers. A branch manager's own rows sit in
+the sub-branch of their relationship manager, so the owner rules have rows one user of a
+branch sees and another does not.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bankcrm_customer_archive import services as archive
 from bankcrm_sales.analytics import ZONE
 from bankcrm_sales.commissions import compute_run
 from bankcrm_sales.common import LEAD_KIND, OPPORTUNITY_KIND
+from bankcrm_sales.contracts import ContractFromDeal, create_from_opportunity
 from bankcrm_sales.scoring import rule_score
 from bankcrm_sales.settings import DEFAULT_STAGES
 
@@ -59,8 +61,14 @@ async def seed_demo(demo: DemoContext) -> None:
                 await _lead(rng, now, branch_id, owner, n, products)
             for n, stage in enumerate(DEFAULT_STAGES):
                 if n < len(customers):
-                    await _opportunity(rng, now, branch_id, owner, customers[n].id, stage.code,
-                                       products)  # fmt: skip
+                    made = await _opportunity(rng, now, branch_id, owner, customers[n].id,
+                                              stage.code, products)  # fmt: skip
+                    if stage.outcome == "won" and products:
+                        await create_from_opportunity(made, ContractFromDeal(
+                            number=f"XS{made:08d}",
+                            signed_on=now.astimezone(ZONE).date(),
+                            end_on=(now + timedelta(days=365)).astimezone(ZONE).date(),
+                        ))  # fmt: skip
             if customers:
                 await _activity(rng, now, branch_id, owner, customers[-1].id)
         await _plans_and_commissions(demo, now)
@@ -82,8 +90,8 @@ async def _plans_and_commissions(demo: DemoContext, now: datetime) -> None:
         )  # fmt: skip
         await db.fetch(
             "INSERT INTO sales_commission_rule (branch_id, name, product_category, valid_from,"
-            " rate, tiers, cap, created_by, created_at) VALUES ($1, '标准提成', '', $2, NULL,"
-            " $3, 50000, 'system:demo', now())",
+            " rate, tiers, cap, clawback_days, created_by, created_at) VALUES ($1, '标准提成',"
+            " '', $2, NULL, $3, 50000, 90, 'system:demo', now())",
             branch_id, month.replace(month=1),
             db.jsonb([{"from_amount": "0", "to_amount": "1000000", "rate": "0.5"},
                       {"from_amount": "1000000", "to_amount": None, "rate": "0.8"}]),
@@ -136,7 +144,7 @@ async def _opportunity(
     customer: int,
     stage: str,
     products: list[archive.ProductOut],
-) -> None:
+) -> int:
     spec = next(s for s in DEFAULT_STAGES if s.code == stage)
     lines = rng.sample(products, k=min(2, len(products))) if products else []
     priced = [(p.id, Decimal(rng.choice((100_000, 300_000, 2_000_000)))) for p in lines]
@@ -179,6 +187,7 @@ async def _opportunity(
         audit.Action.CREATE, OPPORTUNITY_KIND, opportunity_id, branch_id=branch_id,
         after={"demo": True},
     )  # fmt: skip
+    return int(opportunity_id)
 
 
 async def _activity(

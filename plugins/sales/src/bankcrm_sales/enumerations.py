@@ -9,7 +9,7 @@ from bankcrm_sales import tables as t
 
 
 class Status(StrEnum):
-    """Leads' and opportunities' statuses share the ``status`` field (and ``lost``)."""
+    """Leads', opportunities' and contracts' statuses share the ``status`` field."""
 
     new = "new"
     contacted = "contacted"
@@ -18,6 +18,8 @@ class Status(StrEnum):
     open = "open"
     won = "won"
     lost = "lost"
+    active = "active"
+    terminated = "terminated"
 
 
 ENUMERATIONS = [
@@ -45,6 +47,19 @@ ENUMERATIONS = [
         open=("跟进中", "Open"),
         won=("赢单", "Won"),
         lost=("已流失", "Lost"),
+        active=("履约中", "Active"),
+        terminated=("已终止", "Terminated"),
+    ),
+    enumeration(
+        "sales.contract_kind",
+        t.ContractKind,
+        ("contract_kind",),
+        loan=("贷款合同", "Loan"),
+        deposit=("存款合同", "Deposit"),
+        wealth=("理财合同", "Wealth management"),
+        custody=("托管合同", "Custody"),
+        service=("服务合同", "Service"),
+        guarantee=("担保合同", "Guarantee"),
     ),
     enumeration(
         "sales.sales_method",

@@ -259,6 +259,9 @@ class CommissionRule(Table, tablename="sales_commission_rule"):
     rate = Numeric(digits=(7, 4), null=True, default=None)
     tiers = JSONB(default=[])
     cap = Numeric(digits=(18, 2), null=True, default=None)
+    clawback_days = Integer(default=0)
+    """A contract terminated within this many days of signing gives its commission back
+    (0: never)."""
     created_by = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -299,7 +302,49 @@ class CommissionLine(Table, tablename="sales_commission_line"):
     note = Varchar(length=100, default="")
 
 
+class ContractKind(StrEnum):
+    """The customer archive's contract kinds."""
+
+    loan = "loan"
+    deposit = "deposit"
+    wealth = "wealth"
+    custody = "custody"
+    service = "service"
+    guarantee = "guarantee"
+
+
+class ContractStatus(StrEnum):
+    active = "active"
+    terminated = "terminated"
+
+
+class SalesContract(Table, tablename="sales_contract"):
+    """销售合同: what a won opportunity sold, signed as a contract in the customer archive."""
+
+    branch_id = branch_column()
+    opportunity = ForeignKey(Opportunity, on_delete=OnDelete.restrict, unique=True)
+    customer = Integer(index=True)
+    archive_contract = Integer()
+    number = Varchar(length=64)
+    contract_kind = Varchar(length=16, choices=ContractKind)
+    title = Varchar(length=200, default="")
+    signed_on = Date()
+    start_on = Date(null=True, default=None)
+    end_on = Date(null=True, default=None)
+    amount = Numeric(digits=(18, 2))
+    currency = Varchar(length=3, default="CNY")
+    lines = JSONB(default=[])
+    """The products sold, as the opportunity held them when the contract was signed."""
+    owner = ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=16, default=ContractStatus.active, choices=ContractStatus)
+    terminated_on = Date(null=True, default=None)
+    termination_reason = Varchar(length=200, default="")
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES: list[type[Table]] = [
     Lead, Opportunity, OpportunityProduct, StageChange, Activity, IntakeKey, FollowUpStep,
     ChannelCost, Plan, CommissionRule, CommissionSplit, CommissionRun, CommissionLine,
+    SalesContract,
 ]  # fmt: skip

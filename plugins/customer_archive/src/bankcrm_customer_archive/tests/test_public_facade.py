@@ -31,6 +31,9 @@ OFFERED = {
     "reveal_customer", "run_saved_search", "search_customers", "search_statement",
     "tag_customer", "untag_customer", "update_address", "update_contact", "update_customer",
     "update_holding", "update_product", "update_tag",
+    # Contracts, for sales' contracts from won deals.
+    "ContractIn", "ContractOut", "ContractPatch", "create_contract", "get_contract",
+    "list_contracts", "update_contract",
 }  # fmt: skip
 
 
