@@ -1,0 +1,1 @@
+"""bankcrm plugin marketing: 市场营销 (Marketing)."""
