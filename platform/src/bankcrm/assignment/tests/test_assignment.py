@@ -64,7 +64,7 @@ async def team(world: World, work_kinds: None) -> dict[str, int]:
                 if away:
                     await db.fetch(
                         "INSERT INTO bankcrm_employee_leave (branch_id, employee_id, starts,"
-                        " ends) VALUES ($1, $2, $3, $3)",
+                        " ends) VALUES ($1, $2, $3::date - 1, $3::date + 1)",
                         branch, ids[number], date.today(),
                     )  # fmt: skip
             ids["fallback"] = await db.fetchval(
