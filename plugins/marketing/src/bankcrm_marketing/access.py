@@ -10,26 +10,30 @@ from bankcrm.plugin_api import PermissionSpec, RoleGrant, StandardRole
 
 CAMPAIGN_READ = "marketing.campaign.read"
 CAMPAIGN_WRITE = "marketing.campaign.write"
+CAMPAIGN_LAUNCH = "marketing.campaign.launch"
+CONTACT_RESPOND = "marketing.contact.respond"
+DNC_READ = "marketing.do_not_contact.read"
+DNC_WRITE = "marketing.do_not_contact.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
-    PermissionSpec(
-        CAMPAIGN_READ,
-        "查看营销活动",
-        "Read campaigns",
-    ),
+    PermissionSpec(CAMPAIGN_READ, "查看营销活动", "Read campaigns"),
     PermissionSpec(
         CAMPAIGN_WRITE,
-        "维护营销活动",
-        "Create, change and delete campaigns",
+        "维护营销活动（方案、目标客户、人员、成本）",
+        "Create and change campaigns: plan, target, staff, costs",
     ),
+    PermissionSpec(CAMPAIGN_LAUNCH, "启动营销活动", "Launch campaigns (contact customers)"),
+    PermissionSpec(CONTACT_RESPOND, "登记客户反馈", "Record customers' responses"),
+    PermissionSpec(DNC_READ, "查看免打扰登记", "Read do-not-contact flags"),
+    PermissionSpec(DNC_WRITE, "登记免打扰", "Flag customers as not to be contacted"),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(StandardRole.BRANCH_MANAGER, ("marketing.*",)),
     RoleGrant(
         StandardRole.RELATIONSHIP_MANAGER,
-        (CAMPAIGN_READ, CAMPAIGN_WRITE),
+        (CAMPAIGN_READ, CAMPAIGN_WRITE, CONTACT_RESPOND, DNC_READ, DNC_WRITE),
     ),
-    RoleGrant(StandardRole.TELLER, (CAMPAIGN_READ,)),
-    RoleGrant(StandardRole.AUDITOR, (CAMPAIGN_READ,)),
+    RoleGrant(StandardRole.TELLER, (CAMPAIGN_READ, CONTACT_RESPOND, DNC_READ, DNC_WRITE)),
+    RoleGrant(StandardRole.AUDITOR, (CAMPAIGN_READ, DNC_READ)),
 )

@@ -1,33 +1,53 @@
-"""Background work: closing the campaigns
-left open and unchanged.
+"""Background work: making the campaigns' contacts, and closing campaigns left aside.
 
-The scheduler enqueues the job once a day with a system scope over the branches where
-the plugin is enabled. Only open rows past the cut-off are selected, so a re-delivered
-or repeated message closes nothing twice.
+``marketing.send_contacts`` runs after a launch commits (through the outbox) and every ten
+minutes for what waited for the branch to open; ``marketing.close_stale_campaigns`` once a
+day. Both are safe to run twice: only queued contacts and open rows are selected, each
+under a row lock.
 """
 
 from __future__ import annotations
 
 from bankcrm import jobs
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm_marketing import services
+from bankcrm_marketing import campaigns, contacts
 
 CLOSE_STALE = "marketing.close_stale_campaigns"
+SEND_DUE = "marketing.send_due_contacts"
 DAY = 24 * 3600
 
 
 @jobs.actor(CLOSE_STALE)
-async def close_stale_campaigns(days: int = services.STALE_AFTER_DAYS) -> None:
-    """Close the open campaigns in scope not changed for ``days`` days."""
-    await services.close_stale(days)
+async def close_stale_campaigns(days: int = campaigns.STALE_AFTER_DAYS) -> None:
+    """Close the campaigns in scope left as drafts, or ended, ``days`` days ago."""
+    await campaigns.close_stale(days)
 
 
-ACTORS = [close_stale_campaigns]
+@jobs.actor(contacts.SEND_JOB)
+async def send_contacts(campaign_id: int) -> None:
+    """Make the due contacts of a launched campaign."""
+    await contacts.send_due(campaign_id)
+
+
+@jobs.actor(SEND_DUE)
+async def send_due_contacts() -> None:
+    """Make the due contacts of every active campaign in scope (those held for quiet
+    hours, and those a gateway failed to take)."""
+    await contacts.send_due()
+
+
+ACTORS = [close_stale_campaigns, send_contacts, send_due_contacts]
 SCHEDULES = [
     ScheduleSpec(
-        name="marketing.close_stale_campaigns",
+        name=CLOSE_STALE,
         actor_name=CLOSE_STALE,
         every_seconds=DAY,
-        description="Close open campaigns unchanged for 90 days (idempotent).",
-    )
+        description="Close campaigns left as drafts or ended 90 days ago (idempotent).",
+    ),
+    ScheduleSpec(
+        name=SEND_DUE,
+        actor_name=SEND_DUE,
+        every_seconds=600,
+        description="Send the campaign contacts that are due (idempotent).",
+    ),
 ]

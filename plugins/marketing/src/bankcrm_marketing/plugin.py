@@ -6,26 +6,41 @@ Thin by design: each hook hands the kernel what a module of the plugin declares.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+import pluggy
+
+from bankcrm.context import Scope
+from bankcrm.notifications import NotificationTemplate
 from bankcrm.plugin_api import (
     AdminScreen,
     DemoContext,
+    Enumeration,
     EventSpec,
     PermissionSpec,
     RoleGrant,
     ScheduleSpec,
     hookimpl,
 )
-from bankcrm_marketing.access import GRANTS, PERMISSIONS
+from bankcrm_customer_archive.services import CustomerReference, TimelineItem
+from bankcrm_marketing import hookspecs, timeline
+from bankcrm_marketing.access import CAMPAIGN_READ, GRANTS, PERMISSIONS
 from bankcrm_marketing.actors import ACTORS, SCHEDULES
 from bankcrm_marketing.admin import SCREENS
 from bankcrm_marketing.api import ROUTES
 from bankcrm_marketing.demo import seed_demo
+from bankcrm_marketing.enumerations import ENUMERATIONS
 from bankcrm_marketing.events import EVENTS
 from bankcrm_marketing.manifest import MANIFEST
+from bankcrm_marketing.notices import TEMPLATES
 
 __all__ = ["MANIFEST"]
+
+
+@hookimpl
+def add_hookspecs(pm: pluggy.PluginManager) -> None:
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl
@@ -61,6 +76,36 @@ def register_role_grants() -> Sequence[RoleGrant]:
 @hookimpl
 def register_events() -> Sequence[EventSpec]:
     return EVENTS
+
+
+@hookimpl
+def register_enumerations() -> Sequence[Enumeration]:
+    return ENUMERATIONS
+
+
+@hookimpl
+def register_notification_templates() -> Sequence[NotificationTemplate]:
+    return TEMPLATES
+
+
+@hookimpl
+async def customer_timeline_items(
+    customer_id: int, scope: Scope, before: datetime, limit: int
+) -> list[TimelineItem]:
+    if not scope.has(CAMPAIGN_READ):
+        return []
+    return await timeline.timeline_items(customer_id, before, limit)
+
+
+@hookimpl
+def customer_references() -> Sequence[CustomerReference]:
+    # Merging two customers moves their campaign rows to the survivor; members and
+    # contacts stay in the campaign's branch, a do-not-contact flag follows the customer.
+    return [
+        CustomerReference("marketing_member", moves_branch=False),
+        CustomerReference("marketing_contact", moves_branch=False),
+        CustomerReference("marketing_do_not_contact", unique_with=("channel",)),
+    ]
 
 
 @hookimpl

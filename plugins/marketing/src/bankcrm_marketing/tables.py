@@ -1,5 +1,9 @@
 """The plugin's tables: each carries ``branch_id``, so row-level security scopes it.
 
+A campaign's members, contacts and cost lines carry the campaign's branch (whoever sees
+the campaign sees its whole list, whatever sub-branch a customer belongs to); a
+do-not-contact flag carries the customer's branch.
+
 After changing a table, add a migration with
 ``piccolo migrations new marketing --auto``;
 ``tests/test_migrations.py`` fails while the tables and the migrations disagree.
@@ -7,9 +11,21 @@ After changing a table, add a migration with
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
-from piccolo.columns import Text, Timestamptz, Varchar
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -17,21 +33,149 @@ from bankcrm.tables import branch_column
 
 
 class CampaignStatus(StrEnum):
-    open = "open"
+    draft = "draft"
+    """Being prepared: targeting may be run again."""
+    active = "active"
+    """Launched: its contacts are being made."""
     closed = "closed"
+    # The first release called a campaign being prepared ``open``; it is kept readable.
+    open = "open"
+
+
+class Channel(StrEnum):
+    sms = "sms"
+    email = "email"
+    wechat = "wechat"
+    call = "call"
+    visit = "visit"
+
+
+class MemberGroup(StrEnum):
+    target = "target"
+    control = "control"
+
+
+class Exclusion(StrEnum):
+    do_not_contact = "do_not_contact"
+    frequency_cap = "frequency_cap"
+    no_address = "no_address"
+
+
+class ContactStatus(StrEnum):
+    queued = "queued"
+    sent = "sent"
+    skipped = "skipped"
+    failed = "failed"
+
+
+class Response(StrEnum):
+    interested = "interested"
+    accepted = "accepted"
+    declined = "declined"
+    no_answer = "no_answer"
+    opt_out = "opt_out"
+
+
+class CostCategory(StrEnum):
+    channel = "channel"
+    material = "material"
+    staff = "staff"
+    gift = "gift"
+    other = "other"
 
 
 class Campaign(Table, tablename="marketing_campaign"):
     branch_id = branch_column()
     title = Varchar(length=200)
     body = Text(default="")
-    status = Varchar(
-        length=16,
-        default=CampaignStatus.open,
-        choices=CampaignStatus,
-    )
+    """The description staff read."""
+    status = Varchar(length=16, default=CampaignStatus.draft, choices=CampaignStatus)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    objective = Text(default="")
+    plan = Text(default="")
+    channel = Varchar(length=16, default=Channel.sms, choices=Channel)
+    message = Text(default="")
+    """What an SMS, e-mail or WeChat message says; the script of a call or visit."""
+    product_code = Varchar(length=32, null=True, default=None)
+    """The product the campaign promotes (for its ROI)."""
+    criteria = Text(default="{}")
+    """The target: the archive's customer filter as JSON (``segment_id`` for a segment)."""
+    score_model = Varchar(length=64, null=True, default=None)
+    score_min = DoublePrecision(null=True, default=None)
+    owner = ForeignKey(BaseUser, null=True, default=None, on_delete=OnDelete.restrict, index=True)
+    budget = Numeric(digits=(18, 2), default=Decimal("0"))
+    starts_on = Date(null=True, default=None)
+    ends_on = Date(null=True, default=None)
+    control_share = DoublePrecision(default=0.1)
+    seed = Integer(default=0)
+    frequency_cap = Integer(default=3)
+    frequency_days = Integer(default=30)
+    targeted_at = Timestamptz(null=True, default=None)
+    launched_at = Timestamptz(null=True, default=None)
 
 
-TABLES: list[type[Table]] = [Campaign]
+class CampaignStaff(Table, tablename="marketing_campaign_staff"):
+    """Staff assigned to a campaign (营销人员)."""
+
+    branch_id = branch_column()
+    campaign = ForeignKey(Campaign, on_delete=OnDelete.restrict, index=True)
+    user = ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
+    role = Varchar(length=64, default="")
+
+
+class Member(Table, tablename="marketing_member"):
+    """A targeted customer: in the target group (contacted) or the control group (held
+    out, to measure what the campaign changed)."""
+
+    branch_id = branch_column()
+    campaign = ForeignKey(Campaign, on_delete=OnDelete.restrict, index=True)
+    customer = Integer(index=True)
+    group = Varchar(length=16, choices=MemberGroup)
+    excluded = Varchar(length=16, null=True, default=None, choices=Exclusion)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Contact(Table, tablename="marketing_contact"):
+    """One contact made (or to be made) with a target member, and its response."""
+
+    branch_id = branch_column()
+    campaign = ForeignKey(Campaign, on_delete=OnDelete.restrict, index=True)
+    member = ForeignKey(Member, on_delete=OnDelete.restrict, index=True)
+    customer = Integer(index=True)
+    channel = Varchar(length=16, choices=Channel)
+    status = Varchar(length=16, default=ContactStatus.queued, choices=ContactStatus)
+    scheduled_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+    reason = Text(default="")
+    attempts = Integer(default=0)
+    assigned_to = ForeignKey(BaseUser, null=True, default=None, on_delete=OnDelete.restrict)
+    provider_ref = Varchar(length=200, null=True, default=None)
+    response = Varchar(length=16, null=True, default=None, choices=Response)
+    responded_at = Timestamptz(null=True, default=None)
+    note = Text(default="")
+
+
+class Cost(Table, tablename="marketing_cost"):
+    """A cost line (营销成本) of a campaign."""
+
+    branch_id = branch_column()
+    campaign = ForeignKey(Campaign, on_delete=OnDelete.restrict, index=True)
+    category = Varchar(length=16, choices=CostCategory)
+    amount = Numeric(digits=(18, 2))
+    spent_on = Date()
+    note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class DoNotContact(Table, tablename="marketing_do_not_contact"):
+    """A customer's refusal of marketing, on one channel or on all (``all``)."""
+
+    branch_id = branch_column()
+    customer = Integer(index=True)
+    channel = Varchar(length=16)
+    reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [Campaign, CampaignStaff, Member, Contact, Cost, DoNotContact]

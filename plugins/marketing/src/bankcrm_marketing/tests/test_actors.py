@@ -27,11 +27,12 @@ async def test_the_job_closes_only_stale_open_rows_once(
         await harness.drain()
 
     statuses = dict(await kit.owner_fetch(f"SELECT id, status FROM {TABLE}"))
-    assert statuses == {stale: "closed", fresh: "open"}
+    assert statuses == {stale: "closed", fresh: "draft"}
     assert [row["action"] for row in await kit.audit(stale)] == ["create", "update"]
 
 
-def test_the_job_is_scheduled_daily() -> None:
+def test_the_jobs_are_scheduled() -> None:
     assert [(s.actor_name, s.every_seconds) for s in SCHEDULES] == [
-        (close_stale_campaigns.name, 24 * 3600)
+        (close_stale_campaigns.name, 24 * 3600),
+        ("marketing.send_due_contacts", 600),
     ]

@@ -32,7 +32,17 @@ async def test_the_admin_lists_only_the_branches_in_scope(world: World, kit: Any
 async def test_a_change_in_the_admin_is_audited(world: World, kit: Any) -> None:
     created = await kit.create(await world.client("demo.bj.manager"))
     admin = await admin_client(world, "demo.bj.manager")
-    response = await admin.patch(f"{ROWS}{created['id']}/", json={"status": "closed"})
+    response = await admin.patch(f"{ROWS}{created['id']}/", json={"plan": "先电话，后面谈"})
     assert response.status_code == 200, response.text
     trail = await kit.audit(created["id"])
     assert [row["action"] for row in trail] == ["create", "update"]
+
+
+async def test_derived_columns_are_read_only_in_the_admin(world: World, kit: Any) -> None:
+    created = await kit.create(await world.client("demo.bj.manager"))
+    admin = await admin_client(world, "demo.bj.manager")
+    for column, value in (("status", "active"), ("seed", 7), ("control_share", 0.5)):
+        response = await admin.patch(f"{ROWS}{created['id']}/", json={column: value})
+        assert response.status_code in (400, 403, 422), (column, response.text)
+    rows = await kit.owner_fetch("SELECT status, seed FROM marketing_campaign")
+    assert [(r["status"], r["seed"]) for r in rows] == [("draft", created["seed"])]

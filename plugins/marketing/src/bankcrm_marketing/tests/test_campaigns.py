@@ -9,28 +9,26 @@ import httpx
 
 from bankcrm_sdk.world import World
 
-PROBLEM = "application/problem+json"
 TABLE = "marketing_campaign"
 
 
 def refused(response: httpx.Response, status: int) -> bool:
-    """A 4xx answer with the kernel's problem body (never a 500, never HTML)."""
     content_type = response.headers.get("content-type", "")
-    return response.status_code == status and content_type.startswith(PROBLEM)
+    return response.status_code == status and content_type.startswith("application/problem")
 
 
 async def test_create_read_change_delete_each_audited(world: World, kit: Any) -> None:
     manager = await world.client("demo.bj.manager")
     created = await kit.create(manager, branch_id=world.branch("BJ-HD"))
     url = f"{kit.base}/{created['id']}"
-    assert created["status"] == "open"
+    assert created["status"] == "draft"
     assert created["branch_id"] == world.branch("BJ-HD")
     assert (await manager.get(url)).json() == created
 
-    changed = await manager.patch(url, json={"title": " 已改标题 ", "status": "closed"})
+    changed = await manager.patch(url, json={"title": " 已改标题 ", "budget": "1200.50"})
     assert changed.status_code == 200, changed.text
     assert changed.json()["title"] == "已改标题"
-    assert changed.json()["status"] == "closed"
+    assert changed.json()["budget"] == "1200.50"
 
     assert (await manager.delete(url)).status_code == 204
     assert refused(await manager.get(url), 404)
@@ -80,7 +78,15 @@ async def test_bad_input_is_a_problem_never_a_500(world: World, kit: Any) -> Non
     blank = await manager.post(kit.base, json={"title": "   "})
     assert refused(blank, 422)
     assert blank.json()["errors"][0]["field"] == "/body/title"
-    for body in ({"title": "x" * 201}, {"title": "t", "colour": "red"}, {"body": "no title"}):
+    for body in (
+        {"title": "x" * 201},
+        {"title": "t", "colour": "red"},
+        {"body": "no title"},
+        {"title": "t", "channel": "fax"},
+        {"title": "t", "control_share": 0.95},
+        {"title": "t", "criteria": {"colour": "red"}},
+        {"title": "t", "budget": "-1"},
+    ):
         assert (await manager.post(kit.base, json=body)).status_code == 422, body
     assert refused(await manager.get(kit.base, params={"cursor": "not-a-cursor"}), 400)
     assert refused(await manager.get(kit.base, params={"limit": 0}), 422)
@@ -96,3 +102,52 @@ async def test_pages_follow_the_cursor(world: World, kit: Any) -> None:
     rest = await manager.get(kit.base, params={"limit": 2, "cursor": first["next_cursor"]})
     assert [item["id"] for item in rest.json()["items"]] == ids[:1]
     assert rest.json()["next_cursor"] is None
+
+
+async def test_dates_and_scores_are_checked_with_the_field(world: World, kit: Any) -> None:
+    manager = await world.client("demo.bj.manager")
+    backwards = await manager.post(
+        kit.base, json={"title": "t", "starts_on": "2026-12-10", "ends_on": "2026-12-01"}
+    )
+    assert refused(backwards, 422)
+    assert backwards.json()["errors"][0]["field"] == "/body/ends_on"
+    half = await manager.post(kit.base, json={"title": "t", "score_min": 0.5})
+    assert refused(half, 422)
+    assert half.json()["errors"][0]["field"] == "/body/score_min"
+    stranger = await manager.post(
+        kit.base, json={"title": "t", "owner_id": world.users["demo.sh.rm"]}
+    )
+    assert refused(stranger, 422)
+    assert stranger.json()["errors"][0]["field"] == "/body/owner_id"
+    assert await kit.owner_fetch(f"SELECT id FROM {TABLE}") == []
+
+
+async def test_staff_and_cost_lines(world: World, kit: Any) -> None:
+    manager = await world.client("demo.bj.manager")
+    created = await kit.create(manager, branch_id=world.branch("BJ-HD"))
+    url = f"{kit.base}/{created['id']}"
+    assert created["owner_id"] == world.users["demo.bj.manager"]
+    added = await manager.post(
+        f"{url}/staff", json={"user_id": world.users["demo.bj.rm"], "role": "外呼"}
+    )
+    assert added.status_code == 201, added.text
+    assert (await manager.get(added.headers["location"])).json() == added.json()
+    again = await manager.post(f"{url}/staff", json={"user_id": world.users["demo.bj.rm"]})
+    assert refused(again, 409)
+    outsider = await manager.post(f"{url}/staff", json={"user_id": world.users["demo.sh.rm"]})
+    assert refused(outsider, 422)
+
+    cost = await manager.post(
+        f"{url}/costs", json={"category": "gift", "amount": "350.00", "spent_on": "2026-12-01"}
+    )
+    assert cost.status_code == 201, cost.text
+    assert (await manager.get(cost.headers["location"])).json()["amount"] == "350.00"
+    bad = await manager.post(
+        f"{url}/costs", json={"category": "party", "amount": "1", "spent_on": "2026-12-01"}
+    )
+    assert refused(bad, 422)
+    assert [c["amount"] for c in (await manager.get(f"{url}/costs")).json()] == ["350.00"]
+    # A campaign with costs is not deleted (its spending stays on record).
+    assert refused(await manager.delete(url), 409)
+    sh = await world.client("demo.sh.manager")
+    assert refused(await sh.get(f"{url}/costs"), 404)

@@ -1,0 +1,99 @@
+"""What staff read for the plugin's stored codes (``register_enumerations``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bankcrm.labels import enumeration
+from bankcrm_marketing import tables as t
+
+
+class Status(StrEnum):
+    """Campaigns' and contacts' statuses share the ``status`` field."""
+
+    draft = "draft"
+    open = "open"
+    active = "active"
+    closed = "closed"
+    queued = "queued"
+    sent = "sent"
+    skipped = "skipped"
+    failed = "failed"
+
+
+class ChannelOrAll(StrEnum):
+    """A campaign's channel, or ``all`` on a do-not-contact flag."""
+
+    all = "all"
+    sms = "sms"
+    email = "email"
+    wechat = "wechat"
+    call = "call"
+    visit = "visit"
+
+
+CHANNEL_LABELS = {
+    "sms": ("短信", "SMS"),
+    "email": ("电子邮件", "E-mail"),
+    "wechat": ("微信", "WeChat"),
+    "call": ("电话外呼", "Call"),
+    "visit": ("网点面谈", "Branch visit"),
+}
+
+ENUMERATIONS = [
+    enumeration(
+        "marketing.status",
+        Status,
+        ("status",),
+        draft=("筹备中", "Draft"),
+        open=("筹备中", "Draft"),
+        active=("进行中", "Active"),
+        closed=("已结束", "Closed"),
+        queued=("待联系", "Queued"),
+        sent=("已联系", "Contacted"),
+        skipped=("按规则跳过", "Skipped by a rule"),
+        failed=("发送失败", "Failed"),
+    ),
+    enumeration(
+        "marketing.group",
+        t.MemberGroup,
+        ("group",),
+        target=("目标组", "Target"),
+        control=("对照组", "Control"),
+    ),
+    enumeration(
+        "marketing.exclusion",
+        t.Exclusion,
+        ("excluded",),
+        do_not_contact=("免打扰", "Do not contact"),
+        frequency_cap=("超过频次上限", "Frequency cap"),
+        no_address=("无联系方式", "No address"),
+    ),
+    enumeration(
+        "marketing.response",
+        t.Response,
+        ("response",),
+        interested=("有意向", "Interested"),
+        accepted=("接受", "Accepted"),
+        declined=("拒绝", "Declined"),
+        no_answer=("未接通", "No answer"),
+        opt_out=("要求不再联系", "Opted out"),
+    ),
+    enumeration(
+        "marketing.cost_category",
+        t.CostCategory,
+        ("category",),
+        channel=("渠道费用", "Channel"),
+        material=("物料", "Material"),
+        staff=("人工", "Staff"),
+        gift=("礼品", "Gifts"),
+        other=("其他", "Other"),
+    ),
+    enumeration(
+        "marketing.channel",
+        ChannelOrAll,
+        ("channel",),
+        all=("全部渠道", "All channels"),
+        **CHANNEL_LABELS,
+    ),
+]

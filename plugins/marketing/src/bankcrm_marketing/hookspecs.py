@@ -1,0 +1,49 @@
+"""Extension points marketing publishes (added to the plugin manager at registration).
+
+Implement them with ``@hookimpl`` from :mod:`bankcrm.plugin_api` in a plugin that
+``requires=("marketing",)``; the types are in :mod:`bankcrm_marketing.services`. Marketing
+works without any implementation: a campaign that asks for a model's scores is refused
+(409 ``no_scores``) and a message with no gateway is recorded as failed, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from bankcrm_marketing.messages import OutgoingMessage
+
+hookspec = pluggy.HookspecMarker("bankcrm")
+
+
+@hookspec(firstresult=True)
+def marketing_scores(
+    model: str, customer_ids: Sequence[int]
+) -> Awaitable[Mapping[int, float] | None] | Mapping[int, float] | None:
+    """Scores in ``[0, 1]`` of ``customer_ids`` by the model named ``model`` (a
+    propensity or response model, e.g. mining's ``deposit_propensity``), for targeting a
+    campaign that sets ``score_model`` and ``score_min``.
+
+    Called while a campaign is targeted, inside its transaction, under the caller's scope
+    (the customers are those the caller sees). The first non-None answer wins; a customer
+    missing from the answer has no score and is not targeted. Return None when you do not
+    know the model. Do not write.
+    """
+
+
+@hookspec(firstresult=True)
+def marketing_send_message(
+    message: OutgoingMessage,
+) -> Awaitable[str | None] | str | None:
+    """Deliver one campaign message (``sms``, ``email`` or ``wechat``) to a customer:
+    a gateway's job. Answer the gateway's reference for the message; None: not yours.
+
+    Called by the sending job (``marketing.send_contacts``) after the contact rules passed,
+    outside any transaction, under the job's system scope. ``message.idempotency_key`` is
+    stable across retries of the same contact: pass it to the gateway so a repeat is
+    dropped (the job is at-least-once). Raise to have the contact retried by the job's
+    next run; with no answer at all the contact is recorded as failed ("no gateway").
+    """
