@@ -138,9 +138,9 @@ async def _refused(sql: str, *args: Any) -> bool:
         return await _rows_touched(sql, *args) == 0
     except asyncpg.InsufficientPrivilegeError:
         return True
-    except asyncpg.ForeignKeyViolationError:
-        # The statement reached the row (only then do the restricting keys of the rows
-        # pointing at it fire): the rule did not hide it.
+    except (asyncpg.ForeignKeyViolationError, asyncpg.RestrictViolationError):
+        # The statement reached the row (only then do the keys of the rows pointing at it
+        # fire, NO ACTION or RESTRICT): the rule did not hide it.
         return False
 
 
