@@ -42,6 +42,8 @@ REFERENCE_OVERRIDES: dict[str, str | None] = {
     # A manager is an employee; a work item is known by its open assignment.
     "manager_id": "bankcrm_employee",
     "item_id": "bankcrm_assignment.item_id",
+    # Marketing's do-not-contact flags.
+    "/api/v1/marketing/do-not-contact/{flag_id}:flag_id": "marketing_do_not_contact",
 }
 
 

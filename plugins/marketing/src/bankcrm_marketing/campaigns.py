@@ -37,6 +37,7 @@ from bankcrm_marketing.common import (
     blank_checked,
     branch_for_new,
     check_staff,
+    check_visible_staff,
     money_checked,
 )
 
@@ -439,7 +440,7 @@ async def get_staff(campaign_id: int, staff_id: int) -> StaffOut:
 async def add_staff(campaign_id: int, data: StaffIn) -> StaffOut:
     async with db.transaction():
         campaign = await campaign_row(campaign_id, lock=True)
-        await check_staff(data.user_id, campaign["branch_id"], "body.user_id")
+        await check_visible_staff(data.user_id, campaign["branch_id"], "body.user_id")
         existing = await db.fetchval(
             f'SELECT id FROM {CAMPAIGN_STAFF} WHERE campaign = $1 AND "user" = $2',
             campaign_id,

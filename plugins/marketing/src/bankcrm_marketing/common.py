@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from bankcrm import staff
+from bankcrm import db, staff
 from bankcrm.context import require_scope
 from bankcrm.web.problems import invalid
 
@@ -56,6 +56,16 @@ async def check_staff(user_id: int | None, branch_id: int, field_name: str) -> N
     problem = await staff.reference_problem(user_id, branch_id)
     if problem is not None:
         raise invalid(field_name, problem)
+
+
+async def check_visible_staff(user_id: int, branch_id: int, field_name: str) -> None:
+    """Staff picked by id: someone who may work on the row's branch and whom the caller
+    sees whole (every branch they belong to is in the caller's scope), as the kernel's
+    user routes show people."""
+    await check_staff(user_id, branch_id, field_name)
+    rows = await db.fetch('SELECT branch FROM bankcrm_membership WHERE "user" = $1', user_id)
+    if any(r["branch"] not in require_scope().branch_ids for r in rows):
+        raise invalid(field_name, "the user belongs to branches outside your scope")
 
 
 def blank_checked(value: str, field_name: str) -> str:

@@ -289,7 +289,7 @@ async def _gateway(message: OutgoingMessage, registry: PluginHooks) -> str | Non
 
 
 async def _send_message(
-    contact: Any, now: datetime, registry: PluginHooks, result: SendResult
+    contact: Any, now: datetime, registry: PluginHooks | None, result: SendResult
 ) -> None:
     calendar = await business_calendar.calendar_for(contact["branch_id"])
     opening = next_opening(calendar, now)
@@ -323,7 +323,7 @@ async def _send_message(
         body=contact["message"],
     )
     try:
-        reference = await _gateway(message, registry)
+        reference = await _gateway(message, registry or plugin_hooks())
     except Exception as exc:
         attempts = contact["attempts"] + 1
         final = attempts >= MAX_ATTEMPTS
@@ -399,7 +399,6 @@ async def send_due(
     """Make the queued contacts that are due (of one campaign, or of every active one in
     scope); safe to run twice and concurrently."""
     at = now or datetime.now(UTC)
-    hooks = registry or plugin_hooks()
     result = SendResult()
     after = 0
     while True:
@@ -434,7 +433,7 @@ async def send_due(
                     await _skip(contact, refusal)
                     result.skipped += 1
                     continue
-                await _send_message(contact, at, hooks, result)
+                await _send_message(contact, at, registry, result)
 
 
 # --- reading and responses -----------------------------------------------------------------

@@ -66,6 +66,8 @@ async def seed_demo(demo: DemoContext) -> None:
         )  # fmt: skip
         await targeting.target(call.id)
         await contacts.launch(call.id)
+        # The calls are handed to the staff now (the job the launch queued finds them done).
+        await contacts.send_due(call.id)
         sms = await campaigns.create_campaign(
             campaigns.CampaignIn(
                 title=f"信用卡分期优惠短信（{code}）",
