@@ -14,6 +14,8 @@ CAMPAIGN_LAUNCH = "marketing.campaign.launch"
 CONTACT_RESPOND = "marketing.contact.respond"
 DNC_READ = "marketing.do_not_contact.read"
 DNC_WRITE = "marketing.do_not_contact.write"
+OUTCOME_READ = "marketing.outcome.read"
+OUTCOME_WRITE = "marketing.outcome.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(CAMPAIGN_READ, "查看营销活动", "Read campaigns"),
@@ -26,14 +28,26 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(CONTACT_RESPOND, "登记客户反馈", "Record customers' responses"),
     PermissionSpec(DNC_READ, "查看免打扰登记", "Read do-not-contact flags"),
     PermissionSpec(DNC_WRITE, "登记免打扰", "Flag customers as not to be contacted"),
+    PermissionSpec(
+        OUTCOME_READ, "查看推荐结果与营销成效", "Read recommendation outcomes, results and ROI"
+    ),
+    PermissionSpec(OUTCOME_WRITE, "登记推荐结果", "Record recommendation outcomes"),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(StandardRole.BRANCH_MANAGER, ("marketing.*",)),
     RoleGrant(
         StandardRole.RELATIONSHIP_MANAGER,
-        (CAMPAIGN_READ, CAMPAIGN_WRITE, CONTACT_RESPOND, DNC_READ, DNC_WRITE),
+        (
+            CAMPAIGN_READ,
+            CAMPAIGN_WRITE,
+            CONTACT_RESPOND,
+            DNC_READ,
+            DNC_WRITE,
+            OUTCOME_READ,
+            OUTCOME_WRITE,
+        ),
     ),
     RoleGrant(StandardRole.TELLER, (CAMPAIGN_READ, CONTACT_RESPOND, DNC_READ, DNC_WRITE)),
-    RoleGrant(StandardRole.AUDITOR, (CAMPAIGN_READ, DNC_READ)),
+    RoleGrant(StandardRole.AUDITOR, (CAMPAIGN_READ, DNC_READ, OUTCOME_READ)),
 )

@@ -4,8 +4,16 @@ here too; rows that only the service may make are not created here)."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_marketing.access import CAMPAIGN_READ, DNC_READ
-from bankcrm_marketing.tables import Campaign, CampaignStaff, Contact, Cost, DoNotContact, Member
+from bankcrm_marketing.access import CAMPAIGN_READ, DNC_READ, OUTCOME_READ
+from bankcrm_marketing.tables import (
+    Campaign,
+    CampaignStaff,
+    Contact,
+    Cost,
+    DoNotContact,
+    Member,
+    Outcome,
+)
 
 GROUP = Label("市场营销", "Marketing")
 
@@ -86,6 +94,20 @@ DNC_LABELS = {
     **CREATED,
     "channel": Label("渠道", "Channel"),
     "reason": Label("原因", "Reason"),
+}
+
+OUTCOME_LABELS = {
+    **ID,
+    **CAMPAIGN_REF,
+    **CUSTOMER_REF,
+    "member": Label("活动客户", "Member"),
+    "product_code": Label("产品代码", "Product"),
+    "kind": Label("结果", "Outcome"),
+    "reason": Label("原因/说明", "Reason"),
+    "amount": Label("金额（元）", "Amount (CNY)"),
+    "source": Label("来源", "Source"),
+    "source_ref": Label("来源编号", "Source reference"),
+    "at": Label("时间", "At"),
 }
 
 SCREENS: tuple[AdminScreen, ...] = (
@@ -181,6 +203,17 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=DNC_LABELS,
         visible_columns=("id", "customer", "channel", "reason", "created_at"),
         visible_filters=("customer", "channel"),
+        read_only=True,
+        allow_create=False,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=Outcome,
+        title=Label("推荐与营销结果", "Outcomes"),
+        permission=OUTCOME_READ,
+        columns=OUTCOME_LABELS,
+        visible_columns=("id", "customer", "campaign", "product_code", "kind", "amount", "at"),
+        visible_filters=("campaign", "kind", "product_code", "source"),
         read_only=True,
         allow_create=False,
         menu_group=GROUP,

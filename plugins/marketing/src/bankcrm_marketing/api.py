@@ -7,13 +7,14 @@ names in ``opt``. A handler that names none is refused, not opened.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_marketing import access, campaigns, contacts, targeting
+from bankcrm_marketing import access, campaigns, contacts, outcomes, targeting
 
 READ = {"permission": access.CAMPAIGN_READ}
 WRITE = {"permission": access.CAMPAIGN_WRITE}
@@ -21,6 +22,8 @@ LAUNCH = {"permission": access.CAMPAIGN_LAUNCH, "problems": (409,)}
 RESPOND = {"permission": access.CONTACT_RESPOND, "problems": (409,)}
 DNC_READ = {"permission": access.DNC_READ}
 DNC_WRITE = {"permission": access.DNC_WRITE}
+OUTCOME_READ = {"permission": access.OUTCOME_READ}
+OUTCOME_WRITE = {"permission": access.OUTCOME_WRITE}
 
 StatusQuery = Annotated[
     campaigns.Status | None,
@@ -123,6 +126,12 @@ class CampaignController(Controller):
         check_limit(limit)
         return await contacts.list_contacts(campaign_id, status=status, limit=limit, cursor=cursor)
 
+    @get("/{campaign_id:int}/results", opt=OUTCOME_READ)
+    async def results(self, campaign_id: FromPath[int]) -> outcomes.CampaignResults:
+        """Conversions and revenue of the target and control groups, the uplift with its
+        95% interval, contacts, responses, cost and ROI."""
+        return await outcomes.results(campaign_id)
+
     @get("/{campaign_id:int}/staff", opt=READ)
     async def staff(self, campaign_id: FromPath[int]) -> list[campaigns.StaffOut]:
         """The staff assigned to the campaign (营销人员)."""
@@ -213,4 +222,55 @@ class DoNotContactController(Controller):
         await contacts.remove_do_not_contact(flag_id)
 
 
-ROUTES: list[Any] = [CampaignController, ContactController, DoNotContactController]
+SinceQuery = Annotated[
+    datetime | None, QueryParameter(description="Only outcomes recorded from this time on")
+]
+CampaignQuery = Annotated[
+    int | None, QueryParameter(ge=1, le=2**31 - 1, description="Only this campaign's")
+]
+DateQuery = Annotated[date | None, QueryParameter(description="A day (YYYY-MM-DD)")]
+
+
+class OutcomeController(Controller):
+    path = "/outcomes"
+    tags = ("marketing: outcomes",)
+
+    @get("/", opt=OUTCOME_READ)
+    async def list_outcomes(
+        self,
+        since: SinceQuery = None,
+        campaign_id: CampaignQuery = None,
+        limit: LimitQuery = 200,
+        cursor: CursorQuery = None,
+    ) -> Page[outcomes.OutcomeOut]:
+        """The outcome ledger in recording order, each row with its member's group: what
+        the next training run of the recommendation models reads."""
+        check_limit(limit)
+        return await outcomes.list_outcomes(
+            since=since, campaign_id=campaign_id, limit=limit, cursor=cursor
+        )
+
+    @post("/", opt=OUTCOME_WRITE)
+    async def record(self, data: JSONBody[outcomes.OutcomeIn]) -> outcomes.OutcomeOut:
+        """Record what a customer did with an offer or a recommendation."""
+        return await outcomes.record_outcome(data)
+
+    @get("/{outcome_id:int}", opt=OUTCOME_READ)
+    async def detail(self, outcome_id: FromPath[int]) -> outcomes.OutcomeOut:
+        return await outcomes.get_outcome(outcome_id)
+
+
+@get("/roi", opt=OUTCOME_READ, tags=["marketing: outcomes"])
+async def roi(start: DateQuery = None, end: DateQuery = None) -> outcomes.RoiOut:
+    """Cost against the target groups' revenue per campaign, channel and product, for
+    ``[start, end)`` (default: the last 90 days)."""
+    return await outcomes.roi(start, end)
+
+
+ROUTES: list[Any] = [
+    CampaignController,
+    ContactController,
+    DoNotContactController,
+    OutcomeController,
+    roi,
+]

@@ -31,7 +31,7 @@ from bankcrm.notifications import NotificationSource, notify
 from bankcrm.plugin_api import PluginHooks, plugin_hooks
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import Problem, invalid, not_found
-from bankcrm_marketing import campaigns, events
+from bankcrm_marketing import campaigns, events, outcomes
 from bankcrm_marketing.common import (
     CAMPAIGN,
     CAMPAIGN_STAFF,
@@ -518,6 +518,7 @@ async def record_response(contact_id: int, data: ResponseIn) -> ContactOut:
             before={"response": row["response"]},
             after={"response": data.response, "note": data.note},
         )
+        await outcomes.record_response(row, data.response, data.note)
         if data.response == "opt_out":
             await _flag(row["customer"], DNC_ALL, f"opted out (contact {contact_id})")
         await emit_event(

@@ -80,6 +80,18 @@ ENUMERATIONS = [
         opt_out=("要求不再联系", "Opted out"),
     ),
     enumeration(
+        "marketing.outcome",
+        t.OutcomeKind,
+        ("kind",),
+        shown=("已展示", "Shown"),
+        offered=("已推荐", "Offered"),
+        accepted=("已接受", "Accepted"),
+        declined=("已拒绝", "Declined"),
+        product_opened=("已开通产品", "Product opened"),
+        revenue=("产生收入", "Revenue"),
+        complaint=("投诉", "Complaint"),
+    ),
+    enumeration(
         "marketing.cost_category",
         t.CostCategory,
         ("category",),

@@ -5,8 +5,9 @@ Thin by design: each hook hands the kernel what a module of the plugin declares.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pluggy
@@ -18,13 +19,15 @@ from bankcrm.plugin_api import (
     DemoContext,
     Enumeration,
     EventSpec,
+    MetricSpec,
     PermissionSpec,
     RoleGrant,
     ScheduleSpec,
     hookimpl,
 )
+from bankcrm_customer_archive import events as archive_events
 from bankcrm_customer_archive.services import CustomerReference, TimelineItem
-from bankcrm_marketing import hookspecs, timeline
+from bankcrm_marketing import hookspecs, metrics, outcomes, timeline
 from bankcrm_marketing.access import CAMPAIGN_READ, GRANTS, PERMISSIONS
 from bankcrm_marketing.actors import ACTORS, SCHEDULES
 from bankcrm_marketing.admin import SCREENS
@@ -89,6 +92,24 @@ def register_notification_templates() -> Sequence[NotificationTemplate]:
 
 
 @hookimpl
+def register_metrics() -> Sequence[MetricSpec]:
+    return metrics.METRICS
+
+
+@hookimpl
+async def on_event(name: str, payload: dict[str, Any], scope: Scope) -> None:
+    if name == archive_events.HOLDING_CHANGED:
+        await outcomes.holding_changed(payload)
+
+
+@hookimpl(optionalhook=True)  # sales publishes it; marketing does not require sales
+async def sales_channel_costs(
+    branch_ids: frozenset[int], start: date, end: date
+) -> Mapping[str, Decimal] | None:
+    return await outcomes.channel_costs(branch_ids, start, end)
+
+
+@hookimpl
 async def customer_timeline_items(
     customer_id: int, scope: Scope, before: datetime, limit: int
 ) -> list[TimelineItem]:
@@ -105,6 +126,7 @@ def customer_references() -> Sequence[CustomerReference]:
         CustomerReference("marketing_member", moves_branch=False),
         CustomerReference("marketing_contact", moves_branch=False),
         CustomerReference("marketing_do_not_contact", unique_with=("channel",)),
+        CustomerReference("marketing_outcome", moves_branch=False),
     ]
 
 

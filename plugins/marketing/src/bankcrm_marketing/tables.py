@@ -179,3 +179,40 @@ class DoNotContact(Table, tablename="marketing_do_not_contact"):
 
 
 TABLES: list[type[Table]] = [Campaign, CampaignStaff, Member, Contact, Cost, DoNotContact]
+
+
+class OutcomeKind(StrEnum):
+    shown = "shown"
+    offered = "offered"
+    accepted = "accepted"
+    declined = "declined"
+    product_opened = "product_opened"
+    revenue = "revenue"
+    complaint = "complaint"
+
+
+class Outcome(Table, tablename="marketing_outcome"):
+    """The outcome ledger of recommendations and campaign offers: what a customer was
+    shown or offered and what came of it (accepted, declined with the reason, the product
+    opened, revenue, a complaint). Rows of a campaign's members carry the member, so the
+    target group is compared with the control group; the ledger feeds the next training
+    run of the recommendation models."""
+
+    branch_id = branch_column()
+    customer = Integer(index=True)
+    campaign = ForeignKey(
+        Campaign, null=True, default=None, on_delete=OnDelete.restrict, index=True
+    )
+    member = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict, index=True)
+    product_code = Varchar(length=32, null=True, default=None)
+    kind = Varchar(length=16, choices=OutcomeKind)
+    reason = Text(default="")
+    amount = Numeric(digits=(18, 2), null=True, default=None)
+    source = Varchar(length=16, default="staff")
+    """``staff`` (recorded by hand), ``contact`` (a response), ``holding`` (the archive)."""
+    source_ref = Varchar(length=64, default="")
+    """With ``source`` and ``kind``, what makes a recorded event unique (idempotency)."""
+    at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES.append(Outcome)
