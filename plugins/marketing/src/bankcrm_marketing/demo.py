@@ -21,6 +21,8 @@ DEMO_BRANCHES = (
 
 async def seed_demo(demo: DemoContext) -> None:
     today = datetime.now(UTC).date()
+    products = await archive.list_products(active=True)
+    product = next((p.code for p in products if p.category == "wealth"), None)
     for rm_name, manager_name, code in DEMO_BRANCHES:
         rm, manager = demo.users.get(rm_name), demo.users.get(manager_name)
         branch_id = demo.branches.get(code)
@@ -42,6 +44,7 @@ async def seed_demo(demo: DemoContext) -> None:
                 objective="到期理财资金留存，推荐稳健型理财产品",
                 plan="客户经理逐一电话回访，介绍新发行的稳健型理财，有意向者预约到网点面谈",
                 channel="call",
+                product_code=product,
                 message="您好，我是您的客户经理。您在我行的理财即将到期，我们新发行了一款稳健型产品……",
                 criteria=criteria,
                 owner_id=manager,
@@ -68,6 +71,15 @@ async def seed_demo(demo: DemoContext) -> None:
         await contacts.launch(call.id)
         # The calls are handed to the staff now (the job the launch queued finds them done).
         await contacts.send_due(call.id)
+        made = await contacts.list_contacts(call.id, status="sent", limit=2)
+        answers: tuple[tuple[contacts.ResponseName, str], ...] = (
+            ("accepted", "客户同意到网点面谈"),
+            ("declined", "资金另有安排"),
+        )
+        for contact, (answer, note) in zip(made.items, answers, strict=False):
+            await contacts.record_response(
+                contact.id, contacts.ResponseIn(response=answer, note=note)
+            )
         sms = await campaigns.create_campaign(
             campaigns.CampaignIn(
                 title=f"信用卡分期优惠短信（{code}）",
