@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 from dramatiq import Broker
@@ -70,6 +70,10 @@ class PostgresTuning:
     heartbeat: float = 15.0
     heartbeat_ttl: float = 60.0
     maintenance: float = 30.0
+    pool_size: int = 64
+    """Connections the broker may open (on demand). Each queue's consumer and its delay
+    queue's hold one steadily, so every plugin with actors needs two more: the library's
+    default of 16 left the queues past the eighth waiting for a connection for ever."""
 
     @classmethod
     def from_env(cls) -> PostgresTuning:
@@ -78,7 +82,17 @@ class PostgresTuning:
             heartbeat=_env_seconds("BANKCRM_JOBS_HEARTBEAT_SECONDS", cls.heartbeat),
             heartbeat_ttl=_env_seconds("BANKCRM_JOBS_HEARTBEAT_TTL_SECONDS", cls.heartbeat_ttl),
             maintenance=_env_seconds("BANKCRM_JOBS_MAINTENANCE_SECONDS", cls.maintenance),
+            pool_size=int(_env_seconds("BANKCRM_JOBS_POOL_SIZE", cls.pool_size)),
         )
+
+
+def with_pool_size(url: str, size: int) -> str:
+    """``url`` with the broker pool's ``maxconn`` (read by dramatiq-postgres from the query),
+    unless the URL sets it already."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("maxconn", str(size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def make_broker(
@@ -91,7 +105,7 @@ def make_broker(
 
         tuning = tuning or PostgresTuning.from_env()
         broker: Broker = PostgresBroker(
-            url=app_url,
+            url=with_pool_size(app_url, tuning.pool_size),
             schema=SCHEMA,
             results=False,
             middleware=middleware,

@@ -243,3 +243,12 @@ async def test_a_job_killed_mid_run_is_delivered_again_and_its_effect_happens_on
     assert sorted(p.name for p in folder.glob("started-*")) == sorted(
         [f"started-{first.pid}", f"started-{second.pid}"]
     )
+
+
+def test_the_postgres_broker_pool_has_room_for_every_queue() -> None:
+    url = "postgresql://app:secret@localhost:5432/db?sslmode=disable"
+    assert jobs.brokers.with_pool_size(url, 64) == (
+        "postgresql://app:secret@localhost:5432/db?sslmode=disable&maxconn=64"
+    )
+    assert jobs.brokers.with_pool_size(f"{url}&maxconn=8", 64).endswith("maxconn=8")
+    assert jobs.PostgresTuning().pool_size >= 64
