@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+from bankcrm.business_calendar import DEFAULT_ZONE
 from bankcrm.web.problems import FieldError, Problem
 from bankcrm_customer_archive.demo_data import is_valid_resident_id, is_valid_uscc
 
@@ -111,7 +112,7 @@ def check_person(
     prefix: str = "body.",
 ) -> tuple[date | None, str | None]:
     """Birth date and gender, taken from the resident ID when not given, else checked."""
-    if birth_date is not None and not EARLIEST_BIRTH <= birth_date <= date.today():
+    if birth_date is not None and not EARLIEST_BIRTH <= birth_date <= bank_today():
         problems.add(f"{prefix}birth_date", "must lie between 1900-01-01 and today")
     if identity is None or identity.birth_date is None:
         return birth_date, gender
@@ -134,6 +135,11 @@ def check_amount(problems: Problems, name: str, value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def bank_today() -> date:
+    """Today in the bank's zone (Asia/Shanghai): from 16:00 UTC on, a day ahead of UTC's."""
+    return datetime.now(DEFAULT_ZONE).date()
+
+
 def check_not_future(problems: Problems, name: str, value: date | None) -> None:
-    if value is not None and value > date.today():
+    if value is not None and value > bank_today():
         problems.add(name, "must not lie in the future")

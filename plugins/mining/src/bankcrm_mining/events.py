@@ -11,6 +11,7 @@ from bankcrm.plugin_api import EventSpec
 
 MODEL_REGISTERED = "mining.model_registered"
 MODEL_APPROVED = "mining.model_approved"
+TRANSACTIONS_LOADED = "mining.transactions_loaded"
 
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
@@ -21,5 +22,10 @@ EVENTS: tuple[EventSpec, ...] = (
         MODEL_APPROVED,
         "A second person approved a model version for production scoring. Payload: "
         "model_id, name, version.",
+    ),
+    EventSpec(
+        TRANSACTIONS_LOADED,
+        "A transactions file was loaded (all its good rows, in one transaction). Payload: "
+        "load_id, branch_id, rows_loaded.",
     ),
 )

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pluggy
+
 from bankcrm.plugin_api import (
     AdminScreen,
     DemoContext,
@@ -17,6 +19,8 @@ from bankcrm.plugin_api import (
     ScheduleSpec,
     hookimpl,
 )
+from bankcrm_customer_archive.services import CustomerReference
+from bankcrm_mining import hookspecs
 from bankcrm_mining.access import GRANTS, PERMISSIONS
 from bankcrm_mining.actors import ACTORS, SCHEDULES
 from bankcrm_mining.admin import SCREENS
@@ -26,6 +30,17 @@ from bankcrm_mining.events import EVENTS
 from bankcrm_mining.manifest import MANIFEST
 
 __all__ = ["MANIFEST"]
+
+
+@hookimpl
+def add_hookspecs(pm: pluggy.PluginManager) -> None:
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def customer_references() -> Sequence[CustomerReference]:
+    """Transactions and feature values follow their customer through a merge."""
+    return [CustomerReference("mining_transaction"), CustomerReference("mining_feature_value")]
 
 
 @hookimpl

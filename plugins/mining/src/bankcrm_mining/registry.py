@@ -209,12 +209,12 @@ async def approve_model(model_id: int) -> ModelOut:
         if row["status"] != "draft":
             raise Problem(
                 409, f"only a draft is approved (this version is {row['status']})",
-                [FieldError("/status", row["status"])], "not_draft",
+                [FieldError("status", row["status"])], "not_draft",
             )  # fmt: skip
         if row["created_by"] == actor:
             raise Problem(
                 409, "a second person must approve the model (maker-checker)",
-                [FieldError("/created_by", "you registered this version")], "maker_checker",
+                [FieldError("created_by", "you registered this version")], "maker_checker",
             )  # fmt: skip
         row = await db.fetchrow(
             f"UPDATE {TABLE} SET status = 'approved', approved_by = $2, approved_at = now(),"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import JSONB, Integer, Timestamptz, Varchar
+from piccolo.columns import JSONB, Date, Integer, Numeric, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from bankcrm.tables import global_table
+from bankcrm.tables import branch_column, global_table
 
 
 class ModelStatus(StrEnum):
@@ -52,4 +52,69 @@ class Model(Table, tablename="mining_model"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [Model]
+class LoadStatus(StrEnum):
+    loaded = "loaded"
+    refused = "refused"
+
+
+class Load(Table, tablename="mining_load"):
+    """One file offered for loading and its data-quality report, loaded or refused."""
+
+    branch_id = branch_column()
+    source = Varchar(length=32, default="transactions")
+    file_name = Varchar(length=255)
+    file_sha256 = Varchar(length=64)
+    status = Varchar(length=16, choices=LoadStatus)
+    reason = Varchar(length=500, default="")
+    rows_in = Integer(default=0)
+    rows_loaded = Integer(default=0)
+    rows_rejected = Integer(default=0)
+    rows_linked = Integer(default=0)
+    rows_unlinked = Integer(default=0)
+    report = JSONB(default={})
+    created_by = Varchar(length=100)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Transaction(Table, tablename="mining_transaction"):
+    """A cleaned transaction, in its customer's branch (or the load's when unlinked)."""
+
+    branch_id = branch_column()
+    load = Integer(index=True)
+    txn_id = Varchar(length=64)
+    customer = Integer(null=True, default=None, index=True)
+    linked_by = Varchar(length=16, null=True, default=None)
+    booked_at = Timestamptz()
+    amount = Numeric(digits=(16, 2))
+    currency = Varchar(length=3, default="CNY")
+    account_no = Varchar(length=32, null=True, default=None)
+    channel = Varchar(length=50, null=True, default=None)
+    category = Varchar(length=50, null=True, default=None)
+    balance_after = Numeric(digits=(16, 2), null=True, default=None)
+
+
+class FeatureRun(Table, tablename="mining_feature_run"):
+    """One materialisation of the feature store as of a date, for a branch and below."""
+
+    branch_id = branch_column()
+    as_of = Date()
+    version = Integer()
+    definition = JSONB(default={})
+    """Extractor name -> its version and feature names: what the values mean."""
+    customers = Integer(default=0)
+    fingerprint = Varchar(length=64, default="")
+    created_by = Varchar(length=100)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FeatureValue(Table, tablename="mining_feature_value"):
+    """A customer's features in one run (in the customer's branch)."""
+
+    branch_id = branch_column()
+    run = Integer(index=True)
+    customer = Integer(index=True)
+    as_of = Date()
+    values = JSONB(default={})
+
+
+TABLES: list[type[Table]] = [Model, Load, Transaction, FeatureRun, FeatureValue]

@@ -19,6 +19,14 @@ from bankcrm_sdk.world import World
 BASE = "/api/v1/mining/models"
 
 
+def resident_id(serial: int, born: str = "19800101") -> str:
+    """A valid 18-digit resident identity number (check digit computed)."""
+    body = f"110105{born}{serial:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
 def scorecard_body() -> dict[str, Any]:
     """A valid registration: a two-feature scorecard."""
     return {
@@ -53,8 +61,55 @@ class Kit:
         created: dict[str, Any] = response.json()
         return created
 
+    def resident_id(self, serial: int) -> str:
+        return resident_id(serial)
+
     def body(self) -> dict[str, Any]:
         return scorecard_body()
+
+    async def customer(
+        self, client: httpx.AsyncClient, serial: int, phone: str, name: str = "钱进"
+    ) -> int:
+        response = await client.post(
+            "/api/v1/customer_archive/customers",
+            json={"kind": "individual", "name": name, "id_type": "resident_id",
+                  "id_number": resident_id(serial), "phone": phone},
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    async def product(self, code: str = "DEP-DEMAND", category: str = "deposit") -> str:
+        """A product of the archive's (global) catalogue, created if missing."""
+        await self.owner_fetch(
+            "INSERT INTO customer_archive_product (code, name, name_en, category, segment,"
+            " balance_type, currency, active) VALUES ($1, '测试产品', 'Test product', $2,"
+            " 'individual', 'asset', 'CNY', true) ON CONFLICT (code) DO NOTHING",
+            code, category,
+        )  # fmt: skip
+        return code
+
+    async def holding(
+        self,
+        client: httpx.AsyncClient,
+        customer_id: int,
+        account_no: str,
+        opened_on: str = "2020-01-01",
+        product: str = "DEP-DEMAND",
+        category: str = "deposit",
+    ) -> None:
+        code = await self.product(product, category)
+        response = await client.post(
+            f"/api/v1/customer_archive/customers/{customer_id}/holdings",
+            json={"product_code": code, "account_no": account_no, "opened_on": opened_on},
+        )
+        assert response.status_code == 201, response.text
+
+    async def upload(
+        self, client: httpx.AsyncClient, content: bytes, name: str = "tx.csv", **fields: str
+    ) -> httpx.Response:
+        return await client.post(
+            "/api/v1/mining/loads", files={"file": (name, content)}, data=fields
+        )
 
     async def owner_fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Rows as the database owner sees them: every branch, no row-level security."""
