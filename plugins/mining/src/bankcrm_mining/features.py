@@ -163,6 +163,22 @@ CORE: tuple[FeatureExtractor, ...] = (
 )
 
 
+class OwnOnly:
+    """Hooks that answer nothing: a build with mining's own extractors only (the demo,
+    which may run before any kernel is the running one)."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        return []
+
+    async def call_all(
+        self, hook_name: str, plugins: frozenset[str] | None = None, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
+        return []
+
+
 def extractors(hooks: PluginHooks | None = None) -> list[FeatureExtractor]:
     """The plugin's own extractors, then every other plugin's (hook order)."""
     found = list(CORE)
