@@ -15,6 +15,14 @@ imports this module.
 
 from __future__ import annotations
 
+from bankcrm_customer_archive.customers.bulk import (
+    CustomerFacts,
+    CustomerMatch,
+    HoldingFacts,
+    customer_facts,
+    holding_facts,
+    match_customers,
+)
 from bankcrm_customer_archive.customers.services import (
     REVEALABLE,
     add_address,
@@ -171,11 +179,14 @@ __all__ = [
     "ContractPatch",
     "Customer360",
     "CustomerDetail",
+    "CustomerFacts",
     "CustomerFilter",
     "CustomerIn",
+    "CustomerMatch",
     "CustomerPatch",
     "CustomerReference",
     "CustomerTagIn",
+    "HoldingFacts",
     "HoldingIn",
     "HoldingOut",
     "HoldingPatch",
@@ -209,6 +220,7 @@ __all__ = [
     "create_product",
     "create_tag",
     "customer_360",
+    "customer_facts",
     "delete_address",
     "delete_contact",
     "delete_customer",
@@ -220,6 +232,7 @@ __all__ = [
     "get_customer",
     "get_product",
     "get_saved_search",
+    "holding_facts",
     "kpis",
     "list_addresses",
     "list_contacts",
@@ -233,6 +246,7 @@ __all__ = [
     "mask_email",
     "mask_phone",
     "mask_street",
+    "match_customers",
     "refresh_aum",
     "refresh_text_keys",
     "reveal_customer",

@@ -112,7 +112,7 @@ def check_person(
     prefix: str = "body.",
 ) -> tuple[date | None, str | None]:
     """Birth date and gender, taken from the resident ID when not given, else checked."""
-    if birth_date is not None and not EARLIEST_BIRTH <= birth_date <= business_today():
+    if birth_date is not None and not EARLIEST_BIRTH <= birth_date <= bank_today():
         problems.add(f"{prefix}birth_date", "must lie between 1900-01-01 and today")
     if identity is None or identity.birth_date is None:
         return birth_date, gender
@@ -135,12 +135,11 @@ def check_amount(problems: Problems, name: str, value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
-def business_today() -> date:
-    """Today in the bank's zone (Beijing), whatever the server's: a date staff enter in
-    the morning in Beijing is not in the future while the server's UTC day lags behind."""
+def bank_today() -> date:
+    """Today in the bank's zone (Asia/Shanghai): from 16:00 UTC on, a day ahead of UTC's."""
     return datetime.now(DEFAULT_ZONE).date()
 
 
 def check_not_future(problems: Problems, name: str, value: date | None) -> None:
-    if value is not None and value > business_today():
+    if value is not None and value > bank_today():
         problems.add(name, "must not lie in the future")

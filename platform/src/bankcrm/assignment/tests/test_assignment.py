@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import datetime
 
 import pytest
 
@@ -64,8 +64,8 @@ async def team(world: World, work_kinds: None) -> dict[str, int]:
                 if away:
                     await db.fetch(
                         "INSERT INTO bankcrm_employee_leave (branch_id, employee_id, starts,"
-                        " ends) VALUES ($1, $2, $3::date - 1, $3::date + 1)",
-                        branch, ids[number], date.today(),
+                        " ends) VALUES ($1, $2, $3, $3)",
+                        branch, ids[number], datetime.now(service.LOCAL_ZONE).date(),
                     )  # fmt: skip
             ids["fallback"] = await db.fetchval(
                 "SELECT id FROM bankcrm_employee WHERE employee_no = 'E1001'"

@@ -1,0 +1,1 @@
+"""bankcrm plugin mining: 客户分析与挖掘 (Customer analytics)."""

@@ -1,0 +1,152 @@
+"""REST routes of mining, mounted under ``/api/v1/mining``.
+
+The kernel's guards run first: an authenticated actor, the plugin enabled for the
+actor's branch (the scope is narrowed to those branches) and the permission each handler
+names in ``opt``. A handler that names none is refused, not opened.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Meta, Struct
+
+from bankcrm.web.pagination import Page, check_limit
+from bankcrm.web.upload import receive
+from bankcrm_mining import access, features, loads, registry
+
+READ = {"permission": access.MODEL_READ}
+
+NameQuery = Annotated[str | None, QueryParameter(max_length=100, description="Only this model")]
+TaskQuery = Annotated[registry.Task | None, QueryParameter(description="Only this task")]
+StatusQuery = Annotated[registry.Status | None, QueryParameter(description="Only this status")]
+LimitQuery = Annotated[int, QueryParameter(description="1 to 200")]
+CursorQuery = Annotated[str | None, QueryParameter(max_length=512)]
+
+
+class ModelController(Controller):
+    path = "/models"
+    tags = ("mining: models",)
+
+    @get("/", opt=READ)
+    async def list_models(
+        self,
+        name: NameQuery = None,
+        task: TaskQuery = None,
+        status: StatusQuery = None,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[registry.ModelOut]:
+        """Model versions, newest first; pass ``next_cursor`` back as ``cursor``."""
+        check_limit(limit)
+        return await registry.list_models(
+            name=name, task=task, status=status, limit=limit, cursor=cursor
+        )
+
+    @post(
+        "/",
+        opt={"permission": access.MODEL_WRITE, "location": "/api/v1/mining/models/{id}"},
+    )
+    async def register(self, data: JSONBody[registry.ModelIn]) -> registry.ModelOut:
+        """Register the next version of a model as a draft (stored as data, not pickled)."""
+        return await registry.register_model(data)
+
+    @get("/{model_id:int}", opt=READ)
+    async def detail(self, model_id: FromPath[int]) -> registry.ModelOut:
+        return await registry.get_model(model_id)
+
+    @post("/{model_id:int}/approve", opt={"permission": access.MODEL_APPROVE}, status_code=200)
+    async def approve(self, model_id: FromPath[int]) -> registry.ModelOut:
+        """Approve a draft for production scoring; never the person who registered it."""
+        return await registry.approve_model(model_id)
+
+    @post("/{model_id:int}/retire", opt={"permission": access.MODEL_WRITE}, status_code=200)
+    async def retire(self, model_id: FromPath[int]) -> registry.ModelOut:
+        """Take a version out of use (rollback: the previous approved version scores)."""
+        return await registry.retire_model(model_id)
+
+
+class LoadController(Controller):
+    path = "/loads"
+    tags = ("mining: data loads",)
+
+    @post(
+        "/",
+        opt={"permission": access.DATA_LOAD, "body": "multipart", "form": loads.LoadForm,
+             "location": "/api/v1/mining/loads/{id}"},
+        status_code=201,
+        request_max_body_size=None,
+        description=(
+            "Load a transactions file (.csv in UTF-8 or GB18030, or .parquet) as"
+            " multipart/form-data: part `file`, optional `branch_id` (where unlinked rows go)"
+            " and `max_rejected` (0-1, default 0.1). All good rows are loaded in one"
+            " transaction, or none: a file that cannot be read, lacks a required column or"
+            " rejects too many rows is refused (422) and recorded with its reason."
+        ),
+    )  # fmt: skip
+    async def upload(self, request: Request[Any, Any, Any]) -> loads.LoadOut:
+        stored = await receive(request.headers.get("content-type", ""), request.stream())
+        try:
+            return await loads.load_transactions(stored)
+        finally:
+            stored.discard()
+
+    @get("/", opt={"permission": access.DATA_READ})
+    async def list_loads(
+        self, limit: LimitQuery = 50, cursor: CursorQuery = None
+    ) -> Page[loads.LoadOut]:
+        """Loads of your branches (refused ones too), newest first, with their reports."""
+        check_limit(limit)
+        return await loads.list_loads(limit, cursor)
+
+    @get("/{load_id:int}", opt={"permission": access.DATA_READ})
+    async def detail(self, load_id: FromPath[int]) -> loads.LoadOut:
+        """A load and its data-quality report: rows in, rejected by reason, linked."""
+        return await loads.get_load(load_id)
+
+
+class BuildIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    as_of: date
+    """Features see only data before this date (00:00 Asia/Shanghai)."""
+    branch_id: Annotated[int, Meta(ge=1, le=2**31 - 1)] | None = None
+    """The branch the run is recorded in (default: yours); it covers your scope."""
+
+
+class FeatureController(Controller):
+    path = "/features"
+    tags = ("mining: feature store",)
+
+    @post(
+        "/runs",
+        opt={"permission": access.FEATURE_BUILD,
+             "location": "/api/v1/mining/features/runs/{id}"},
+    )  # fmt: skip
+    async def build(self, data: JSONBody[BuildIn]) -> features.RunOut:
+        """Materialise the features of the customers in your scope as of a date."""
+        return await features.build_features(data.as_of, data.branch_id)
+
+    @get("/runs", opt={"permission": access.DATA_READ})
+    async def list_runs(
+        self, limit: LimitQuery = 50, cursor: CursorQuery = None
+    ) -> Page[features.RunOut]:
+        check_limit(limit)
+        return await features.list_runs(limit, cursor)
+
+    @get("/runs/{run_id:int}", opt={"permission": access.DATA_READ})
+    async def run(self, run_id: FromPath[int]) -> features.RunOut:
+        return await features.get_run(run_id)
+
+    @get("/customers/{customer_id:int}", opt={"permission": access.DATA_READ})
+    async def customer(
+        self,
+        customer_id: FromPath[int],
+        run: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> features.FeaturesOut:
+        """A customer's features in a run (default: the newest)."""
+        return await features.customer_features(customer_id, run)
+
+
+ROUTES: list[Any] = [ModelController, LoadController, FeatureController]
