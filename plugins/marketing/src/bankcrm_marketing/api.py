@@ -260,6 +260,13 @@ class OutcomeController(Controller):
         return await outcomes.get_outcome(outcome_id)
 
 
+@get("/recommendations/{customer_id:int}", opt=OUTCOME_READ, tags=["marketing: outcomes"])
+async def recommendations(customer_id: FromPath[int]) -> list[outcomes.RecommendationOut]:
+    """The customer's next-best products with their reasons (from the recommendation
+    models, when a plugin provides them), each recorded as shown."""
+    return await outcomes.recommendations_for(customer_id)
+
+
 @get("/roi", opt=OUTCOME_READ, tags=["marketing: outcomes"])
 async def roi(start: DateQuery = None, end: DateQuery = None) -> outcomes.RoiOut:
     """Cost against the target groups' revenue per campaign, channel and product, for
@@ -272,5 +279,6 @@ ROUTES: list[Any] = [
     ContactController,
     DoNotContactController,
     OutcomeController,
+    recommendations,
     roi,
 ]

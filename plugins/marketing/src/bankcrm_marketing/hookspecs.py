@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from bankcrm_marketing.messages import OutgoingMessage
+    from bankcrm_marketing.messages import OutgoingMessage, Recommendation
 
 hookspec = pluggy.HookspecMarker("bankcrm")
 
@@ -46,4 +46,23 @@ def marketing_send_message(
     stable across retries of the same contact: pass it to the gateway so a repeat is
     dropped (the job is at-least-once). Raise to have the contact retried by the job's
     next run; with no answer at all the contact is recorded as failed ("no gateway").
+    """
+
+
+@hookspec(firstresult=True)
+def marketing_recommendations(
+    customer_ids: Sequence[int], limit: int
+) -> (
+    Awaitable[Mapping[int, Sequence[Recommendation]] | None]
+    | Mapping[int, Sequence[Recommendation]]
+    | None
+):
+    """The next-best products of each customer in ``customer_ids``, best first, at most
+    ``limit`` each, every one with its reason (a model's reason codes, in Chinese and
+    English) and the model version that made it (mining's recommendation models).
+
+    Called when staff ask for a customer's recommendations (``GET
+    /api/v1/marketing/recommendations/{customer_id}``), under their scope, inside the
+    transaction that records each one as ``shown`` in the outcome ledger. The first
+    non-None answer wins; with none, the customer has no recommendations. Do not write.
     """

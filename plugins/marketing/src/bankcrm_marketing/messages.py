@@ -1,4 +1,5 @@
-"""What a message gateway receives (the ``marketing_send_message`` hook)."""
+"""What a message gateway receives (``marketing_send_message``) and what a recommender
+answers (``marketing_recommendations``)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,16 @@ class OutgoingMessage:
     """The customer's mobile number (sms, wechat) or e-mail address."""
     title: str
     body: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A next-best product for a customer, with why."""
+
+    product_code: str
+    score: float
+    """In ``[0, 1]``."""
+    reason_zh: str
+    reason_en: str
+    model: str
+    """The model version that made it (``mining.nbo@3``)."""

@@ -10,6 +10,7 @@ ledger is exposed for the next training run of the recommendation models.
 
 from __future__ import annotations
 
+import inspect
 import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from bankcrm import audit, db
+from bankcrm.plugin_api import PluginHooks, plugin_hooks
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import Problem, invalid, not_found
 from bankcrm_customer_archive import services as archive
@@ -405,3 +407,62 @@ async def channel_costs(
         end,
     )
     return None if value is None else {"campaign": Decimal(value)}
+
+
+class RecommendationOut(Struct):
+    customer_id: int
+    product_code: str
+    score: float
+    reason_zh: str
+    reason_en: str
+    model: str
+
+
+async def recommendations_for(
+    customer_id: int, limit: int = 3, registry: PluginHooks | None = None
+) -> list[RecommendationOut]:
+    """A customer's next-best products from the ``marketing_recommendations`` hook, each
+    recorded as ``shown`` in the ledger (once per product and day)."""
+    async with db.transaction():
+        branch_id = await db.fetchval(
+            "SELECT c.branch_id FROM customer_archive_customer c"
+            " WHERE c.id = $1 AND c.deleted_at IS NULL",
+            customer_id,
+        )
+        if branch_id is None:
+            raise not_found(f"customer {customer_id}")
+        hooks = registry or plugin_hooks()
+        answer: Any = None
+        for _plugin, found in hooks.call_each(
+            "marketing_recommendations", customer_ids=[customer_id], limit=limit
+        ):
+            if inspect.isawaitable(found):
+                found = await found
+            if found is not None:
+                answer = found
+                break
+        items = list((answer or {}).get(customer_id, ()))[:limit]
+        day = datetime.now(UTC).date().isoformat()
+        result = []
+        for item in items:
+            result.append(
+                RecommendationOut(
+                    customer_id,
+                    item.product_code,
+                    float(item.score),
+                    item.reason_zh,
+                    item.reason_en,
+                    item.model,
+                )
+            )
+            await db.fetch(
+                f"INSERT INTO {OUTCOME} (branch_id, customer, product_code, kind, reason,"
+                " source, source_ref, at) VALUES ($1, $2, $3, 'shown', $4, 'recommender', $5,"
+                " now()) ON CONFLICT DO NOTHING",
+                branch_id,
+                customer_id,
+                item.product_code,
+                item.model,
+                f"{customer_id}:{item.product_code}:{day}"[:64],
+            )
+    return result

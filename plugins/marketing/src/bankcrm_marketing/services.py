@@ -36,20 +36,33 @@ from bankcrm_marketing.contacts import (
     record_response,
     send_due,
 )
-from bankcrm_marketing.messages import OutgoingMessage
+from bankcrm_marketing.messages import OutgoingMessage, Recommendation
+from bankcrm_marketing.outcomes import (
+    CampaignResults,
+    OutcomeIn,
+    OutcomeOut,
+    list_outcomes,
+    recommendations_for,
+    record_outcome,
+    results,
+)
 from bankcrm_marketing.targeting import TargetingOut, target, targeting
 
 __all__ = [
     "CampaignIn",
     "CampaignOut",
     "CampaignPatch",
+    "CampaignResults",
     "ContactOut",
     "CostIn",
     "CostOut",
     "DoNotContactIn",
     "DoNotContactOut",
     "MemberOut",
+    "OutcomeIn",
+    "OutcomeOut",
     "OutgoingMessage",
+    "Recommendation",
     "ResponseIn",
     "StaffIn",
     "StaffOut",
@@ -66,7 +79,11 @@ __all__ = [
     "list_costs",
     "list_do_not_contact",
     "list_members",
+    "list_outcomes",
+    "recommendations_for",
+    "record_outcome",
     "record_response",
+    "results",
     "send_due",
     "target",
     "targeting",

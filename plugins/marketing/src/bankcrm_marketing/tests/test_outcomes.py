@@ -180,3 +180,43 @@ async def test_the_kpis(world: World, kit: Any, kernel: Any) -> None:
              for m in specs or () if m.name.startswith("marketing.")]  # fmt: skip
     assert names == ["marketing.active_campaigns", "marketing.contacts_30d",
                      "marketing.response_rate_30d", "marketing.cost_month"]  # fmt: skip
+
+
+async def test_hook_marketing_recommendations_are_shown_and_recorded(
+    world: World, kit: Any, make_plugin: Any, kernel_with: Any
+) -> None:
+    from bankcrm_marketing.messages import Recommendation
+
+    customer = (await kit.customers("BJ-HD", 1))[0]
+    advice = [
+        Recommendation(
+            "WM-STEADY", 0.81, "理财即将到期", "Wealth product maturing", "mining.nbo@2"
+        ),
+        Recommendation("CARD-PLAT", 0.44, "消费活跃", "Active card spending", "mining.nbo@2"),
+    ]
+
+    def recommend(customer_ids: list[int], limit: int) -> dict[int, list[Recommendation]]:
+        return {c: advice[:limit] for c in customer_ids}
+
+    plugin = make_plugin("nbo", requires=["marketing"],
+                         hooks={"marketing_recommendations": recommend})  # fmt: skip
+    registry = kernel_with([plugin]).registry
+    with world.bind(await world.scope_of("BJ")):
+        first = await outcomes.recommendations_for(customer, 3, registry)
+        again = await outcomes.recommendations_for(customer, 1, registry)
+    assert [(r.product_code, r.reason_zh) for r in first] == [
+        ("WM-STEADY", "理财即将到期"), ("CARD-PLAT", "消费活跃")
+    ]  # fmt: skip
+    assert [r.product_code for r in again] == ["WM-STEADY"]
+    shown = await kit.owner_fetch("SELECT product_code, kind, reason FROM marketing_outcome")
+    assert sorted((r["product_code"], r["kind"]) for r in shown) == [
+        ("CARD-PLAT", "shown"),
+        ("WM-STEADY", "shown"),
+    ]  # fmt: skip  (once per product and day)
+    # Without a recommender (mining not installed): nothing to show, nothing recorded.
+    manager = await world.client("demo.bj.manager")
+    answer = await manager.get(f"/api/v1/marketing/recommendations/{customer}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == []
+    sh = await world.client("demo.sh.manager")
+    assert kit.refused(await sh.get(f"/api/v1/marketing/recommendations/{customer}"), 404)
