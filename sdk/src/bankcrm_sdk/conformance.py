@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import inspect
 import itertools
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from pathlib import Path
 from types import ModuleType
@@ -173,22 +174,27 @@ def _is_test(path: Path) -> bool:
     return "tests" in path.parts or path.name.startswith("test_") or path.name == "conftest.py"
 
 
-def import_problems(package: str, root: Path) -> list[str]:
-    """Imports in the files of ``package`` (at ``root``) that reach past another package's
-    public surface: a private (``_name``) module or name of any other package, or a kernel
-    module outside :data:`bankcrm.plugin_api.PUBLIC_MODULES` (tests may use the rest of
-    the kernel, not its private parts)."""
-    problems = []
+def _file_imports(root: Path) -> Iterator[tuple[str, bool, str, list[str]]]:
+    """(``file:line``, whether the file is a test, module, names) for each absolute import
+    in the files under ``root``: each file read and parsed once for every check."""
     for path in sorted(root.rglob("*.py")):
         where = path.relative_to(root.parent)
         test = _is_test(path.relative_to(root))
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             for module, names in _imports(node):
-                if module.split(".")[0] == package:
-                    continue
-                line = f"{where}:{getattr(node, 'lineno', 0)}"
-                problems.extend(_import_problems(line, module, names, test))
+                yield f"{where}:{getattr(node, 'lineno', 0)}", test, module, names
+
+
+def import_problems(package: str, root: Path) -> list[str]:
+    """Imports in the files of ``package`` (at ``root``) that reach past another package's
+    public surface: a private (``_name``) module or name of any other package, or a kernel
+    module outside :data:`bankcrm.plugin_api.PUBLIC_MODULES` (tests may use the rest of
+    the kernel, not its private parts)."""
+    problems = []
+    for line, test, module, names in _file_imports(root):
+        if module.split(".")[0] != package:
+            problems.extend(_import_problems(line, module, names, test))
     return problems
 
 
@@ -201,26 +207,21 @@ def plugin_import_problems(package: str, root: Path, others: set[str]) -> list[s
     """Imports in the non-test files of ``package`` that reach into one of the ``others``
     (other plugins' packages) past :data:`PLUGIN_PUBLIC_MODULES`."""
     problems: list[str] = []
-    for path in sorted(root.rglob("*.py")):
-        if _is_test(path.relative_to(root)):
+    for line, test, module, names in _file_imports(root):
+        parts = module.split(".")
+        if test or parts[0] not in others:
             continue
-        where = path.relative_to(root.parent)
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            for module, names in _imports(node):
-                parts = module.split(".")
-                if parts[0] not in others:
-                    continue
-                if len(parts) == 1:
-                    targets = [f"{module}.{name}" for name in names] or [module]
-                else:
-                    targets = [".".join(parts[:2])]
-                problems.extend(
-                    f"{where}:{getattr(node, 'lineno', 0)} imports {target!r}: another plugin"
-                    f" is used only through its {' and '.join(PLUGIN_PUBLIC_MODULES)} modules"
-                    for target in targets
-                    if target.split(".")[1:2] not in ([m] for m in PLUGIN_PUBLIC_MODULES)
-                )
+        targets = (
+            [".".join(parts[:2])]
+            if len(parts) > 1
+            else [f"{module}.{name}" for name in names] or [module]
+        )
+        problems.extend(
+            f"{line} imports {target!r}: another plugin is used only through its"
+            f" {' and '.join(PLUGIN_PUBLIC_MODULES)} modules"
+            for target in targets
+            if target.partition(".")[2] not in PLUGIN_PUBLIC_MODULES
+        )
     return problems
 
 
