@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import click
 import pluggy
 
 from bankcrm.plugin_api import (
@@ -25,6 +26,7 @@ from bankcrm_mining.access import GRANTS, PERMISSIONS
 from bankcrm_mining.actors import ACTORS, SCHEDULES
 from bankcrm_mining.admin import SCREENS
 from bankcrm_mining.api import ROUTES
+from bankcrm_mining.cli import register_mining_cli
 from bankcrm_mining.demo import seed_demo
 from bankcrm_mining.events import EVENTS
 from bankcrm_mining.manifest import MANIFEST
@@ -81,3 +83,8 @@ def register_events() -> Sequence[EventSpec]:
 @hookimpl
 async def seed_demo_data(demo: DemoContext) -> None:
     await seed_demo(demo)
+
+
+@hookimpl
+def register_cli(group: click.Group) -> None:
+    register_mining_cli(group)
