@@ -16,7 +16,7 @@ from msgspec import Meta, Struct
 
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.upload import receive
-from bankcrm_mining import access, features, loads, registry
+from bankcrm_mining import access, features, loads, registry, scoring
 
 READ = {"permission": access.MODEL_READ}
 
@@ -25,6 +25,20 @@ TaskQuery = Annotated[registry.Task | None, QueryParameter(description="Only thi
 StatusQuery = Annotated[registry.Status | None, QueryParameter(description="Only this status")]
 LimitQuery = Annotated[int, QueryParameter(description="1 to 200")]
 CursorQuery = Annotated[str | None, QueryParameter(max_length=512)]
+
+
+Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
+
+
+class ScoreIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    customer_id: Id
+
+
+class ScoringIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    model_id: Id
+    """An approved model version."""
+    feature_run_id: Id
+    """The feature run whose customers it scores (it must hold the model's features)."""
 
 
 class ModelController(Controller):
@@ -62,6 +76,12 @@ class ModelController(Controller):
     async def approve(self, model_id: FromPath[int]) -> registry.ModelOut:
         """Approve a draft for production scoring; never the person who registered it."""
         return await registry.approve_model(model_id)
+
+    @post("/{model_id:int}/score", opt={"permission": access.SCORE_READ}, status_code=200)
+    async def score(self, model_id: FromPath[int], data: JSONBody[ScoreIn]) -> scoring.ScoreOut:
+        """Score one customer now on the newest features held for them, with the reasons
+        in words (not stored; batch runs store scores). Only an approved version scores."""
+        return await scoring.score_customer(model_id, data.customer_id)
 
     @post("/{model_id:int}/retire", opt={"permission": access.MODEL_WRITE}, status_code=200)
     async def retire(self, model_id: FromPath[int]) -> registry.ModelOut:
@@ -149,4 +169,42 @@ class FeatureController(Controller):
         return await features.customer_features(customer_id, run)
 
 
-ROUTES: list[Any] = [ModelController, LoadController, FeatureController]
+class ScoringController(Controller):
+    path = "/scoring"
+    tags = ("mining: scores",)
+
+    @post(
+        "/runs",
+        opt={"permission": access.SCORE_RUN,
+             "location": "/api/v1/mining/scoring/runs/{id}"},
+        status_code=202,
+    )  # fmt: skip
+    async def start(self, data: JSONBody[ScoringIn]) -> scoring.ScoringRunOut:
+        """Queue the scoring of a feature run by an approved model version (a job; the run
+        answers ``queued``, then ``done`` with its population stability). Asking again for
+        the same pair answers the same run."""
+        return await scoring.start_run(data.model_id, data.feature_run_id)
+
+    @get("/runs", opt={"permission": access.SCORE_READ})
+    async def list_runs(
+        self,
+        model: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[scoring.ScoringRunOut]:
+        """Scoring runs of your branches, newest first."""
+        check_limit(limit)
+        return await scoring.list_runs(model, limit, cursor)
+
+    @get("/runs/{scoring_run_id:int}", opt={"permission": access.SCORE_READ})
+    async def run(self, scoring_run_id: FromPath[int]) -> scoring.ScoringRunOut:
+        """A run: its status, customers scored and population stability (PSI)."""
+        return await scoring.get_run(scoring_run_id)
+
+    @get("/customers/{customer_id:int}", opt={"permission": access.SCORE_READ})
+    async def customer(self, customer_id: FromPath[int]) -> list[scoring.ScoreOut]:
+        """A customer's newest stored score of each model, with band and reasons."""
+        return await scoring.customer_scores(customer_id)
+
+
+ROUTES: list[Any] = [ModelController, LoadController, FeatureController, ScoringController]

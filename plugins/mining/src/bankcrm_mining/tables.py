@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import JSONB, Date, Integer, Numeric, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Date,
+    DoublePrecision,
+    Integer,
+    Numeric,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -117,4 +126,51 @@ class FeatureValue(Table, tablename="mining_feature_value"):
     values = JSONB(default={})
 
 
-TABLES: list[type[Table]] = [Model, Load, Transaction, FeatureRun, FeatureValue]
+class ScoringStatus(StrEnum):
+    queued = "queued"
+    done = "done"
+
+
+class ScoringRun(Table, tablename="mining_scoring_run"):
+    """One approved model version applied to one feature run (the feature run's branch),
+    with the population stability it found."""
+
+    branch_id = branch_column()
+    model = Integer()
+    feature_run = Integer(index=True)
+    status = Varchar(length=16, default=ScoringStatus.queued, choices=ScoringStatus)
+    customers = Integer(default=0)
+    stability = JSONB(default={})
+    """PSI per feature and of the score, and the run's score distribution."""
+    alerted = Boolean(default=False)
+    created_by = Varchar(length=100)
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class Score(Table, tablename="mining_score"):
+    """A customer's score in a run (in the customer's branch), with the model version and
+    the reasons in words."""
+
+    branch_id = branch_column()
+    run = Integer()
+    model = Integer()
+    model_name = Varchar(length=100)
+    model_version = Integer()
+    customer = Integer(index=True)
+    score = Integer()
+    probability = DoublePrecision()
+    band = Varchar(length=1)
+    reasons = JSONB(default=[])
+    scored_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [
+    Model,
+    Load,
+    Transaction,
+    FeatureRun,
+    FeatureValue,
+    ScoringRun,
+    Score,
+]

@@ -104,6 +104,8 @@ class Scorecard:
     features: list[str]
     information_value: dict[str, float] = field(default_factory=dict)
     event_rate: float = 0.0
+    score_distribution: dict[str, list[float]] | None = None
+    """The training scores' deciles: the baseline of population stability."""
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -113,6 +115,7 @@ class Scorecard:
                       "base_odds": BASE_ODDS},
             "information_value": self.information_value,
             "event_rate": self.event_rate,
+            "score_distribution": self.score_distribution,
         }  # fmt: skip
 
     @classmethod
@@ -123,6 +126,7 @@ class Scorecard:
             features=list(features),
             information_value=dict(spec.get("information_value", {})),
             event_rate=float(spec.get("event_rate", 0.0)),
+            score_distribution=spec.get("score_distribution"),
         )
 
 
@@ -276,13 +280,23 @@ def bin_index(column: pd.Series, bins: Sequence[dict[str, Any]]) -> np.ndarray:
     missing = column.isna().to_numpy()
     texts: np.ndarray | None = None
     numbers: np.ndarray | None = None
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
     for i, shape in enumerate(bins):
         if shape.get("missing"):
             hit = missing
         elif "values" in shape:
-            if texts is None:
-                texts = column.astype(str).to_numpy()
-            hit = np.isin(texts, [str(v) for v in shape["values"]]) & ~missing
+            wanted = shape["values"]
+            if numeric and all(isinstance(v, int | float) for v in wanted):
+                # 1 and 1.0 are the same category; their texts are not.
+                if numbers is None:
+                    numbers = pd.to_numeric(column, errors="coerce").to_numpy(
+                        dtype=float, na_value=np.nan
+                    )
+                hit = np.isin(numbers, np.asarray(wanted, dtype=float)) & ~missing
+            else:
+                if texts is None:
+                    texts = column.astype(str).to_numpy()
+                hit = np.isin(texts, [str(v) for v in wanted]) & ~missing
         else:
             if numbers is None:
                 numbers = pd.to_numeric(column, errors="coerce").to_numpy(
@@ -369,13 +383,31 @@ def fit_scorecard(
                 "points": round(-FACTOR * float(coefficient) * float(woe)),
                 "woe": round(float(woe), 4), "count": int(count), "events": int(event),
             })  # fmt: skip
-    return Scorecard(
+    card = Scorecard(
         base_points=round(OFFSET - FACTOR * intercept),
         points=points,
         features=[f.name for f in chosen],
         information_value={f.name: round(f.iv, 4) for f in chosen},
         event_rate=round(float(y.mean()), 6),
     )
+    card.score_distribution = score_distribution(score_frame(card, frame, reasons=0).score)
+    return card
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index of two distributions over the same bins (counts or
+    shares; an empty bin counts as half a case so the logarithm stays finite)."""
+    e = (expected + 0.5) / (expected.sum() + 0.5 * len(expected))
+    a = (actual + 0.5) / (actual.sum() + 0.5 * len(actual))
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def score_distribution(scores: np.ndarray, bands: int = 10) -> dict[str, list[float]]:
+    """Decile edges of a set of scores and the share in each: the baseline a later run's
+    scores are compared with."""
+    edges = sorted(set(np.quantile(scores, np.linspace(0, 1, bands + 1)[1:-1]).round(6)))
+    counts = np.bincount(np.searchsorted(edges, scores, side="right"), minlength=len(edges) + 1)
+    return {"edges": [float(e) for e in edges], "shares": (counts / counts.sum()).tolist()}
 
 
 # --- scoring --------------------------------------------------------------------------
