@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_mining.access import DATA_READ, MODEL_READ, SCORE_READ
-from bankcrm_mining.tables import FeatureRun, Load, Model, Score, ScoringRun
+from bankcrm_mining.tables import FeatureRun, Load, Model, Score, ScoringRun, TrainingRun
 
 GROUP = Label("客户分析与挖掘", "Customer analytics")
 
@@ -90,6 +90,23 @@ SCORE_LABELS = {
     "scored_at": Label("评分时间", "Scored at"),
 }
 
+TRAINING_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "name": Label("模型名称", "Model name"),
+    "task": Label("用途（churn 存款流失 / propensity 产品倾向）", "Task (churn/propensity)"),
+    "product_category": Label("产品类别", "Product category"),
+    "feature_run": Label("特征快照", "Feature run"),
+    "outcome_run": Label("结果快照", "Outcome run"),
+    "status": Label("状态（queued 排队中 / done 已完成 / failed 失败）", "Status"),
+    "model": Label("登记的模型版本", "Model registered"),
+    "error": Label("失败原因", "Why it failed"),
+    "metrics": Label("留出样本指标", "Hold-out metrics"),
+    "created_by": Label("发起人", "Started by"),
+    "created_at": Label("发起时间", "Started at"),
+    "finished_at": Label("完成时间", "Finished at"),
+}
+
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Model,
@@ -163,6 +180,16 @@ SCREENS: tuple[AdminScreen, ...] = (
             "scored_at",
         ),
         visible_filters=("model_name", "band", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=TrainingRun,
+        title=Label("模型训练", "Training runs"),
+        permission=MODEL_READ,
+        columns=TRAINING_LABELS,
+        visible_columns=("id", "name", "task", "status", "model", "error", "created_at"),
+        visible_filters=("status", "task", "branch_id"),
         read_only=True,
         menu_group=GROUP,
     ),

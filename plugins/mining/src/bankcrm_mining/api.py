@@ -16,7 +16,7 @@ from msgspec import Meta, Struct
 
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.upload import receive
-from bankcrm_mining import access, features, loads, registry, scoring
+from bankcrm_mining import access, features, learning, loads, registry, scoring
 
 READ = {"permission": access.MODEL_READ}
 
@@ -39,6 +39,18 @@ class ScoringIn(Struct, forbid_unknown_fields=True, kw_only=True):
     """An approved model version."""
     feature_run_id: Id
     """The feature run whose customers it scores (it must hold the model's features)."""
+
+
+class TrainingIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    name: registry.Name
+    """The model's name: the run registers its next version as a draft."""
+    task: learning.Outcome
+    feature_run_id: Id
+    """The features, as of the run's date."""
+    outcome_run_id: Id
+    """A later run of the same branch: what happened next (churn, or a new product)."""
+    product_category: Annotated[str, Meta(max_length=16)] | None = None
+    """For ``propensity``: deposit, loan, card, wealth or other."""
 
 
 class ModelController(Controller):
@@ -67,6 +79,33 @@ class ModelController(Controller):
     async def register(self, data: JSONBody[registry.ModelIn]) -> registry.ModelOut:
         """Register the next version of a model as a draft (stored as data, not pickled)."""
         return await registry.register_model(data)
+
+    @post(
+        "/training-runs",
+        opt={"permission": access.MODEL_WRITE,
+             "location": "/api/v1/mining/models/training-runs/{id}"},
+        status_code=202,
+    )  # fmt: skip
+    async def train(self, data: JSONBody[TrainingIn]) -> learning.TrainingRunOut:
+        """Queue the training of a churn or propensity model on a feature run, with the
+        outcomes read off a later run; the job registers a draft version (another person
+        approves it) or records why the data could not train one."""
+        return await learning.start_training(
+            data.name, data.task, data.feature_run_id, data.outcome_run_id,
+            data.product_category,
+        )  # fmt: skip
+
+    @get("/training-runs", opt=READ)
+    async def list_trainings(
+        self, limit: LimitQuery = 50, cursor: CursorQuery = None
+    ) -> Page[learning.TrainingRunOut]:
+        check_limit(limit)
+        return await learning.list_trainings(limit, cursor)
+
+    @get("/training-runs/{training_run_id:int}", opt=READ)
+    async def training(self, training_run_id: FromPath[int]) -> learning.TrainingRunOut:
+        """A training run: queued, done (with the model it registered) or failed (why)."""
+        return await learning.get_training(training_run_id)
 
     @get("/{model_id:int}", opt=READ)
     async def detail(self, model_id: FromPath[int]) -> registry.ModelOut:
@@ -155,9 +194,9 @@ class FeatureController(Controller):
         check_limit(limit)
         return await features.list_runs(limit, cursor)
 
-    @get("/runs/{run_id:int}", opt={"permission": access.DATA_READ})
-    async def run(self, run_id: FromPath[int]) -> features.RunOut:
-        return await features.get_run(run_id)
+    @get("/runs/{feature_run_id:int}", opt={"permission": access.DATA_READ})
+    async def run(self, feature_run_id: FromPath[int]) -> features.RunOut:
+        return await features.get_run(feature_run_id)
 
     @get("/customers/{customer_id:int}", opt={"permission": access.DATA_READ})
     async def customer(

@@ -165,6 +165,31 @@ class Score(Table, tablename="mining_score"):
     scored_at = Timestamptz(default=TimestamptzNow())
 
 
+class TrainingStatus(StrEnum):
+    queued = "queued"
+    done = "done"
+    failed = "failed"
+
+
+class TrainingRun(Table, tablename="mining_training_run"):
+    """A model trained on a feature run with outcomes read off a later run of the same
+    branch; it registers a draft version or records why it could not."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    task = Varchar(length=16, choices=ModelTask)
+    product_category = Varchar(length=16, null=True, default=None)
+    feature_run = Integer()
+    outcome_run = Integer()
+    status = Varchar(length=16, default=TrainingStatus.queued, choices=TrainingStatus)
+    model = Integer(null=True, default=None)
+    error = Varchar(length=500, default="")
+    metrics = JSONB(default={})
+    created_by = Varchar(length=100)
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
 TABLES: list[type[Table]] = [
     Model,
     Load,
@@ -173,4 +198,5 @@ TABLES: list[type[Table]] = [
     FeatureValue,
     ScoringRun,
     Score,
+    TrainingRun,
 ]
