@@ -1,7 +1,8 @@
 """Demo data (the ``seed_demo_data`` hook): a small approved credit scorecard, so the
 registry screen shows what a credit officer reads; and in each demo branch a year of
 transactions of its customers (one load with its quality report), a feature run over
-them and its scoring by the scorecard, so every screen and route of the plugin has rows
+them and its scoring by the scorecard, and a churn model trained on a run four months
+earlier with outcomes from the latest, so every screen and route of the plugin has rows
 in several branches and the 360 views show scores."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bankcrm.context import Scope, bind_scope, require_scope
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
 from bankcrm_mining.features import OwnOnly, build_features
+from bankcrm_mining.learning import run_training, start_training
 from bankcrm_mining.registry import ENTITY, TABLE, check_spec
 from bankcrm_mining.scoring import run_scoring, start_run
 
@@ -126,3 +128,10 @@ async def seed_demo(demo: DemoContext) -> None:
                 # scores as soon as it is up (the queued job then finds the run done).
                 run = await start_run(model_id, feature_run.id)
                 await run_scoring(run.id)
+                # A churn model trained on the branch's history: features four months
+                # ago, outcomes now (a draft until someone approves it).
+                earlier = await build_features(as_of - timedelta(days=120), branch_id, OwnOnly())
+                training = await start_training(
+                    "demo_deposit_churn", "churn", earlier.id, feature_run.id
+                )
+                await run_training(training.id)

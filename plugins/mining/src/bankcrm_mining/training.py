@@ -347,6 +347,12 @@ def _prepare(name: str, column: pd.Series, y: np.ndarray, options: TrainingOptio
     return _Feature(name, bins, woe, counts, events, iv, rows)
 
 
+def check_events(y: np.ndarray, least: int = 10) -> None:
+    events = int(y.sum())
+    if events < least or len(y) - events < least:
+        raise TrainingError(f"too few events ({events}) or non-events ({len(y) - events}) to train")
+
+
 def fit_scorecard(
     frame: pd.DataFrame, y: np.ndarray, options: TrainingOptions | None = None
 ) -> Scorecard:
@@ -354,9 +360,7 @@ def fit_scorecard(
     options = options or TrainingOptions()
     if len(frame) != len(y):
         raise TrainingError("features and target differ in length")
-    events = int(y.sum())
-    if events < 10 or len(y) - events < 10:
-        raise TrainingError(f"too few events ({events}) or non-events ({len(y) - events}) to train")
+    check_events(y)
     prepared = [_prepare(str(name), frame[name], y, options) for name in frame.columns]
     ranked = sorted((f for f in prepared if f.iv >= options.min_iv), key=lambda f: -f.iv)
     chosen = ranked[: options.max_features]
@@ -584,6 +588,7 @@ def evaluate(
     """Train on one part and report on the rest: a stratified hold-out, and a
     time-ordered split (train on the earliest rows, test on the latest) when the data has
     a time order. The held-out figures, the points table and the most frequent reasons."""
+    check_events(data.y, least=20)
     positions = np.arange(len(data.y))
     train, test = train_test_split(
         positions, test_size=test_share, stratify=data.y, random_state=seed
