@@ -16,7 +16,7 @@ from msgspec import Meta, Struct
 
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.upload import receive
-from bankcrm_mining import access, features, learning, loads, registry, scoring
+from bankcrm_mining import access, features, learning, loads, recommenders, registry, scoring
 
 READ = {"permission": access.MODEL_READ}
 
@@ -51,6 +51,12 @@ class TrainingIn(Struct, forbid_unknown_fields=True, kw_only=True):
     """A later run of the same branch: what happened next (churn, or a new product)."""
     product_category: Annotated[str, Meta(max_length=16)] | None = None
     """For ``propensity``: deposit, loan, card, wealth or other."""
+
+
+class RecommenderIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    name: registry.Name
+    as_of: date
+    """Learn from the holdings opened before this date."""
 
 
 class ModelController(Controller):
@@ -94,6 +100,15 @@ class ModelController(Controller):
             data.name, data.task, data.feature_run_id, data.outcome_run_id,
             data.product_category,
         )  # fmt: skip
+
+    @post(
+        "/recommenders",
+        opt={"permission": access.MODEL_WRITE, "location": "/api/v1/mining/models/{id}"},
+    )
+    async def recommender(self, data: JSONBody[RecommenderIn]) -> registry.ModelOut:
+        """Learn a product recommendation model (customers who hold A also hold B) from
+        the holdings of your scope opened before a date; registered as a draft."""
+        return await recommenders.train(data.name, data.as_of)
 
     @get("/training-runs", opt=READ)
     async def list_trainings(

@@ -24,7 +24,7 @@ from bankcrm.plugin_api import (
     hookimpl,
 )
 from bankcrm_customer_archive.services import CustomerReference, Section, TimelineItem
-from bankcrm_mining import hookspecs, scoring, sections
+from bankcrm_mining import hookspecs, recommenders, scoring, sections
 from bankcrm_mining.access import GRANTS, PERMISSIONS
 from bankcrm_mining.actors import ACTORS, SCHEDULES
 from bankcrm_mining.admin import SCREENS
@@ -33,6 +33,7 @@ from bankcrm_mining.cli import register_mining_cli
 from bankcrm_mining.demo import seed_demo
 from bankcrm_mining.events import EVENTS
 from bankcrm_mining.manifest import MANIFEST
+from bankcrm_mining.recommend import ProductRecommendation
 from bankcrm_mining.scoring import TEMPLATES
 
 __all__ = ["MANIFEST"]
@@ -69,6 +70,14 @@ async def customer_timeline_items(
 async def marketing_scores(model: str, customer_ids: Sequence[int]) -> Mapping[int, float] | None:
     """Marketing targets a campaign by a model's stored scores (when marketing runs)."""
     return await scoring.stored_probabilities(model, customer_ids)
+
+
+@hookimpl
+async def marketing_recommendations(
+    customer_ids: Sequence[int], limit: int
+) -> Mapping[int, Sequence[ProductRecommendation]] | None:
+    """Next-best products by the newest approved recommendation model (when marketing runs)."""
+    return await recommenders.recommendations(customer_ids, limit)
 
 
 @hookimpl

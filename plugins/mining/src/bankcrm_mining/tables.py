@@ -37,6 +37,7 @@ class ModelTask(StrEnum):
     default = "default"
     churn = "churn"
     propensity = "propensity"
+    recommendation = "recommendation"
 
 
 @global_table("a model is the bank's: one points table scores every branch's customers")
