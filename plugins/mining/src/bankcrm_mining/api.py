@@ -59,6 +59,12 @@ class RecommenderIn(Struct, forbid_unknown_fields=True, kw_only=True):
     """Learn from the holdings opened before this date."""
 
 
+class SegmentationIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    name: registry.Name
+    feature_run_id: Id
+    """The customers and features to segment."""
+
+
 class ModelController(Controller):
     path = "/models"
     tags = ("mining: models",)
@@ -109,6 +115,16 @@ class ModelController(Controller):
         """Learn a product recommendation model (customers who hold A also hold B) from
         the holdings of your scope opened before a date; registered as a draft."""
         return await recommenders.train(data.name, data.as_of)
+
+    @post(
+        "/segmentations",
+        opt={"permission": access.MODEL_WRITE, "location": "/api/v1/mining/models/{id}"},
+    )
+    async def segmentation(self, data: JSONBody[SegmentationIn]) -> registry.ModelOut:
+        """Segment a feature run's customers (k-means, 3 to 6 segments chosen by
+        silhouette, each described in words); registered as a draft. Once approved, a
+        scoring run assigns every customer their segment."""
+        return await learning.train_segmentation(data.name, data.feature_run_id)
 
     @get("/training-runs", opt=READ)
     async def list_trainings(

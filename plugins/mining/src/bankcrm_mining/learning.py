@@ -32,7 +32,7 @@ from bankcrm import audit, db, jobs
 from bankcrm.context import require_scope
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import invalid, not_found
-from bankcrm_mining import features, registry, training
+from bankcrm_mining import features, registry, segments, training
 
 RUN = "mining_training_run"
 ENTITY = "mining.training_run"
@@ -201,3 +201,26 @@ async def list_trainings(limit: int = 50, cursor: str | None = None) -> Page[Tra
     )  # fmt: skip
     items = [_out(r) for r in rows[:limit]]
     return Page(items, encode_cursor([items[-1].id]) if len(rows) > limit else None)
+
+
+async def train_segmentation(name: str, feature_run_id: int) -> registry.ModelOut:
+    """Register a draft segmentation of a feature run's customers (k-means, 3 to 6
+    segments described in words)."""
+    from bankcrm_mining.scoring import FEATURE_LABELS
+
+    run = await features.get_run(feature_run_id)
+    frame = await features.feature_frame(feature_run_id)
+    try:
+        spec = segments.fit(frame, FEATURE_LABELS)
+    except ValueError as error:
+        raise invalid("/body/feature_run_id", str(error)) from None
+    return await registry.register_model(
+        registry.ModelIn(
+            name=name, task="segmentation", kind="kmeans", spec=spec, features=spec["features"],
+            metrics={"silhouette": spec["silhouette"], "segments": float(len(spec["centroids"])),
+                     "customers": float(len(frame))},
+            data_fingerprint=run.fingerprint,
+            description=f"客户分群：特征快照 {feature_run_id}（{run.as_of.isoformat()}），"
+            f"{len(spec['centroids'])} 个客群",
+        )
+    )  # fmt: skip

@@ -21,7 +21,7 @@ from bankcrm.context import require_scope
 from bankcrm.jobs import emit_event
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
-from bankcrm_mining import events, recommend
+from bankcrm_mining import events, recommend, segments
 
 TABLE = "mining_model"
 ENTITY = "mining.model"
@@ -35,8 +35,10 @@ Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 Feature = Annotated[str, Meta(min_length=1, max_length=100)]
 Fingerprint = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-Task = Literal["scorecard", "default", "churn", "propensity", "recommendation"]
-Kind = Literal["scorecard", "logistic", "item_similarity"]
+Task = Literal["scorecard", "default", "churn", "propensity", "recommendation", "segmentation"]
+Kind = Literal["scorecard", "logistic", "item_similarity", "kmeans"]
+PAIRED_KINDS = {"recommendation": "item_similarity", "segmentation": "kmeans"}
+"""Tasks that have a kind of their own (and kinds only they have)."""
 Status = Literal["draft", "approved", "retired"]
 
 
@@ -94,7 +96,11 @@ def check_spec(kind: str, spec: dict[str, Any], features: list[str]) -> None:
     """Refuse a spec a scorer could not apply, naming the field."""
     if len(set(features)) != len(features):
         raise invalid("/body/features", "a feature is named twice")
-    if kind == "item_similarity":
+    if kind == "kmeans":
+        wrong = segments.check_spec(spec)
+        if wrong is not None:
+            raise invalid(f"/body/spec/{wrong}", "not a segmentation model's centres")
+    elif kind == "item_similarity":
         wrong = recommend.check_spec(spec)
         if wrong is not None:
             raise invalid(f"/body/spec/{wrong}", "not a recommendation model's neighbour lists")
@@ -189,8 +195,11 @@ async def approved_task_model(task: str) -> ModelOut | None:
 
 async def register_model(data: ModelIn) -> ModelOut:
     """Register the next version of ``data.name`` as a draft."""
-    if (data.task == "recommendation") != (data.kind == "item_similarity"):
-        raise invalid("/body/kind", "a recommendation model is item_similarity, and only it")
+    wanted = PAIRED_KINDS.get(data.task)
+    if (wanted is not None and data.kind != wanted) or (
+        wanted is None and data.kind in PAIRED_KINDS.values()
+    ):
+        raise invalid("/body/kind", f"a {data.task} model cannot be of kind {data.kind}")
     check_spec(data.kind, data.spec, data.features)
     actor = require_scope().actor
     async with db.transaction():

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +34,7 @@ from bankcrm.notifications import (
 )
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
-from bankcrm_mining import features, registry, training
+from bankcrm_mining import features, registry, segments, training
 
 RUN = "mining_scoring_run"
 SCORE = "mining_score"
@@ -126,13 +127,58 @@ def band_of(probability: float) -> str:
     return next(band for limit, band in BANDS if probability < limit)
 
 
-def scorecard_of(model: registry.ModelOut) -> training.Scorecard:
-    if model.kind != "scorecard":
+SCORED_KINDS = ("scorecard", "kmeans")
+
+
+def check_scorable(model: registry.ModelOut) -> None:
+    if model.kind not in SCORED_KINDS:
         raise Problem(
-            409, "only points-table models score customers",
-            [FieldError("kind", model.kind)], "not_scorecard",
+            409, "only points-table and segmentation models score customers",
+            [FieldError("kind", model.kind)], "not_scorable",
         )  # fmt: skip
-    return training.Scorecard.from_spec(model.spec, model.features)
+
+
+@dataclass(frozen=True)
+class Applied:
+    score: np.ndarray
+    probability: np.ndarray
+    bands: list[str]
+    reasons: list[list[str]]
+    segments: np.ndarray | None = None
+    """Each row's segment index (segmentation models)."""
+
+
+def apply(model: registry.ModelOut, frame: pd.DataFrame) -> Applied:
+    """A model's output for every row: points, probability, band and reasons of a
+    scorecard; segment number, closeness, letter and description of a segmentation."""
+    check_scorable(model)
+    if model.kind == "kmeans":
+        nearest, distance = segments.assign(model.spec, frame)
+        described = model.spec["segments"]
+        return Applied(
+            score=nearest + 1,
+            probability=1.0 / (1.0 + distance),
+            bands=[segments.LETTERS[i] for i in nearest],
+            reasons=[[described[i]["zh"]] for i in nearest],
+            segments=nearest,
+        )
+    card = training.Scorecard.from_spec(model.spec, model.features)
+    scored = training.score_frame(card, frame, labels=FEATURE_LABELS)
+    return Applied(
+        score=np.round(scored.score).astype(int),
+        probability=scored.probability,
+        bands=[band_of(float(p)) for p in scored.probability],
+        reasons=scored.reasons,
+    )
+
+
+def band_title(kind: str, spec: Mapping[str, Any], band: str) -> str:
+    """A band in words: a scorecard's likelihood of the event, a segment's description."""
+    if kind == "kmeans":
+        described = spec.get("segments", [])
+        index = segments.LETTERS.find(band)
+        return str(described[index]["zh"]) if 0 <= index < len(described) else band
+    return BAND_TITLES.get(band, band)
 
 
 # --- population stability ---------------------------------------------------------------
@@ -176,7 +222,7 @@ async def start_run(model_id: int, feature_run_id: int) -> ScoringRunOut:
             409, "only an approved version scores production data (maker-checker)",
             [FieldError("status", model.status)], "not_approved",
         )  # fmt: skip
-    scorecard_of(model)
+    check_scorable(model)
     feature_run = await features.get_run(feature_run_id)
     offered = {f for spec in feature_run.definition.values() for f in spec["features"]}
     missing = sorted(set(model.features) - offered)
@@ -230,7 +276,6 @@ async def run_scoring(run_id: int) -> ScoringRunOut:
         if row["status"] == "done":
             return _run_out(row)
         model = await registry.get_model(row["model"])
-        card = scorecard_of(model)
         frame = await features.feature_frame(row["feature_run"])
         branches = dict(
             await db.fetch(
@@ -238,7 +283,7 @@ async def run_scoring(run_id: int) -> ScoringRunOut:
                 row["feature_run"],
             )
         )
-        scored = training.score_frame(card, frame, labels=FEATURE_LABELS)
+        applied = apply(model, frame)
         customers = [int(c) for c in frame.index]
         for start in range(0, len(customers), CHUNK):
             part = slice(start, start + CHUNK)
@@ -251,13 +296,24 @@ async def run_scoring(run_id: int) -> ScoringRunOut:
                 " ON CONFLICT (run, customer) DO NOTHING",
                 run_id, model.id, model.name, model.version,
                 [branches[c] for c in customers[part]], customers[part],
-                [round(float(s)) for s in scored.score[part]],
-                [float(p) for p in scored.probability[part]],
-                [band_of(float(p)) for p in scored.probability[part]],
-                [json.dumps(r, ensure_ascii=False) for r in scored.reasons[part]],
+                [int(s) for s in applied.score[part]],
+                [float(p) for p in applied.probability[part]],
+                applied.bands[part],
+                [json.dumps(r, ensure_ascii=False) for r in applied.reasons[part]],
             )  # fmt: skip
-        result = stability(card, frame, scored.score, await _baseline(model, run_id))
-        result["distribution"] = training.score_distribution(scored.score) if len(customers) else {}
+        if applied.segments is not None:
+            sizes = [float(s["customers"]) for s in model.spec["segments"]]
+            found = np.bincount(applied.segments, minlength=len(sizes)).astype(float)
+            result: dict[str, Any] = {
+                "features": {}, "segments": found.astype(int).tolist(),
+                "score": round(training.psi(np.asarray(sizes), found), 4) if customers else None,
+            }  # fmt: skip
+        else:
+            card = training.Scorecard.from_spec(model.spec, model.features)
+            result = stability(card, frame, applied.score, await _baseline(model, run_id))
+            result["distribution"] = (
+                training.score_distribution(applied.score) if len(customers) else {}
+            )
         shifts = {**result["features"], **({"score": result["score"]} if result["score"] else {})}
         worst = max(shifts.items(), key=lambda item: item[1], default=None)
         alerted = worst is not None and worst[1] > PSI_ALERT
@@ -321,26 +377,29 @@ async def list_runs(
 
 def _score_out(row: Any) -> ScoreOut:
     reasons = row["reasons"]
+    spec = json.loads(row["spec"]) if isinstance(row["spec"], str) else row["spec"]
     return ScoreOut(
         customer=row["customer"], model=row["model"], model_name=row["model_name"],
         model_version=row["model_version"], score=row["score"], probability=row["probability"],
-        band=row["band"], band_title=BAND_TITLES[row["band"]],
+        band=row["band"], band_title=band_title(row["kind"], spec, row["band"]),
         reasons=json.loads(reasons) if isinstance(reasons, str) else list(reasons),
         scored_at=row["scored_at"], run=row["run"],
     )  # fmt: skip
 
 
 SCORE_COLUMNS = (
-    "customer, model, model_name, model_version, score, probability, band, reasons, scored_at, run"
+    "s.customer, s.model, s.model_name, s.model_version, s.score, s.probability, s.band,"
+    " s.reasons, s.scored_at, s.run, m.kind, m.spec"
 )
+SCORED = f"{SCORE} s JOIN mining_model m ON m.id = s.model"
 
 
 async def customer_scores(customer_id: int) -> list[ScoreOut]:
     """The newest stored score of each model for a customer (404 outside the scope)."""
     await _visible_customer(customer_id)
     rows = await db.fetch(
-        f"SELECT DISTINCT ON (model_name) {SCORE_COLUMNS} FROM {SCORE} WHERE customer = $1"
-        " ORDER BY model_name, scored_at DESC, id DESC",
+        f"SELECT DISTINCT ON (s.model_name) {SCORE_COLUMNS} FROM {SCORED} WHERE s.customer = $1"
+        " ORDER BY s.model_name, s.scored_at DESC, s.id DESC",
         customer_id,
     )
     return [_score_out(r) for r in rows]
@@ -362,19 +421,18 @@ async def score_customer(model_id: int, customer_id: int) -> ScoreOut:
             409, "only an approved version scores production data (maker-checker)",
             [FieldError("status", model.status)], "not_approved",
         )  # fmt: skip
-    card = scorecard_of(model)
+    check_scorable(model)
     await _visible_customer(customer_id)
     found = await features.customer_features(customer_id)
     frame = pd.DataFrame([found.values], columns=list(found.values) or model.features)
-    frame = frame.astype("float64")
-    scored = training.score_frame(card, frame, labels=FEATURE_LABELS)
-    probability = float(scored.probability[0])
-    band = band_of(probability)
+    applied = apply(model, frame.astype("float64"))
+    band = applied.bands[0]
     return ScoreOut(
         customer=customer_id, model=model.id, model_name=model.name,
-        model_version=model.version, score=round(float(scored.score[0])),
-        probability=probability, band=band, band_title=BAND_TITLES[band],
-        reasons=scored.reasons[0], scored_at=None, run=None,
+        model_version=model.version, score=int(applied.score[0]),
+        probability=float(applied.probability[0]), band=band,
+        band_title=band_title(model.kind, model.spec, band),
+        reasons=applied.reasons[0], scored_at=None, run=None,
     )  # fmt: skip
 
 
@@ -382,13 +440,18 @@ async def band_changes(customer_id: int, before: datetime, limit: int) -> list[d
     """Scorings of a customer whose band differs from the previous one of the same model
     (and each model's first), newest first: what the timeline shows."""
     rows = await db.fetch(
-        f"SELECT * FROM (SELECT {SCORE_COLUMNS}, lag(band) OVER (PARTITION BY model_name"
-        f" ORDER BY scored_at, id) AS previous FROM {SCORE} WHERE customer = $1) s"
+        f"SELECT * FROM (SELECT {SCORE_COLUMNS}, lag(s.band) OVER (PARTITION BY s.model_name"
+        f" ORDER BY s.scored_at, s.id) AS previous FROM {SCORED} WHERE s.customer = $1) t"
         " WHERE previous IS DISTINCT FROM band AND scored_at < $2"
         " ORDER BY scored_at DESC LIMIT $3",
         customer_id, before, limit,
     )  # fmt: skip
-    return [{**dict(r), "reasons": _score_out(r).reasons} for r in rows]
+    changes = []
+    for row in rows:
+        out = _score_out(row)
+        changes.append({**dict(row), "reasons": out.reasons, "band_title": out.band_title,
+                        "kind": row["kind"]})  # fmt: skip
+    return changes
 
 
 async def stored_probabilities(
@@ -396,7 +459,8 @@ async def stored_probabilities(
 ) -> dict[int, float] | None:
     """Each customer's newest stored event probability by the model ``model_name`` (what
     marketing targets a campaign by); None when no version of it is approved."""
-    if await registry.approved_model(model_name) is None:
+    model = await registry.approved_model(model_name)
+    if model is None or model.kind != "scorecard":
         return None
     rows = await db.fetch(
         f"SELECT DISTINCT ON (customer) customer, probability FROM {SCORE}"

@@ -49,9 +49,17 @@ async def score_timeline(
             at=change["scored_at"],
             plugin="mining",
             kind="mining.score_band",
-            title=f"{change['model_name']}评分等级：{scoring.BAND_TITLES[change['band']]}"
-            f"（{change['score']}分）",
-            title_en=f"{change['model_name']} band {change['band']} ({change['score']} points)",
+            title=(
+                f"{change['model_name']}客群：{change['band']}（{change['band_title']}）"
+                if change["kind"] == "kmeans"
+                else f"{change['model_name']}评分等级：{change['band_title']}"
+                f"（{change['score']}分）"
+            ),
+            title_en=(
+                f"{change['model_name']} segment {change['band']}"
+                if change["kind"] == "kmeans"
+                else f"{change['model_name']} band {change['band']} ({change['score']} points)"
+            ),
             source_table=scoring.SCORE,
             source_id=str(change["run"]),
             detail={

@@ -38,6 +38,7 @@ class ModelTask(StrEnum):
     churn = "churn"
     propensity = "propensity"
     recommendation = "recommendation"
+    segmentation = "segmentation"
 
 
 @global_table("a model is the bank's: one points table scores every branch's customers")
