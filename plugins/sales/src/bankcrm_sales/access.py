@@ -120,4 +120,27 @@ RULES: tuple[AccessRule, ...] = (
         "A commission line is its payee's and their managers'",
         any_of=(RowMatch("user_id", OVERSEEN_USER_IDS),),
     ),
+    # The analytics roll-ups count each opportunity and lead under its owner, so the same
+    # rule keeps a relationship manager's funnel to their own work.
+    AccessRule(
+        "sales.stage_day_owner",
+        "sales_stage_day",
+        "漏斗日汇总仅负责人及其上级可见",
+        "Funnel roll-up rows are their owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
+    AccessRule(
+        "sales.opportunity_day_owner",
+        "sales_opportunity_day",
+        "商机日汇总仅负责人及其上级可见",
+        "Opportunity roll-up rows are their owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
+    AccessRule(
+        "sales.lead_day_owner",
+        "sales_lead_day",
+        "线索日汇总仅负责人及其上级可见",
+        "Lead roll-up rows are their owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
 )
