@@ -103,7 +103,7 @@ STAGE_DELTA = {
         "WITH touched AS (SELECT DISTINCT opportunity FROM new_rows),"
         f" now_rows AS ({STAGE_ROWS}),"
         " delta AS (SELECT 1 AS sign, * FROM now_rows UNION ALL"
-        " SELECT -1, * FROM now_rows WHERE id NOT IN (SELECT id FROM new_rows))"
+        " SELECT -1, * FROM now_rows r WHERE NOT EXISTS (SELECT FROM new_rows n WHERE n.id = r.id))"
     ),
     "delete": (
         "WITH touched AS (SELECT DISTINCT opportunity FROM old_rows),"
@@ -117,7 +117,8 @@ STAGE_DELTA = {
         "WITH touched AS (SELECT opportunity FROM new_rows UNION SELECT opportunity FROM"
         f" old_rows), now_rows AS ({STAGE_ROWS}),"
         " delta AS (SELECT 1 AS sign, * FROM now_rows UNION ALL"
-        " SELECT -1, * FROM now_rows WHERE id NOT IN (SELECT id FROM new_rows) UNION ALL"
+        " SELECT -1, * FROM now_rows r WHERE NOT EXISTS (SELECT FROM new_rows n WHERE n.id = r.id)"
+        " UNION ALL"
         " SELECT -1, r.id, r.opportunity, r.to_stage, r.changed_at, o.branch_id, o.owner"
         " FROM old_rows r JOIN sales_opportunity o ON o.id = r.opportunity)"
     ),
