@@ -133,8 +133,9 @@ async def test_kernel_refuses_to_start_when_a_scoped_table_lacks_its_policy(
     registry = Finder().get_app_registry()
     owner = await asyncpg.connect(kernel.owner_url)
     app = await asyncpg.connect(kernel.app_url)
+    rules = kernel.access_rules()
     try:
-        await verify_security(app, registry)
+        await verify_security(app, registry, rules)
         for table in scoped_table_names():
             quoted = db.quote_ident(table)
             for sabotage in (
@@ -144,9 +145,11 @@ async def test_kernel_refuses_to_start_when_a_scoped_table_lacks_its_policy(
                 await owner.execute(sabotage)
                 with pytest.raises(SecurityError, match=table):
                     await verify_security(app, registry)
-                await apply_security(owner, registry, kernel.settings.app_role)
-        await verify_security(app, registry)
+                await apply_security(owner, registry, kernel.settings.app_role, rules)
+        await verify_security(app, registry, rules)
     finally:
-        await apply_security(owner, registry, kernel.settings.app_role)
+        # With the access rules: without them apply_security drops every rule policy,
+        # and later tests on the same database would see other people's rows.
+        await apply_security(owner, registry, kernel.settings.app_role, rules)
         await owner.close()
         await app.close()
