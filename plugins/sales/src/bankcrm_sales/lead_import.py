@@ -260,7 +260,13 @@ async def import_leads(
             assert row.data is not None
             assert row.checked is not None
             values, category = row.checked
-            created = await leads._insert(values, category, row.data)
+            try:
+                created = await leads._insert(values, category, row.data)
+            except Problem as exc:  # e.g. the rules chose someone without a login
+                raise Problem(
+                    exc.status, f"row {row.line}: {exc.detail}; nothing was imported",
+                    exc.errors, exc.code or "invalid",
+                ) from exc  # fmt: skip
             report.lead_ids.append(created["id"])
             await db.fetch(
                 f"INSERT INTO {INTAKE_KEY} (branch_id, client, key, request_hash, lead,"
