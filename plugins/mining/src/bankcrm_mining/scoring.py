@@ -394,9 +394,11 @@ SCORE_COLUMNS = (
 SCORED = f"{SCORE} s JOIN mining_model m ON m.id = s.model"
 
 
-async def customer_scores(customer_id: int) -> list[ScoreOut]:
-    """The newest stored score of each model for a customer (404 outside the scope)."""
-    await _visible_customer(customer_id)
+async def customer_scores(customer_id: int, *, checked: bool = False) -> list[ScoreOut]:
+    """The newest stored score of each model for a customer (404 outside the scope;
+    ``checked``: the caller, such as the 360 view, has already checked)."""
+    if not checked:
+        await _visible_customer(customer_id)
     rows = await db.fetch(
         f"SELECT DISTINCT ON (s.model_name) {SCORE_COLUMNS} FROM {SCORED} WHERE s.customer = $1"
         " ORDER BY s.model_name, s.scored_at DESC, s.id DESC",

@@ -26,7 +26,8 @@ SECTION_LABELS = {
 async def score_section(customer_id: int, scope: Scope) -> Section | None:
     if not scope.has(SCORE_READ):
         return None
-    scores = await scoring.customer_scores(customer_id)
+    # The archive answered 404 for a customer out of reach before calling this hook.
+    scores = await scoring.customer_scores(customer_id, checked=True)
     if not scores:
         return None
     return Section(
