@@ -182,7 +182,7 @@ async def _check(rows: list[_Row], branch_id: int, header_of: dict[str, str]) ->
         if row.data is None:
             continue
         try:  # the API's own rules: name or customer, a way to reach them, product, amount
-            row.checked = await leads._checked(row.data, branch_id, "")
+            row.checked = await leads.checked_values(row.data, branch_id, "")
         except Problem as exc:
             for error in exc.errors or [FieldError("", exc.detail)]:
                 name = error.field
@@ -261,7 +261,7 @@ async def import_leads(
             assert row.checked is not None
             values, category = row.checked
             try:
-                created = await leads._insert(values, category, row.data)
+                created = await leads.insert_lead(values, category, row.data)
             except Problem as exc:  # e.g. the rules chose someone without a login
                 raise Problem(
                     exc.status, f"row {row.line}: {exc.detail}; nothing was imported",
