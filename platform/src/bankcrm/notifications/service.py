@@ -64,14 +64,29 @@ class NotificationSource:
     """The record's branch: the sender must see it, and so must every recipient."""
 
 
-async def _check_recipients(recipients: list[int], branch_id: int) -> None:
-    rows = await db.fetch(
+async def _recipient_rows(recipients: list[int]) -> list[Any]:
+    return await db.fetch(
         "SELECT u.id, u.active, array_remove(array_agg(m.branch), NULL) AS branches"
         " FROM piccolo_user u LEFT JOIN bankcrm_membership m ON m.user = u.id"
         " WHERE u.id = ANY($1::int[]) GROUP BY u.id",
         recipients,
     )
-    found = {row["id"]: row for row in rows}
+
+
+async def able_to_receive(recipients: Iterable[int], branch_id: int) -> list[int]:
+    """Those of ``recipients`` that :func:`notify` accepts for a source in ``branch_id``:
+    active users whose memberships reach the branch (for a job choosing whom to tell)."""
+    users = list(dict.fromkeys(int(r) for r in recipients))
+    tree = await branches.snapshot()
+    return [
+        row["id"]
+        for row in await _recipient_rows(users)
+        if row["active"] and any(branch_id in tree.subtree(b) for b in row["branches"])
+    ]
+
+
+async def _check_recipients(recipients: list[int], branch_id: int) -> None:
+    found = {row["id"]: row for row in await _recipient_rows(recipients)}
     tree = await branches.snapshot()
     for index, user_id in enumerate(recipients):
         row = found.get(user_id)

@@ -1,4 +1,6 @@
-"""``201 Created`` answers say where the created resource lives (``Location``).
+"""``201 Created`` answers say where the created resource lives (``Location``), and so do
+``202 Accepted`` answers of handlers that declare a ``location`` (where to follow the
+accepted work).
 
 Handlers return the created record; this middleware adds the header from it, for the
 kernel's routes and every plugin's, so no handler has to build a URL. The resource is the
@@ -57,7 +59,8 @@ class CreatedLocation(ASGIMiddleware):
         async def send_with_location(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
-                if message["status"] == 201 and not any(
+                named = getattr(scope.get("route_handler"), "opt", {}).get("location")
+                if (message["status"] == 201 or (message["status"] == 202 and named)) and not any(
                     name.lower() == b"location" for name, _ in headers
                 ):
                     held["start"] = message

@@ -274,6 +274,16 @@ def _created_location(operation: Operation) -> None:
                 required=True,
             ),
         }
+    accepted = (operation.responses or {}).get("202")
+    if isinstance(accepted, OpenAPIResponse):
+        accepted.headers = {
+            **(accepted.headers or {}),
+            "Location": OpenAPIHeader(
+                schema=Schema(type=cast(Any, "string"), format=cast(Any, "uri-reference")),
+                description="Where to follow the accepted work, when the route names it.",
+                required=False,
+            ),
+        }
 
 
 def _describe_permission(operation: Operation, opt: Mapping[str, Any]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import click
@@ -37,7 +36,7 @@ from bankcrm_customer_archive.customers.admin import (
 )
 from bankcrm_customer_archive.customers.api import CUSTOMER_ROUTES
 from bankcrm_customer_archive.customers.pages import CUSTOMER_PAGES, LINKS
-from bankcrm_customer_archive.customers.services import kpis
+from bankcrm_customer_archive.customers.services import aum_total, customer_count
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
 from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
 from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
@@ -164,21 +163,13 @@ def register_access_rules() -> Sequence[AccessRule]:
 def register_metrics() -> Sequence[MetricSpec]:
     return (
         MetricSpec("customer_archive.customers", "客户数", "Customers", "count",
-                   "Customers not deleted (services.kpis).", _customers, direction="up",
+                   "Customers not deleted (services.kpis).", customer_count, direction="up",
                    owner="零售业务部 Retail banking"),
         MetricSpec("customer_archive.aum", "管理资产规模", "Assets under management", "CNY",
                    "Balances of open asset holdings (deposits, wealth, debit cards) in CNY "
-                   "(services.kpis).", _aum, direction="up",
+                   "(services.kpis).", aum_total, direction="up",
                    owner="财富管理部 Wealth management"),
     )  # fmt: skip
-
-
-async def _customers() -> int:
-    return int((await kpis())["customer_archive.customers"])
-
-
-async def _aum() -> Decimal:
-    return Decimal((await kpis())["customer_archive.aum"])
 
 
 @hookimpl

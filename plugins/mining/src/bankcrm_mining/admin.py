@@ -4,8 +4,8 @@ moves through the REST API's approve and retire, where maker-checker is enforced
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_mining.access import DATA_READ, MODEL_READ
-from bankcrm_mining.tables import FeatureRun, Load, Model
+from bankcrm_mining.access import DATA_READ, MODEL_READ, SCORE_READ
+from bankcrm_mining.tables import FeatureRun, Load, Model, Score, ScoringRun, TrainingRun
 
 GROUP = Label("客户分析与挖掘", "Customer analytics")
 
@@ -61,6 +61,52 @@ RUN_LABELS = {
     "created_at": Label("生成时间", "Built at"),
 }
 
+SCORING_RUN_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "model": Label("模型版本编号", "Model version"),
+    "feature_run": Label("特征快照编号", "Feature run"),
+    "status": Label("状态（queued 排队中 / done 已完成）", "Status (queued/done)"),
+    "customers": Label("评分客户数", "Customers scored"),
+    "stability": Label("人群稳定性（各特征及评分的 PSI）", "Population stability (PSI)"),
+    "alerted": Label("已发稳定性告警", "Stability alert sent"),
+    "created_by": Label("发起人", "Started by"),
+    "created_at": Label("发起时间", "Started at"),
+    "finished_at": Label("完成时间", "Finished at"),
+}
+
+SCORE_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "run": Label("评分批次", "Scoring run"),
+    "model": Label("模型版本编号", "Model version id"),
+    "model_name": Label("模型名称", "Model"),
+    "model_version": Label("模型版本", "Version"),
+    "customer": Label("客户编号", "Customer"),
+    "score": Label("评分", "Score"),
+    "probability": Label("事件概率", "Event probability"),
+    "band": Label("等级（A 很低 … E 很高）", "Band (A lowest … E highest)"),
+    "reasons": Label("主要原因", "Top reasons"),
+    "scored_at": Label("评分时间", "Scored at"),
+}
+
+TRAINING_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "name": Label("模型名称", "Model name"),
+    "task": Label("用途（churn 存款流失 / propensity 产品倾向）", "Task (churn/propensity)"),
+    "product_category": Label("产品类别", "Product category"),
+    "feature_run": Label("特征快照", "Feature run"),
+    "outcome_run": Label("结果快照", "Outcome run"),
+    "status": Label("状态（queued 排队中 / done 已完成 / failed 失败）", "Status"),
+    "model": Label("登记的模型版本", "Model registered"),
+    "error": Label("失败原因", "Why it failed"),
+    "metrics": Label("留出样本指标", "Hold-out metrics"),
+    "created_by": Label("发起人", "Started by"),
+    "created_at": Label("发起时间", "Started at"),
+    "finished_at": Label("完成时间", "Finished at"),
+}
+
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Model,
@@ -98,6 +144,52 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=RUN_LABELS,
         visible_columns=("id", "as_of", "version", "customers", "branch_id", "created_at"),
         visible_filters=("as_of", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=ScoringRun,
+        title=Label("批量评分", "Scoring runs"),
+        permission=SCORE_READ,
+        columns=SCORING_RUN_LABELS,
+        visible_columns=(
+            "id",
+            "model",
+            "feature_run",
+            "status",
+            "customers",
+            "alerted",
+            "created_at",
+        ),
+        visible_filters=("status", "alerted", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=Score,
+        title=Label("客户评分", "Customer scores"),
+        permission=SCORE_READ,
+        columns=SCORE_LABELS,
+        visible_columns=(
+            "customer",
+            "model_name",
+            "model_version",
+            "score",
+            "band",
+            "reasons",
+            "scored_at",
+        ),
+        visible_filters=("model_name", "band", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=TrainingRun,
+        title=Label("模型训练", "Training runs"),
+        permission=MODEL_READ,
+        columns=TRAINING_LABELS,
+        visible_columns=("id", "name", "task", "status", "model", "error", "created_at"),
+        visible_filters=("status", "task", "branch_id"),
         read_only=True,
         menu_group=GROUP,
     ),

@@ -1,7 +1,9 @@
 """Demo data (the ``seed_demo_data`` hook): a small approved credit scorecard, so the
 registry screen shows what a credit officer reads; and in each demo branch a year of
-transactions of its customers (one load with its quality report) and a feature run over
-them, so every screen and route of the plugin has rows in several branches."""
+transactions of its customers (one load with its quality report), a feature run over
+them and its scoring by the scorecard, and a churn model trained on a run four months
+earlier with outcomes from the latest, so every screen and route of the plugin has rows
+in several branches and the 360 views show scores."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from bankcrm.context import Scope, bind_scope, require_scope
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
 from bankcrm_mining.features import OwnOnly, build_features
+from bankcrm_mining.learning import run_training, start_training
 from bankcrm_mining.registry import ENTITY, TABLE, check_spec
+from bankcrm_mining.scoring import run_scoring, start_run
 
 DEMO_NAME = "demo_credit_scorecard"
 DEMO_BRANCHES = ("BJ", "BJ-HD", "SH", "SH-PD")
@@ -40,7 +44,7 @@ MAX_CUSTOMERS = 200
 """Transactions for at most this many customers per branch (the demo stays quick)."""
 
 
-async def _seed_model(demo: DemoContext) -> None:
+async def _seed_model(demo: DemoContext) -> int:
     check_spec("scorecard", SPEC, FEATURES)
     maker = demo.users.get("demo.bj.manager")
     checker = demo.users.get("demo.admin")
@@ -57,6 +61,7 @@ async def _seed_model(demo: DemoContext) -> None:
         await audit.record(
             audit.Action.CREATE, ENTITY, row_id, branch_id=None, after={"demo": True}
         )
+    return int(row_id)
 
 
 async def _seed_transactions(rng: random.Random, branch_id: int, code: str) -> bool:
@@ -103,7 +108,7 @@ async def _seed_transactions(rng: random.Random, branch_id: int, code: str) -> b
 
 
 async def seed_demo(demo: DemoContext) -> None:
-    await _seed_model(demo)
+    model_id = await _seed_model(demo)
     rng = random.Random(demo.seed)  # noqa: S311 - reproducible demo data, not a secret
     outer = require_scope()
     # As of tomorrow: everything up to now counts (the demo customers were created today).
@@ -118,4 +123,15 @@ async def seed_demo(demo: DemoContext) -> None:
         )  # fmt: skip
         with bind_scope(scope):
             if await _seed_transactions(rng, branch_id, code):
-                await build_features(as_of, branch_id, OwnOnly())
+                feature_run = await build_features(as_of, branch_id, OwnOnly())
+                # Scored here rather than by the worker, so the demo's 360 views show
+                # scores as soon as it is up (the queued job then finds the run done).
+                run = await start_run(model_id, feature_run.id)
+                await run_scoring(run.id)
+                # A churn model trained on the branch's history: features four months
+                # ago, outcomes now (a draft until someone approves it).
+                earlier = await build_features(as_of - timedelta(days=120), branch_id, OwnOnly())
+                training = await start_training(
+                    "demo_deposit_churn", "churn", earlier.id, feature_run.id
+                )
+                await run_training(training.id)

@@ -21,7 +21,7 @@ from bankcrm.context import require_scope
 from bankcrm.jobs import emit_event
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
-from bankcrm_mining import events
+from bankcrm_mining import events, recommend, segments
 
 TABLE = "mining_model"
 ENTITY = "mining.model"
@@ -35,8 +35,10 @@ Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 Feature = Annotated[str, Meta(min_length=1, max_length=100)]
 Fingerprint = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-Task = Literal["scorecard", "default", "churn", "propensity"]
-Kind = Literal["scorecard", "logistic"]
+Task = Literal["scorecard", "default", "churn", "propensity", "recommendation", "segmentation"]
+Kind = Literal["scorecard", "logistic", "item_similarity", "kmeans"]
+PAIRED_KINDS = {"recommendation": "item_similarity", "segmentation": "kmeans"}
+"""Tasks that have a kind of their own (and kinds only they have)."""
 Status = Literal["draft", "approved", "retired"]
 
 
@@ -49,7 +51,9 @@ class ModelIn(Struct, forbid_unknown_fields=True, kw_only=True):
     where a bin is ``{"lo": x|null, "hi": y|null}`` (numbers, ``lo <= v < hi``) or
     ``{"values": [...]}`` (categories) or ``{"missing": true}``. ``logistic``:
     ``{"intercept": b, "coefficients": {feature: w}}`` over standardised features
-    (``"scale": {feature: [mean, std]}``)."""
+    (``"scale": {feature: [mean, std]}``). ``item_similarity`` (task ``recommendation``):
+    ``{"products": {code: {"name", "share"}}, "neighbours": {code: [[other, P(other |
+    code)], ...]}}``, its features the product codes."""
     features: Annotated[list[Feature], Meta(min_length=1, max_length=500)]
     metrics: dict[str, float] = {}
     data_fingerprint: Fingerprint
@@ -92,7 +96,15 @@ def check_spec(kind: str, spec: dict[str, Any], features: list[str]) -> None:
     """Refuse a spec a scorer could not apply, naming the field."""
     if len(set(features)) != len(features):
         raise invalid("/body/features", "a feature is named twice")
-    if kind == "scorecard":
+    if kind == "kmeans":
+        wrong = segments.check_spec(spec)
+        if wrong is not None:
+            raise invalid(f"/body/spec/{wrong}", "not a segmentation model's centres")
+    elif kind == "item_similarity":
+        wrong = recommend.check_spec(spec)
+        if wrong is not None:
+            raise invalid(f"/body/spec/{wrong}", "not a recommendation model's neighbour lists")
+    elif kind == "scorecard":
         if not _number(spec.get("base_points")):
             raise invalid("/body/spec/base_points", "a number is required")
         points = spec.get("points")
@@ -171,8 +183,23 @@ async def approved_model(name: str) -> ModelOut | None:
     return None if row is None else _out(row)
 
 
+async def approved_task_model(task: str) -> ModelOut | None:
+    """The newest approved version of any model of ``task``."""
+    row = await db.fetchrow(
+        f"SELECT {COLUMNS} FROM {TABLE} WHERE task = $1 AND status = 'approved'"
+        " ORDER BY approved_at DESC, id DESC LIMIT 1",
+        task,
+    )
+    return None if row is None else _out(row)
+
+
 async def register_model(data: ModelIn) -> ModelOut:
     """Register the next version of ``data.name`` as a draft."""
+    wanted = PAIRED_KINDS.get(data.task)
+    if (wanted is not None and data.kind != wanted) or (
+        wanted is None and data.kind in PAIRED_KINDS.values()
+    ):
+        raise invalid("/body/kind", f"a {data.task} model cannot be of kind {data.kind}")
     check_spec(data.kind, data.spec, data.features)
     actor = require_scope().actor
     async with db.transaction():

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import JSONB, Date, Integer, Numeric, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Date,
+    DoublePrecision,
+    Integer,
+    Numeric,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -28,6 +37,8 @@ class ModelTask(StrEnum):
     default = "default"
     churn = "churn"
     propensity = "propensity"
+    recommendation = "recommendation"
+    segmentation = "segmentation"
 
 
 @global_table("a model is the bank's: one points table scores every branch's customers")
@@ -117,4 +128,77 @@ class FeatureValue(Table, tablename="mining_feature_value"):
     values = JSONB(default={})
 
 
-TABLES: list[type[Table]] = [Model, Load, Transaction, FeatureRun, FeatureValue]
+class ScoringStatus(StrEnum):
+    queued = "queued"
+    done = "done"
+
+
+class ScoringRun(Table, tablename="mining_scoring_run"):
+    """One approved model version applied to one feature run (the feature run's branch),
+    with the population stability it found."""
+
+    branch_id = branch_column()
+    model = Integer()
+    feature_run = Integer(index=True)
+    status = Varchar(length=16, default=ScoringStatus.queued, choices=ScoringStatus)
+    customers = Integer(default=0)
+    stability = JSONB(default={})
+    """PSI per feature and of the score, and the run's score distribution."""
+    alerted = Boolean(default=False)
+    created_by = Varchar(length=100)
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class Score(Table, tablename="mining_score"):
+    """A customer's score in a run (in the customer's branch), with the model version and
+    the reasons in words."""
+
+    branch_id = branch_column()
+    run = Integer()
+    model = Integer()
+    model_name = Varchar(length=100)
+    model_version = Integer()
+    customer = Integer(index=True)
+    score = Integer()
+    probability = DoublePrecision()
+    band = Varchar(length=1)
+    reasons = JSONB(default=[])
+    scored_at = Timestamptz(default=TimestamptzNow())
+
+
+class TrainingStatus(StrEnum):
+    queued = "queued"
+    done = "done"
+    failed = "failed"
+
+
+class TrainingRun(Table, tablename="mining_training_run"):
+    """A model trained on a feature run with outcomes read off a later run of the same
+    branch; it registers a draft version or records why it could not."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    task = Varchar(length=16, choices=ModelTask)
+    product_category = Varchar(length=16, null=True, default=None)
+    feature_run = Integer()
+    outcome_run = Integer()
+    status = Varchar(length=16, default=TrainingStatus.queued, choices=TrainingStatus)
+    model = Integer(null=True, default=None)
+    error = Varchar(length=500, default="")
+    metrics = JSONB(default={})
+    created_by = Varchar(length=100)
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
+TABLES: list[type[Table]] = [
+    Model,
+    Load,
+    Transaction,
+    FeatureRun,
+    FeatureValue,
+    ScoringRun,
+    Score,
+    TrainingRun,
+]

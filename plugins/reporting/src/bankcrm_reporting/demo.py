@@ -1,45 +1,39 @@
-"""Demo data (the ``seed_demo_data`` hook): today's KPI snapshots of every branch, and a
-made-up history before them so that the demo's trend and period comparison have
-something to draw.
-
-The history is demo data only, derived from today's figures by a seeded random walk; in a
-real bank the daily job builds the history from the first day the plugin runs.
-"""
+"""Demo data (the ``seed_demo_data`` hook): this month's customer and AUM targets in each
+branch that has staff in the demo, so the breakdowns show attainment and no branch sees
+another's targets."""
 
 from __future__ import annotations
 
-import random
-from datetime import timedelta
 from decimal import Decimal
 
-from bankcrm import db
-from bankcrm.context import require_scope
+from bankcrm import audit, db
 from bankcrm.plugin_api import DemoContext
 from bankcrm_reporting import snapshots
-from bankcrm_reporting.dashboard import bank_today
+from bankcrm_reporting.kpis import this_period
+from bankcrm_reporting.services import ENTITY, TABLE
 
-HISTORY_DAYS = 120
+DEMO_BRANCHES = ("BJ", "BJ-HD", "SH", "SH-PD")
+TARGETS = (
+    ("customer_archive.customers", Decimal(50), "本月客户数目标", "按网点客户经理人数分解"),
+    ("customer_archive.aum", Decimal(50_000_000), "本月管理资产规模目标", "含存款、理财与基金"),
+)
 
 
 async def seed_demo(demo: DemoContext) -> None:
-    today = bank_today()
+    period = this_period()
     async with db.transaction():
-        await snapshots.take(today)
-    scope = require_scope()
-    rows = await db.fetch(
-        "SELECT branch_id, metric, value FROM reporting_snapshot WHERE day = $1"
-        " AND branch_id = ANY($2::bigint[]) ORDER BY branch_id, metric",
-        today,
-        sorted(scope.branch_ids),
-    )
-    made: list[tuple[int, str, object, Decimal]] = []
-    for row in rows:
-        walk = random.Random(f"{demo.seed}:{row['branch_id']}:{row['metric']}")  # noqa: S311
-        value = float(row["value"])
-        whole = value == int(value)
-        for back in range(1, HISTORY_DAYS + 1):
-            value = max(0.0, value * (1 - 0.002 + walk.uniform(-0.02, 0.02)))
-            shown = Decimal(round(value)) if whole else Decimal(str(round(value, 4)))
-            made.append((row["branch_id"], row["metric"], today - timedelta(days=back), shown))
-    if made:
-        await db.execute_many(snapshots.UPSERT, made)
+        for code in DEMO_BRANCHES:
+            branch_id = demo.branches.get(code)
+            if branch_id is None:
+                continue
+            for metric, value, title, body in TARGETS:
+                row_id = await db.fetchval(
+                    f"INSERT INTO {TABLE} (branch_id, metric, period, value, title, body, status,"
+                    " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', now(), now())"
+                    " RETURNING id",
+                    branch_id, metric, period, value, f"{title}（{code}）", body,
+                )  # fmt: skip
+                await audit.record(
+                    audit.Action.CREATE, ENTITY, row_id, branch_id=branch_id, after={"demo": True}
+                )
+    await snapshots.seed_demo_history(demo.seed)

@@ -10,5 +10,5 @@ MANIFEST = PluginManifest(
     requires=("customer_archive",),
     kernel_api=">=1,<2",
     piccolo_app="bankcrm_reporting.piccolo_app",
-    description="KPIs of every plugin on dashboards that drill down the branch tree.",
+    description="Targets of a branch, closed by a daily job once stale.",
 )

@@ -69,6 +69,11 @@ def register_events() -> Sequence[EventSpec]:
 
 
 @hookimpl
+async def seed_demo_data(demo: DemoContext) -> None:
+    await seed_demo(demo)
+
+
+@hookimpl
 def register_pages() -> Pages:
     return PAGES
 
@@ -76,8 +81,3 @@ def register_pages() -> Pages:
 @hookimpl
 def register_workbench_links() -> Sequence[WorkbenchLink]:
     return LINKS
-
-
-@hookimpl
-async def seed_demo_data(demo: DemoContext) -> None:
-    await seed_demo(demo)

@@ -8,12 +8,38 @@ After changing a table, add a migration with
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 
-from piccolo.columns import Date, Numeric, Timestamptz, Varchar
+from piccolo.columns import Date, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from bankcrm.tables import branch_column
+
+
+class TargetStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Target(Table, tablename="reporting_target"):
+    """A branch's target for one KPI in one month (指标目标)."""
+
+    branch_id = branch_column()
+    metric = Varchar(length=100)
+    """The KPI's name (``customer_archive.customers``)."""
+    period = Varchar(length=7)
+    """The month, ``YYYY-MM``."""
+    value = Numeric(digits=(18, 2))
+    title = Varchar(length=200)
+    body = Text(default="")
+    status = Varchar(
+        length=16,
+        default=TargetStatus.open,
+        choices=TargetStatus,
+    )
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 class Snapshot(Table, tablename="reporting_snapshot"):
@@ -30,4 +56,4 @@ class Snapshot(Table, tablename="reporting_snapshot"):
     computed_at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [Snapshot]
+TABLES: list[type[Table]] = [Target, Snapshot]

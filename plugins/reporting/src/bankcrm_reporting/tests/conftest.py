@@ -11,17 +11,32 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from bankcrm_sdk.world import World
 
-DASHBOARD = "/api/v1/reporting/dashboard"
+BASE = "/api/v1/reporting/targets"
 
 
 @dataclass
 class Kit:
     world: World
-    dashboard: str = DASHBOARD
+    base: str = BASE
+    made: int = 0
+
+    async def create(self, client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+        self.made += 1  # one target per branch, KPI and month: each call its own month
+        body: dict[str, Any] = {
+            "metric": "customer_archive.customers", "value": "120",
+            "period": f"{2030 + self.made // 12}-{self.made % 12 + 1:02d}",
+            "title": "季度新增客户目标", "body": "Call back every customer.",
+        }  # fmt: skip
+        body.update(overrides)
+        response = await client.post(BASE, json=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
 
     async def owner_fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Rows as the database owner sees them: every branch, no row-level security."""
@@ -30,6 +45,13 @@ class Kit:
             return list(await owner.fetch(sql, *args))
         finally:
             await owner.close()
+
+    async def audit(self, entity_id: Any) -> list[asyncpg.Record]:
+        return await self.owner_fetch(
+            "SELECT * FROM bankcrm_audit WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+            "reporting.target",
+            str(entity_id),
+        )
 
     async def customers(self, code: str, count: int) -> None:
         """``count`` live individual customers of branch ``code`` (written as the owner)."""

@@ -1,24 +1,28 @@
-"""The demo data: snapshots of every branch, each visible only within its branch."""
+"""The demo data: rows in several branches, each visible only within its branch."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bankcrm import db
 from bankcrm.plugin_api import DemoContext
-from bankcrm_reporting.demo import HISTORY_DAYS, seed_demo
+from bankcrm_reporting.demo import DEMO_BRANCHES, TARGETS, seed_demo
 from bankcrm_sdk.world import World
 
+TABLE = "reporting_target"
 
-async def test_demo_snapshots_stay_in_their_branches(world: World, kit: Any) -> None:
+
+async def test_demo_rows_stay_in_their_branches(world: World, kit: Any) -> None:
     demo = DemoContext(branches=dict(world.branches), users=dict(world.users))
     with world.bind(world.system_scope()):
         await seed_demo(demo)
-    rows = await kit.owner_fetch(
-        "SELECT DISTINCT branch_id, day FROM reporting_snapshot"
-        " WHERE metric = 'customer_archive.customers'"
-    )
-    assert len(rows) == len(world.branches) * (HISTORY_DAYS + 1)
-    with world.bind(await world.scope_of("SH")):
-        seen = {r["branch_id"] for r in await db.fetch("SELECT branch_id FROM reporting_snapshot")}
-    assert seen == set(await world.subtree("SH"))
+    rows = await kit.owner_fetch(f"SELECT branch_id FROM {TABLE}")
+    assert len(rows) == len(DEMO_BRANCHES) * len(TARGETS)
+
+    seen = {}
+    for username in ("demo.bj.manager", "demo.sh.rm", "demo.teller"):
+        client = await world.client(username)
+        items = (await client.get(kit.base, params={"limit": 200})).json()["items"]
+        seen[username] = {item["branch_id"] for item in items}
+    assert seen["demo.bj.manager"] == {world.branch("BJ"), world.branch("BJ-HD")}
+    assert seen["demo.sh.rm"] == {world.branch("SH-PD")}
+    assert seen["demo.teller"] == set()  # SH-XH has no demo rows
