@@ -133,6 +133,8 @@ async def test_kernel_refuses_to_start_when_a_scoped_table_lacks_its_policy(
     registry = Finder().get_app_registry()
     owner = await asyncpg.connect(kernel.owner_url)
     app = await asyncpg.connect(kernel.app_url)
+    # Restoring with the kernel's access rules: without them, applying the security drops
+    # every rule's policy, and a later test's worker refuses to start on this database.
     try:
         await verify_security(app, registry)
         for table in scoped_table_names():
@@ -144,9 +146,11 @@ async def test_kernel_refuses_to_start_when_a_scoped_table_lacks_its_policy(
                 await owner.execute(sabotage)
                 with pytest.raises(SecurityError, match=table):
                     await verify_security(app, registry)
-                await apply_security(owner, registry, kernel.settings.app_role)
+                await apply_security(
+                    owner, registry, kernel.settings.app_role, kernel.access_rules()
+                )
         await verify_security(app, registry)
     finally:
-        await apply_security(owner, registry, kernel.settings.app_role)
+        await apply_security(owner, registry, kernel.settings.app_role, kernel.access_rules())
         await owner.close()
         await app.close()

@@ -171,7 +171,8 @@ class ScheduleTick(Table, tablename="bankcrm_schedule_tick"):
 
 
 class AuditLog(Table, tablename="bankcrm_audit"):
-    """Append-only, hash-chained. The app role may only call ``bankcrm_audit_append``."""
+    """Append-only, hash-chained by seals (``bankcrm_audit_seal``, see :mod:`bankcrm.audit`).
+    The app role may only call ``bankcrm_audit_append``."""
 
     id = BigInt(primary_key=True)
     at = Timestamptz(default=TimestamptzNow())
@@ -185,8 +186,6 @@ class AuditLog(Table, tablename="bankcrm_audit"):
     after = JSONB(null=True, default=None)
     reason = Text(default="")
     request_id = Varchar(length=64, default="")
-    prev_hash = Varchar(length=64)
-    hash = Varchar(length=64)
 
 
 # --- business calendar ------------------------------------------------------------------

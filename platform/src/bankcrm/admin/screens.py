@@ -268,8 +268,6 @@ def kernel_screens() -> list[ScreenSpec]:
                     after=("变更后", "After"),
                     reason=("原因", "Reason"),
                     request_id=("请求编号", "Request ID"),
-                    prev_hash=("前一哈希", "Previous hash"),
-                    hash=("哈希", "Hash"),
                 ),
                 visible_columns=("id", "at", "branch_id", "actor", "action", "entity", "entity_id"),
                 visible_filters=("branch_id", "actor", "action", "entity", "entity_id"),

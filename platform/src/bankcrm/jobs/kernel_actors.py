@@ -96,9 +96,23 @@ async def prune() -> None:
     )
 
 
-KERNEL_ACTORS = [deliver_event, deliver_event_to, prune]
+@actor("bankcrm.audit_seal", queue_name="bankcrm.maintenance", max_retries=2)
+async def audit_seal() -> None:
+    """Chain the audit rows committed since the last seal (see :mod:`bankcrm.audit`)."""
+    from bankcrm import audit
+
+    await audit.seal()
+
+
+KERNEL_ACTORS = [deliver_event, deliver_event_to, prune, audit_seal]
 KERNEL_SCHEDULES = [
     ScheduleSpec(
         "bankcrm.prune", "bankcrm.prune", 3600, "drop relayed outbox rows and old ledger rows"
-    )
+    ),
+    ScheduleSpec(
+        "bankcrm.audit_seal",
+        "bankcrm.audit_seal",
+        60,
+        "chain the audit rows committed in the last minute into the hash chain",
+    ),
 ]

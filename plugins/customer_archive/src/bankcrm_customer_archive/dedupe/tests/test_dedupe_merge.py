@@ -18,7 +18,8 @@ BASE = "/api/v1/customer_archive"
 # and the logins of the approving users.
 LEDGERS = {
     "piccolo_user", "sessions",
-    "bankcrm_audit", "bankcrm_audit_head", "bankcrm_outbox", "bankcrm_job_execution",
+    "bankcrm_audit", "bankcrm_audit_head", "bankcrm_audit_unsealed", "bankcrm_audit_seal",
+    "bankcrm_outbox", "bankcrm_job_execution",
     "customer_archive_merge", "customer_archive_duplicate_candidate", "bankcrm_session",
     "bankcrm_login_attempt",
 }  # fmt: skip
