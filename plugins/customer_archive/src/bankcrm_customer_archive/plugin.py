@@ -36,6 +36,7 @@ from bankcrm_customer_archive.customers.admin import (
 )
 from bankcrm_customer_archive.customers.api import CUSTOMER_ROUTES
 from bankcrm_customer_archive.customers.pages import CUSTOMER_PAGES, LINKS
+from bankcrm_customer_archive.customers.services import aum_total, customer_count
 from bankcrm_customer_archive.dedupe.actors import DEDUPE_ACTORS, DEDUPE_SCHEDULES
 from bankcrm_customer_archive.dedupe.admin import DEDUPE_SCREENS
 from bankcrm_customer_archive.dedupe.api import DEDUPE_ROUTES
@@ -162,10 +163,10 @@ def register_access_rules() -> Sequence[AccessRule]:
 def register_metrics() -> Sequence[MetricSpec]:
     return (
         MetricSpec("customer_archive.customers", "客户数", "Customers", "count",
-                   "Customers not deleted (services.kpis)."),
+                   "Customers not deleted (services.kpis).", customer_count),
         MetricSpec("customer_archive.aum", "管理资产规模", "Assets under management", "CNY",
                    "Balances of open asset holdings (deposits, wealth, debit cards) in CNY "
-                   "(services.kpis)."),
+                   "(services.kpis).", aum_total),
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -844,3 +845,13 @@ async def kpis() -> dict[str, Any]:
     row = await db.fetchrow(KPI_SQL)
     assert row is not None
     return {"customer_archive.customers": row["customers"], "customer_archive.aum": row["aum"]}
+
+
+async def customer_count() -> int:
+    """The KPI ``customer_archive.customers`` over the branches in scope."""
+    return int((await kpis())["customer_archive.customers"])
+
+
+async def aum_total() -> Decimal:
+    """The KPI ``customer_archive.aum`` over the branches in scope, in CNY."""
+    return Decimal((await kpis())["customer_archive.aum"] or 0)

@@ -1,0 +1,1 @@
+"""bankcrm plugin reporting: 报表统计 (Reporting)."""

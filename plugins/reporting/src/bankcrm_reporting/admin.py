@@ -1,0 +1,42 @@
+"""The admin screen: the same rules as the REST API (what the API cannot change is
+read-only here too)."""
+
+from __future__ import annotations
+
+from bankcrm.plugin_api import AdminScreen, Label
+from bankcrm_reporting.access import TARGET_READ
+from bankcrm_reporting.tables import Target
+
+GROUP = Label(
+    "报表统计",
+    "Reporting",
+)
+
+LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "metric": Label("指标", "KPI"),
+    "period": Label("月份", "Month"),
+    "value": Label("目标值", "Target"),
+    "title": Label("标题", "Title"),
+    "body": Label("内容", "Text"),
+    "status": Label("状态（open 未关闭 / closed 已关闭）", "Status (open/closed)"),
+    "created_at": Label("创建时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+
+SCREENS: tuple[AdminScreen, ...] = (
+    AdminScreen(
+        table=Target,
+        title=Label(
+            "指标目标",
+            "Targets",
+        ),
+        permission=TARGET_READ,
+        columns=LABELS,
+        visible_columns=("id", "metric", "period", "value", "title", "status", "branch_id"),
+        visible_filters=("metric", "period", "status", "branch_id"),
+        read_only_columns=("metric", "period", "created_at", "updated_at"),
+        menu_group=GROUP,
+    ),
+)

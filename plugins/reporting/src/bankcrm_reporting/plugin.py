@@ -1,0 +1,68 @@
+"""The plugin's hook implementations (entry point ``bankcrm.plugins``).
+
+Thin by design: each hook hands the kernel what a module of the plugin declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bankcrm.plugin_api import (
+    AdminScreen,
+    DemoContext,
+    EventSpec,
+    PermissionSpec,
+    RoleGrant,
+    ScheduleSpec,
+    hookimpl,
+)
+from bankcrm_reporting.access import GRANTS, PERMISSIONS
+from bankcrm_reporting.actors import ACTORS, SCHEDULES
+from bankcrm_reporting.admin import SCREENS
+from bankcrm_reporting.api import ROUTES
+from bankcrm_reporting.demo import seed_demo
+from bankcrm_reporting.events import EVENTS
+from bankcrm_reporting.manifest import MANIFEST
+
+__all__ = ["MANIFEST"]
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    return ROUTES
+
+
+@hookimpl
+def register_admin() -> Sequence[AdminScreen]:
+    return SCREENS
+
+
+@hookimpl
+def register_actors() -> Sequence[Any]:
+    return ACTORS
+
+
+@hookimpl
+def register_schedules() -> Sequence[ScheduleSpec]:
+    return SCHEDULES
+
+
+@hookimpl
+def register_permissions() -> Sequence[PermissionSpec]:
+    return PERMISSIONS
+
+
+@hookimpl
+def register_role_grants() -> Sequence[RoleGrant]:
+    return GRANTS
+
+
+@hookimpl
+def register_events() -> Sequence[EventSpec]:
+    return EVENTS
+
+
+@hookimpl
+async def seed_demo_data(demo: DemoContext) -> None:
+    await seed_demo(demo)
