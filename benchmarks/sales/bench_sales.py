@@ -12,9 +12,14 @@ What is measured, each beside a baseline taken in the same run on the same rows:
    Baseline: one ``UPDATE … RETURNING`` touching the same due rows.
 2. **Assignment**: ``assignment.assign_many`` of M imported leads (default rules, least
    loaded) in one transaction. Baseline: a bare ``INSERT … SELECT unnest`` of M rows.
-3. **Analytics**: ``analytics.funnel`` and ``analytics.channels`` as the branch manager of
-   the branch holding K opportunities (with their stage changes): p50/p95 over 20 calls.
-   Baseline: ``SELECT count(*)`` over the same opportunities under the same scope.
+3. **Analytics**: ``analytics.funnel`` and ``analytics.channels`` (read from the daily
+   roll-ups) as the branch manager of the branch holding K opportunities (with their stage
+   changes, written with the roll-up triggers on): p50/p95 over 20 calls. Baselines: the
+   same answers by the direct queries (``direct=True``, a few calls: they are slow) and
+   ``SELECT count(*)`` over the same opportunities under the same scope.
+4. **Write overhead** of the roll-up triggers: W single transactions creating an
+   opportunity with its first stage change, and W moving one to the next stage (UPDATE and
+   a stage change), as the branch manager, with the triggers disabled and then enabled.
 
 The database is prepared with ``benchmarks/load/prepare_db.py`` (demo world, small) and
 the bulk rows are written by the owner with ``generate_series``; ``--reset`` rebuilds.
@@ -79,6 +84,8 @@ async def seed_follow_ups(owner: asyncpg.Connection, ids: dict[str, int], n: int
 
 async def seed_opportunities(owner: asyncpg.Connection, ids: dict[str, int], n: int) -> None:
     await owner.execute("DELETE FROM sales_commission_line")
+    await owner.execute("DELETE FROM sales_contract")
+    await owner.execute("DELETE FROM sales_activity")
     await owner.execute("DELETE FROM sales_commission_split")
     await owner.execute("DELETE FROM sales_stage_change")
     await owner.execute("DELETE FROM sales_opportunity_product")
@@ -109,7 +116,84 @@ async def seed_opportunities(owner: asyncpg.Connection, ids: dict[str, int], n: 
         " changed_at, changed_by) SELECT branch_id, id, 'discovery', stage, stage_entered_at,"
         " 'system:bench' FROM sales_opportunity WHERE stage <> 'discovery'"
     )
-    await owner.execute("ANALYZE sales_opportunity; ANALYZE sales_stage_change")
+    await owner.execute(
+        "ANALYZE sales_opportunity; ANALYZE sales_stage_change; ANALYZE sales_stage_day;"
+        " ANALYZE sales_opportunity_day; ANALYZE sales_lead_day"
+    )
+
+
+ROLLUP_TRIGGER_TABLES = ("sales_opportunity", "sales_stage_change")
+
+
+async def write_overhead(owner: asyncpg.Connection, ids: dict[str, int], n: int) -> dict[str, Any]:
+    """Median and p95 per transaction (ms) of creating and of moving an opportunity, with
+    the roll-up triggers off and on; rows written with them off are removed while off."""
+    from bankcrm import db
+    from bankcrm.context import Scope, bind_scope
+
+    customer = await owner.fetchval("SELECT min(id) FROM customer_archive_customer")
+    manager = Scope(
+        actor=f"user:{ids['demo.bj.manager']}", user_id=ids["demo.bj.manager"],
+        branch_ids=frozenset({ids["BJ"], ids["BJ-HD"], ids["BJ-CY"]}),
+        home_branch_id=ids["BJ"],
+    )  # fmt: skip
+    out: dict[str, Any] = {}
+    for label in ("off", "on"):
+        if label == "off":
+            for table in ROLLUP_TRIGGER_TABLES:
+                await owner.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        created: list[float] = []
+        moved: list[float] = []
+        made: list[int] = []
+        with bind_scope(manager):
+            for i in range(n):
+                started = time.perf_counter()
+                async with db.transaction():
+                    opportunity = await db.fetchval(
+                        "INSERT INTO sales_opportunity (branch_id, customer, title, stage,"
+                        " probability, amount, competitor, sales_method, project, channel,"
+                        " status, lost_reason, owner, flagged, created_by)"
+                        " VALUES ($1, $2, 'bench-write', 'discovery', 10, 1000, '',"
+                        " 'relationship', '', 'web', 'open', '', $3, false, 'system:bench')"
+                        " RETURNING id",
+                        ids["BJ-HD"], customer,
+                        ids["demo.bj.rm"] if i % 2 else ids["demo.bj.manager"],
+                    )  # fmt: skip
+                    await db.fetch(
+                        "INSERT INTO sales_stage_change (branch_id, opportunity, to_stage,"
+                        " changed_by) VALUES ($1, $2, 'discovery', 'system:bench')",
+                        ids["BJ-HD"], opportunity,
+                    )  # fmt: skip
+                created.append(time.perf_counter() - started)
+                made.append(opportunity)
+            for opportunity in made:
+                started = time.perf_counter()
+                async with db.transaction():
+                    await db.fetch(
+                        "UPDATE sales_opportunity SET stage = 'qualified', probability = 30,"
+                        " stage_entered_at = now(), updated_at = now() WHERE id = $1",
+                        opportunity,
+                    )
+                    await db.fetch(
+                        "INSERT INTO sales_stage_change (branch_id, opportunity, from_stage,"
+                        " to_stage, changed_by) VALUES ($1, $2, 'discovery', 'qualified',"
+                        " 'system:bench')",
+                        ids["BJ-HD"], opportunity,
+                    )  # fmt: skip
+                moved.append(time.perf_counter() - started)
+        if label == "off":
+            await owner.execute(
+                "DELETE FROM sales_stage_change WHERE opportunity = ANY($1::int[])", made
+            )
+            await owner.execute("DELETE FROM sales_opportunity WHERE id = ANY($1::int[])", made)
+            for table in ROLLUP_TRIGGER_TABLES:
+                await owner.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        out[label] = {
+            "create_p50": statistics.median(created), "create_p95": percentile(created, 0.95),
+            "move_p50": statistics.median(moved), "move_p95": percentile(moved, 0.95),
+        }  # fmt: skip
+    out["writes"] = n
+    return out
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -180,14 +264,36 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             }  # fmt: skip
             print("assign", out["assign"], flush=True)
         if args.opportunities:
+            started = time.perf_counter()
             await seed_opportunities(owner, ids, args.opportunities)
+            out["seed_seconds"] = time.perf_counter() - started
+            print("seeded", out["seed_seconds"], flush=True)
             manager = Scope(
                 actor=f"user:{ids['demo.bj.manager']}", user_id=ids["demo.bj.manager"],
                 branch_ids=frozenset({ids["BJ"], ids["BJ-HD"], ids["BJ-CY"]}),
                 home_branch_id=ids["BJ"],
             )  # fmt: skip
-            timings: dict[str, list[float]] = {"funnel": [], "channels": [], "baseline": []}
+            timings: dict[str, list[float]] = {
+                "funnel": [], "channels": [], "baseline": [], "funnel_direct": [],
+                "channels_direct": [],
+            }  # fmt: skip
             with bind_scope(manager):
+                # The answers agree (days in stage may differ in the last digit: now()
+                # moves between the calls).
+                rolled, direct = await analytics.funnel(), await analytics.funnel(direct=True)
+                assert [(s.entered, s.advanced) for s in rolled.stages] == [
+                    (s.entered, s.advanced) for s in direct.stages
+                ], (rolled, direct)
+                assert (rolled.won, rolled.lost) == (direct.won, direct.lost)
+                assert await analytics.channels() == await analytics.channels(direct=True)
+                for _ in range(args.direct_rounds):
+                    for name, call in (
+                        ("funnel_direct", lambda: analytics.funnel(direct=True)),
+                        ("channels_direct", lambda: analytics.channels(direct=True)),
+                    ):
+                        started = time.perf_counter()
+                        await call()
+                        timings[name].append(time.perf_counter() - started)
                 for _ in range(args.rounds):
                     for name, call in (
                         ("funnel", analytics.funnel),
@@ -204,6 +310,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             out["analytics"]["opportunities"] = args.opportunities
             print("analytics", out["analytics"], flush=True)
+        if args.writes:
+            out["writes"] = await write_overhead(owner, ids, args.writes)
+            print("writes", out["writes"], flush=True)
     await owner.close()
     return out
 
@@ -217,7 +326,8 @@ def report(out: dict[str, Any], args: argparse.Namespace) -> Path:
         f" average {out['load'][0]:.1f} / {out['load'][1]:.1f} / {out['load'][2]:.1f} at the"
         " start (1/5/15 min)",
         f"- Run: `uv run python benchmarks/sales/bench_sales.py --follow-ups {args.follow_ups}"
-        f" --assign {args.assign} --opportunities {args.opportunities}`", "",
+        f" --assign {args.assign} --opportunities {args.opportunities} --writes {args.writes}`",
+        "",
     ]  # fmt: skip
     if "sweep" in out:
         s = out["sweep"]
@@ -245,14 +355,36 @@ def report(out: dict[str, Any], args: argparse.Namespace) -> Path:
         an = out["analytics"]
         lines += [
             "## Analytics as a branch manager", "",
-            f"{an['opportunities']:,} opportunities (with their stage changes) in the branch;"
-            f" {args.rounds} calls each.", "",
+            f"{an['opportunities']:,} opportunities (with their stage changes) in the branch,"
+            f" seeded with the roll-up triggers on in {out['seed_seconds']:.0f} s;"
+            f" {args.rounds} calls each from the roll-ups, {args.direct_rounds} by the direct"
+            " queries.", "",
             "| | p50 ms | p95 ms |", "|---|---:|---:|",
         ] + [
-            f"| {name} | {an[name]['p50'] * 1e3:.1f} | {an[name]['p95'] * 1e3:.1f} |"
-            for name in ("funnel", "channels", "baseline")
+            f"| {label} | {an[name]['p50'] * 1e3:.1f} | {an[name]['p95'] * 1e3:.1f} |"
+            for name, label in (
+                ("funnel", "funnel (roll-ups)"), ("channels", "channels (roll-ups)"),
+                ("funnel_direct", "baseline: funnel by the direct query"),
+                ("channels_direct", "baseline: channels by the direct query"),
+                ("baseline", "baseline: `count(*)` of the opportunities in scope"),
+            )
         ] + [""]  # fmt: skip
-    path = RESULTS / f"{today}-sales.md"
+    if "writes" in out:
+        w = out["writes"]
+        lines += [
+            "## Write overhead of the roll-up triggers", "",
+            f"{w['writes']} single transactions each, as the branch manager (RLS live).", "",
+            "| | triggers off p50 ms | p95 ms | triggers on p50 ms | p95 ms |",
+            "|---|---:|---:|---:|---:|",
+        ] + [
+            f"| {label} | {w['off'][k + '_p50'] * 1e3:.2f} | {w['off'][k + '_p95'] * 1e3:.2f}"
+            f" | {w['on'][k + '_p50'] * 1e3:.2f} | {w['on'][k + '_p95'] * 1e3:.2f} |"
+            for k, label in (
+                ("create", "create (INSERT opportunity + first stage change)"),
+                ("move", "move (UPDATE stage + stage change)"),
+            )
+        ] + [""]  # fmt: skip
+    path = RESULTS / f"{today}-{args.name}.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
@@ -263,7 +395,10 @@ def main() -> None:
     parser.add_argument("--assign", type=int, default=100_000)
     parser.add_argument("--opportunities", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--direct-rounds", type=int, default=3)
+    parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--reset", action="store_true")
+    parser.add_argument("--name", default="sales", help="results file: <date>-<name>.md")
     args = parser.parse_args()
     os.environ.setdefault("BANKCRM_DATABASE_URL", DEFAULT_URL)
     prepare(args.reset)

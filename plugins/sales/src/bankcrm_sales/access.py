@@ -19,6 +19,7 @@ from bankcrm.plugin_api import (
 LEAD_READ = "sales.lead.read"
 LEAD_WRITE = "sales.lead.write"
 LEAD_INTAKE = "sales.lead.intake"
+LEAD_IMPORT = "sales.lead.import"
 OPPORTUNITY_READ = "sales.opportunity.read"
 OPPORTUNITY_WRITE = "sales.opportunity.write"
 ACTIVITY_READ = "sales.activity.read"
@@ -38,6 +39,7 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(LEAD_READ, "查看销售线索", "Read leads"),
     PermissionSpec(LEAD_WRITE, "维护销售线索", "Create, change and convert leads"),
     PermissionSpec(LEAD_INTAKE, "外部系统推送线索", "Send leads from external systems"),
+    PermissionSpec(LEAD_IMPORT, "批量导入线索", "Import leads from a CSV or xlsx file"),
     PermissionSpec(OPPORTUNITY_READ, "查看商机", "Read opportunities"),
     PermissionSpec(OPPORTUNITY_WRITE, "维护商机", "Create and change opportunities"),
     PermissionSpec(ACTIVITY_READ, "查看销售活动", "Read sales activities"),
@@ -119,5 +121,28 @@ RULES: tuple[AccessRule, ...] = (
         "佣金明细仅本人及其上级可见",
         "A commission line is its payee's and their managers'",
         any_of=(RowMatch("user_id", OVERSEEN_USER_IDS),),
+    ),
+    # The analytics roll-ups count each opportunity and lead under its owner, so the same
+    # rule keeps a relationship manager's funnel to their own work.
+    AccessRule(
+        "sales.stage_day_owner",
+        "sales_stage_day",
+        "漏斗日汇总仅负责人及其上级可见",
+        "Funnel roll-up rows are their owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
+    AccessRule(
+        "sales.opportunity_day_owner",
+        "sales_opportunity_day",
+        "商机日汇总仅负责人及其上级可见",
+        "Opportunity roll-up rows are their owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
+    ),
+    AccessRule(
+        "sales.lead_day_owner",
+        "sales_lead_day",
+        "线索日汇总仅负责人及其上级可见",
+        "Lead roll-up rows are their owner's and their managers'",
+        any_of=(RowMatch("owner", OVERSEEN_USER_IDS),),
     ),
 )

@@ -67,7 +67,11 @@ class Funnel(Struct):
     win_rate: float | None
 
 
-async def funnel(start: date | None = None, end: date | None = None) -> Funnel:
+async def funnel(
+    start: date | None = None, end: date | None = None, *, direct: bool = False
+) -> Funnel:
+    """The funnel from the daily roll-ups (``direct``: from the stage changes themselves,
+    the reference the roll-ups are tested and measured against; the answers are equal)."""
     since, until, first, last = period(start, end)
     scope = require_scope()
     home = scope.home_branch_id or min(scope.branch_ids, default=0)
@@ -77,45 +81,77 @@ async def funnel(start: date | None = None, end: date | None = None) -> Funnel:
         s.code: {t.code for t in config.stages[i + 1 :] if t.outcome != "lost"}
         for i, s in enumerate(config.stages)
     }
-    rows = await db.fetch(
-        "WITH c AS (SELECT s.opportunity, s.to_stage, s.changed_at,"
-        " lead(s.to_stage) OVER w AS next_stage, lead(s.changed_at) OVER w AS left_at"
-        " FROM sales_stage_change s JOIN sales_opportunity o ON o.id = s.opportunity"
-        " WINDOW w AS (PARTITION BY s.opportunity ORDER BY s.changed_at, s.id))"
-        " SELECT to_stage, count(*) AS entered, array_agg(next_stage) AS next_stages,"
-        " avg(extract(epoch FROM coalesce(left_at, now()) - changed_at)) / 86400 AS days"
-        " FROM c WHERE changed_at >= $1 AND changed_at < $2 GROUP BY to_stage",
-        since,
-        until,
-    )
-    by_stage = {r["to_stage"]: r for r in rows}
+    entered: dict[str, int] = {}
+    advanced: dict[str, int] = {}
+    days: dict[str, float] = {}
+    if direct:
+        rows = await db.fetch(
+            "WITH c AS (SELECT s.opportunity, s.to_stage, s.changed_at,"
+            " lead(s.to_stage) OVER w AS next_stage, lead(s.changed_at) OVER w AS left_at"
+            " FROM sales_stage_change s JOIN sales_opportunity o ON o.id = s.opportunity"
+            " WINDOW w AS (PARTITION BY s.opportunity ORDER BY s.changed_at, s.id))"
+            " SELECT to_stage, count(*) AS entered, array_agg(next_stage) AS next_stages,"
+            " avg(extract(epoch FROM coalesce(left_at, now()) - changed_at)) / 86400 AS days"
+            " FROM c WHERE changed_at >= $1 AND changed_at < $2 GROUP BY to_stage",
+            since,
+            until,
+        )
+        for r in rows:
+            code = r["to_stage"]
+            entered[code] = r["entered"]
+            advanced[code] = sum(1 for n in r["next_stages"] if n in onward.get(code, ()))
+            if r["days"] is not None:
+                days[code] = round(float(r["days"]), 2)
+        closed = await db.fetchrow(
+            "SELECT count(*) FILTER (WHERE status = 'won') AS won,"
+            " count(*) FILTER (WHERE status = 'lost') AS lost FROM sales_opportunity"
+            " WHERE closed_at >= $1 AND closed_at < $2",
+            since,
+            until,
+        )
+    else:
+        rows = await db.fetch(
+            "SELECT stage, next_stage, sum(entered) AS entered,"
+            " sum(stayed_seconds) AS stayed, sum(open_since_seconds) AS open_since,"
+            " extract(epoch FROM now()) AS now FROM sales_stage_day"
+            " WHERE day >= $1 AND day < $2 GROUP BY stage, next_stage",
+            first,
+            last,
+        )
+        seconds: dict[str, Decimal] = {}
+        for r in rows:
+            code, count = r["stage"], int(r["entered"])
+            entered[code] = entered.get(code, 0) + count
+            if r["next_stage"] in onward.get(code, ()):
+                advanced[code] = advanced.get(code, 0) + count
+            spent = r["stayed"] if r["next_stage"] else count * r["now"] - r["open_since"]
+            seconds[code] = seconds.get(code, Decimal(0)) + spent
+        for code, spent_total in seconds.items():
+            if entered[code]:
+                days[code] = round(float(spent_total / entered[code] / 86400), 2)
+        closed = await db.fetchrow(
+            "SELECT coalesce(sum(won), 0) AS won, coalesce(sum(lost), 0) AS lost"
+            " FROM sales_opportunity_day WHERE day >= $1 AND day < $2",
+            first,
+            last,
+        )
     stages = []
     for spec in config.stages:
         if spec.outcome != "open":
             continue
-        row = by_stage.get(spec.code)
-        entered = row["entered"] if row else 0
-        advanced = sum(1 for n in row["next_stages"] if n in onward[spec.code]) if row else 0
+        n = entered.get(spec.code, 0)
+        moved = advanced.get(spec.code, 0) if n else 0
         stages.append(
             StageFunnel(
-                spec.code, spec.name, entered, advanced,
-                round(100.0 * advanced / entered, 1) if entered else None,
-                round(float(row["days"]), 2) if row and row["days"] is not None else None,
+                spec.code, spec.name, n, moved,
+                round(100.0 * moved / n, 1) if n else None,
+                days.get(spec.code) if n else None,
             )
         )  # fmt: skip
-    closed = await db.fetchrow(
-        "SELECT count(*) FILTER (WHERE status = 'won') AS won,"
-        " count(*) FILTER (WHERE status = 'lost') AS lost FROM sales_opportunity"
-        " WHERE closed_at >= $1 AND closed_at < $2",
-        since,
-        until,
-    )
     assert closed is not None
-    total = closed["won"] + closed["lost"]
-    return Funnel(
-        first, last, stages, closed["won"], closed["lost"],
-        round(100.0 * closed["won"] / total, 1) if total else None,
-    )  # fmt: skip
+    won, lost = int(closed["won"]), int(closed["lost"])
+    total = won + lost
+    return Funnel(first, last, stages, won, lost, round(100.0 * won / total, 1) if total else None)
 
 
 class WinLossRow(Struct):
@@ -184,25 +220,46 @@ async def channel_costs(
 
 
 async def channels(
-    start: date | None = None, end: date | None = None, registry: PluginHooks | None = None
+    start: date | None = None,
+    end: date | None = None,
+    registry: PluginHooks | None = None,
+    *,
+    direct: bool = False,
 ) -> list[ChannelRow]:
+    """Per channel, from the daily roll-ups (``direct``: from the leads and opportunities
+    themselves; the answers are equal)."""
     since, until, first, last = period(start, end)
-    rows = await db.fetch(
-        "WITH l AS (SELECT channel, count(*) AS n FROM sales_lead"
-        " WHERE created_at >= $1 AND created_at < $2 GROUP BY channel),"
-        " o AS (SELECT channel, count(*) FILTER (WHERE created_at >= $1 AND created_at < $2)"
-        " AS n, count(*) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2)"
-        " AS won, count(*) FILTER (WHERE status IN ('won', 'lost') AND closed_at >= $1"
-        " AND closed_at < $2) AS closed, coalesce(sum(amount) FILTER (WHERE status = 'won'"
-        " AND closed_at >= $1 AND closed_at < $2), 0) AS won_amount FROM sales_opportunity"
-        " WHERE (created_at >= $1 AND created_at < $2) OR (closed_at >= $1 AND closed_at < $2)"
-        " GROUP BY channel)"
-        " SELECT c AS channel, coalesce(l.n, 0) AS leads, coalesce(o.n, 0) AS opportunities,"
-        " coalesce(o.won, 0) AS won, coalesce(o.closed, 0) AS closed,"
-        " coalesce(o.won_amount, 0) AS won_amount FROM unnest($3::text[]) AS c"
-        " LEFT JOIN l ON l.channel = c LEFT JOIN o ON o.channel = c",
-        since, until, list(CHANNELS),
-    )  # fmt: skip
+    if direct:
+        rows = await db.fetch(
+            "WITH l AS (SELECT channel, count(*) AS n FROM sales_lead"
+            " WHERE created_at >= $1 AND created_at < $2 GROUP BY channel),"
+            " o AS (SELECT channel, count(*) FILTER (WHERE created_at >= $1 AND created_at < $2)"
+            " AS n, count(*) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2)"
+            " AS won, count(*) FILTER (WHERE status IN ('won', 'lost') AND closed_at >= $1"
+            " AND closed_at < $2) AS closed, coalesce(sum(amount) FILTER (WHERE status = 'won'"
+            " AND closed_at >= $1 AND closed_at < $2), 0) AS won_amount FROM sales_opportunity"
+            " WHERE (created_at >= $1 AND created_at < $2) OR (closed_at >= $1 AND closed_at < $2)"
+            " GROUP BY channel)"
+            " SELECT c AS channel, coalesce(l.n, 0) AS leads, coalesce(o.n, 0) AS opportunities,"
+            " coalesce(o.won, 0) AS won, coalesce(o.closed, 0) AS closed,"
+            " coalesce(o.won_amount, 0) AS won_amount FROM unnest($3::text[]) AS c"
+            " LEFT JOIN l ON l.channel = c LEFT JOIN o ON o.channel = c",
+            since, until, list(CHANNELS),
+        )  # fmt: skip
+    else:
+        rows = await db.fetch(
+            "WITH l AS (SELECT channel, sum(leads) AS n FROM sales_lead_day"
+            " WHERE day >= $1 AND day < $2 GROUP BY channel),"
+            " o AS (SELECT channel, sum(created) AS n, sum(won) AS won,"
+            " sum(won) + sum(lost) AS closed, sum(won_amount) AS won_amount"
+            " FROM sales_opportunity_day WHERE day >= $1 AND day < $2 GROUP BY channel)"
+            " SELECT c AS channel, coalesce(l.n, 0)::int AS leads,"
+            " coalesce(o.n, 0)::int AS opportunities, coalesce(o.won, 0)::int AS won,"
+            " coalesce(o.closed, 0)::int AS closed, coalesce(o.won_amount, 0) AS won_amount"
+            " FROM unnest($3::text[]) AS c"
+            " LEFT JOIN l ON l.channel = c LEFT JOIN o ON o.channel = c",
+            first, last, list(CHANNELS),
+        )  # fmt: skip
     costs, source = await channel_costs(require_scope().branch_ids, first, last, registry)
     answer = []
     for r in rows:

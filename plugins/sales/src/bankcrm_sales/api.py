@@ -8,15 +8,16 @@ names in ``opt``. A handler that names none is refused, not opened.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, patch, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from bankcrm.context import require_scope
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.problems import invalid
+from bankcrm.web.upload import receive
 from bankcrm_sales import (
     access,
     activities,
@@ -24,6 +25,7 @@ from bankcrm_sales import (
     commissions,
     contracts,
     followups,
+    lead_import,
     leads,
     opportunities,
     plans,
@@ -34,6 +36,19 @@ LimitQuery = Annotated[int, QueryParameter(description="1 to 200")]
 CursorQuery = Annotated[str | None, QueryParameter(max_length=512)]
 IdQuery = Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)]
 Text32 = Annotated[str | None, QueryParameter(max_length=32)]
+
+
+class LeadImportForm(Struct):
+    """The parts of a lead import (``multipart/form-data``), for the API description."""
+
+    file: Annotated[bytes, Meta(description="The .csv or .xlsx file of leads.")]
+    branch_id: Annotated[
+        int | None, Meta(description="The branch the leads go to (default: yours).")
+    ] = None
+    mode: Annotated[
+        Literal["preview", "commit"],
+        Meta(description="preview checks every row; commit writes all rows or none."),
+    ] = "commit"
 
 
 class LeadController(Controller):
@@ -61,6 +76,32 @@ class LeadController(Controller):
     async def create(self, data: JSONBody[leads.LeadIn]) -> leads.LeadOut:
         """Create a lead; without ``owner_id`` the branch's assignment rules choose the owner."""
         return await leads.create_lead(data)
+
+    @post(
+        "/import",
+        opt={"permission": access.LEAD_IMPORT, "body": "multipart", "form": LeadImportForm},
+        status_code=200,
+        request_max_body_size=None,
+    )
+    async def import_leads(self, request: Request[Any, Any, Any]) -> lead_import.ImportReport:
+        """Upload a .csv or .xlsx of leads (form part ``file``; optional ``branch_id`` and
+        ``mode`` = ``commit`` (default) or ``preview``). Headers in Chinese or English.
+        Every cell is checked first; a commit writes all rows or, when any cell is wrong,
+        none (422 naming each bad cell by row and column). Rows already imported into the
+        branch (same external id, or the same file and row) are skipped, so a file may be
+        sent again. Owners come from the branch's assignment rules, scores from the
+        scoring rules, as for leads created one by one."""
+        upload = await receive(request.headers.get("content-type", ""), request.stream())
+        try:
+            mode = upload.fields.get("mode", "commit")
+            if mode not in ("preview", "commit"):
+                raise invalid("body.mode", "must be preview or commit")
+            return await lead_import.import_leads(
+                upload.path, upload.file_name, upload.sha256, upload.fields.get("branch_id"),
+                commit=mode == "commit",
+            )  # fmt: skip
+        finally:
+            upload.discard()
 
     @get("/{lead_id:int}", opt={"permission": access.LEAD_READ})
     async def detail(self, lead_id: FromPath[int]) -> leads.LeadOut:

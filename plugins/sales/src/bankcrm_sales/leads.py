@@ -195,7 +195,7 @@ async def get_lead(lead_id: int) -> LeadOut:
     return lead_out(row)
 
 
-async def _checked(data: LeadIn, branch_id: int, prefix: str) -> tuple[dict[str, Any], str]:
+async def checked_values(data: LeadIn, branch_id: int, prefix: str) -> tuple[dict[str, Any], str]:
     problems = Problems()
     name = (data.prospect_name or "").strip()
     if data.customer_id is not None:
@@ -223,7 +223,7 @@ async def _checked(data: LeadIn, branch_id: int, prefix: str) -> tuple[dict[str,
     return values, category
 
 
-async def _insert(values: dict[str, Any], category: str, data: LeadIn) -> Any:
+async def insert_lead(values: dict[str, Any], category: str, data: LeadIn) -> Any:
     """Insert a lead inside the caller's transaction: owner by hand or by the engine,
     score, first follow-up, audit, event and the owner's notification."""
     now = utcnow()
@@ -272,9 +272,9 @@ async def _insert(values: dict[str, Any], category: str, data: LeadIn) -> Any:
 
 async def create_lead(data: LeadIn) -> LeadOut:
     branch_id = branch_for_new(data.branch_id)
-    values, category = await _checked(data, branch_id, "body.")
+    values, category = await checked_values(data, branch_id, "body.")
     async with db.transaction():
-        row = await _insert(values, category, data)
+        row = await insert_lead(values, category, data)
     return lead_out(row)
 
 
@@ -314,8 +314,8 @@ async def receive_lead(data: LeadIn, key: str) -> tuple[LeadOut, bool]:
                 row = await db.fetchrow(f"SELECT {COLUMNS} FROM {LEAD} WHERE id = $1", seen["lead"])
             assert row is not None
             return lead_out(row), False
-        values, category = await _checked(data, branch_id, "body.")
-        row = await _insert(values, category, data)
+        values, category = await checked_values(data, branch_id, "body.")
+        row = await insert_lead(values, category, data)
         await db.fetch(
             f"INSERT INTO {INTAKE_KEY} (branch_id, client, key, request_hash, lead, created_at)"
             " VALUES ($1, $2, $3, $4, $5, now())",

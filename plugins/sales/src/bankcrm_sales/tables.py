@@ -343,8 +343,56 @@ class SalesContract(Table, tablename="sales_contract"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+# --- daily roll-ups for the analytics --------------------------------------------------
+#
+# Kept by statement-level triggers (see the migration of 2026-12-04T19:30) in the same
+# transaction as every write to leads, opportunities and stage changes, and backfilled
+# when created. Each row carries the branch and the owner of the opportunity or lead it
+# counts, so row-level security and the same owner rule as the source rows decide who
+# sees it. Days are days of the bank's zone (Asia/Shanghai).
+
+
+class StageDay(Table, tablename="sales_stage_day"):
+    """Stage entries per branch, owner, day entered, stage and the stage entered next."""
+
+    branch_id = branch_column()
+    owner = Integer(null=True, default=None)
+    day = Date()
+    stage = Varchar(length=32)
+    next_stage = Varchar(length=32, default="")
+    """'' while the opportunity is still in the stage."""
+    entered = Integer(default=0)
+    stayed_seconds = Numeric(default=Decimal("0"))
+    """Sum of the seconds spent in the stage by entries that left it (next_stage set)."""
+    open_since_seconds = Numeric(default=Decimal("0"))
+    """Sum of the entry times (Unix seconds) of entries still in the stage."""
+
+
+class OpportunityDay(Table, tablename="sales_opportunity_day"):
+    """Opportunities created, won and lost per branch, owner, channel and day."""
+
+    branch_id = branch_column()
+    owner = Integer(null=True, default=None)
+    day = Date()
+    channel = Varchar(length=16)
+    created = Integer(default=0)
+    won = Integer(default=0)
+    lost = Integer(default=0)
+    won_amount = Numeric(default=Decimal("0"))
+
+
+class LeadDay(Table, tablename="sales_lead_day"):
+    """Leads created per branch, owner, channel and day."""
+
+    branch_id = branch_column()
+    owner = Integer(null=True, default=None)
+    day = Date()
+    channel = Varchar(length=16)
+    leads = Integer(default=0)
+
+
 TABLES: list[type[Table]] = [
     Lead, Opportunity, OpportunityProduct, StageChange, Activity, IntakeKey, FollowUpStep,
     ChannelCost, Plan, CommissionRule, CommissionSplit, CommissionRun, CommissionLine,
-    SalesContract,
+    SalesContract, StageDay, OpportunityDay, LeadDay,
 ]  # fmt: skip
