@@ -1,0 +1,1 @@
+"""bankcrm plugin service: 客户服务 (Customer service)."""

@@ -1,0 +1,35 @@
+"""The permissions this plugin declares, and which standard role gets each.
+
+Names are ``service.<object>.<verb>``; the head-office administrator holds every
+permission anyway. The kernel grants these on every ``bankcrm migrate``.
+"""
+
+from __future__ import annotations
+
+from bankcrm.plugin_api import PermissionSpec, RoleGrant, StandardRole
+
+TICKET_READ = "service.ticket.read"
+TICKET_WRITE = "service.ticket.write"
+
+PERMISSIONS: tuple[PermissionSpec, ...] = (
+    PermissionSpec(
+        TICKET_READ,
+        "查看服务工单",
+        "Read tickets",
+    ),
+    PermissionSpec(
+        TICKET_WRITE,
+        "维护服务工单",
+        "Create, change and delete tickets",
+    ),
+)
+
+GRANTS: tuple[RoleGrant, ...] = (
+    RoleGrant(StandardRole.BRANCH_MANAGER, ("service.*",)),
+    RoleGrant(
+        StandardRole.RELATIONSHIP_MANAGER,
+        (TICKET_READ, TICKET_WRITE),
+    ),
+    RoleGrant(StandardRole.TELLER, (TICKET_READ,)),
+    RoleGrant(StandardRole.AUDITOR, (TICKET_READ,)),
+)

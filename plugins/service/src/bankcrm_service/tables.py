@@ -1,0 +1,88 @@
+"""The plugin's tables: each carries ``branch_id``, so row-level security scopes it.
+
+A ticket points at the customer archive's customer by id (a plain integer, as sales'
+rows do: the archive's services check it, and a merge moves it through
+``customer_references``).
+
+After changing a table, add a migration with
+``piccolo migrations new service --auto``;
+``tests/test_migrations.py`` fails while the tables and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from bankcrm.tables import branch_column
+
+
+class TicketStatus(StrEnum):
+    new = "new"
+    in_progress = "in_progress"
+    waiting_customer = "waiting_customer"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class TicketKind(StrEnum):
+    complaint = "complaint"
+    inquiry = "inquiry"
+    suggestion = "suggestion"
+    report = "report"
+    care = "care"
+    bill = "bill"
+
+
+class TicketChannel(StrEnum):
+    counter = "counter"
+    phone = "phone"
+    web = "web"
+    app = "app"
+    wechat = "wechat"
+    email = "email"
+
+
+class TicketPriority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+class Ticket(Table, tablename="service_ticket"):
+    """A complaint, inquiry, suggestion, report (申告), care request or bill question."""
+
+    branch_id = branch_column()
+    customer = Integer(null=True, default=None, index=True)
+    kind = Varchar(length=16, default=TicketKind.inquiry, choices=TicketKind)
+    channel = Varchar(length=16, default=TicketChannel.counter, choices=TicketChannel)
+    priority = Varchar(length=16, default=TicketPriority.normal, choices=TicketPriority)
+    product_code = Varchar(length=32, null=True, default=None)
+    title = Varchar(length=200)
+    body = Text(default="")
+    status = Varchar(length=16, default=TicketStatus.new, choices=TicketStatus)
+    repeat_of = Integer(null=True, default=None)
+    """The customer's previous complaint within 90 days, when this one repeats it."""
+    created_by = Varchar(length=100, default="")
+    resolved_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class TicketEvent(Table, tablename="service_ticket_event"):
+    """Every change of a ticket's status, with who and why: the ticket's history."""
+
+    branch_id = branch_column()
+    ticket = Integer(index=True)
+    from_status = Varchar(length=16, null=True, default=None)
+    to_status = Varchar(length=16)
+    note = Varchar(length=1000, default="")
+    actor = Varchar(length=100)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [Ticket, TicketEvent]
