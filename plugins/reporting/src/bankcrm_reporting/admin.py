@@ -4,8 +4,8 @@ read-only here too)."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_reporting.access import TARGET_READ
-from bankcrm_reporting.tables import Target
+from bankcrm_reporting.access import HISTORY_READ, TARGET_READ
+from bankcrm_reporting.tables import Snapshot, Target
 
 GROUP = Label(
     "报表统计",
@@ -25,6 +25,15 @@ LABELS = {
     "updated_at": Label("更新时间", "Updated at"),
 }
 
+SNAPSHOT_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "metric": Label("指标", "KPI"),
+    "day": Label("日期", "Day"),
+    "value": Label("数值", "Value"),
+    "computed_at": Label("计算时间", "Computed at"),
+}
+
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Target,
@@ -38,5 +47,16 @@ SCREENS: tuple[AdminScreen, ...] = (
         visible_filters=("metric", "period", "status", "branch_id"),
         read_only_columns=("metric", "period", "created_at", "updated_at"),
         menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=Snapshot,
+        title=Label("指标日快照", "Daily KPI snapshots"),
+        permission=HISTORY_READ,
+        columns=SNAPSHOT_LABELS,
+        visible_columns=("id", "branch_id", "metric", "day", "value"),
+        visible_filters=("branch_id", "metric", "day"),
+        menu_group=GROUP,
+        read_only=True,
+        technical=True,
     ),
 )

@@ -21,6 +21,14 @@ from bankcrm.jobs import emit_event
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import invalid, not_found
 from bankcrm_reporting import events
+from bankcrm_reporting.dashboard import PERIODS as PERIODS
+from bankcrm_reporting.dashboard import DashboardOut as DashboardOut
+from bankcrm_reporting.dashboard import bank_today as bank_today
+from bankcrm_reporting.dashboard import dashboard as dashboard
+from bankcrm_reporting.figures import compute as compute
+from bankcrm_reporting.registry import Kpi as Kpi
+from bankcrm_reporting.registry import registered as registered
+from bankcrm_reporting.snapshots import take as take_snapshots  # noqa: F401
 
 TABLE = "reporting_target"
 ENTITY = "reporting.target"

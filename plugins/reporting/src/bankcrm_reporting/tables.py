@@ -7,9 +7,10 @@ After changing a table, add a migration with
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
-from piccolo.columns import Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import Date, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -41,4 +42,18 @@ class Target(Table, tablename="reporting_target"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [Target]
+class Snapshot(Table, tablename="reporting_snapshot"):
+    """A KPI's figure for a branch's whole subtree on a day (the daily job's answer).
+
+    The row belongs to the branch whose subtree it sums, so row-level security shows it
+    only to viewers of that branch: a sub-branch manager never sees the branch's total,
+    which contains the other sub-branches."""
+
+    branch_id = branch_column()
+    metric = Varchar(length=120)
+    day = Date()
+    value = Numeric(digits=(20, 4), default=Decimal("0"))
+    computed_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [Target, Snapshot]
