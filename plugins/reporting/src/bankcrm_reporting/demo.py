@@ -18,6 +18,9 @@ TARGETS = (
     ("customer_archive.aum", Decimal(50_000_000), "本月管理资产规模目标", "含存款、理财与基金"),
 )
 
+ALERT_SHARE = Decimal("0.6")
+"""The demo's alert threshold: 60 % of the target."""
+
 
 async def seed_demo(demo: DemoContext) -> None:
     period = this_period()
@@ -28,10 +31,11 @@ async def seed_demo(demo: DemoContext) -> None:
                 continue
             for metric, value, title, body in TARGETS:
                 row_id = await db.fetchval(
-                    f"INSERT INTO {TABLE} (branch_id, metric, period, value, title, body, status,"
-                    " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', now(), now())"
-                    " RETURNING id",
-                    branch_id, metric, period, value, f"{title}（{code}）", body,
+                    f"INSERT INTO {TABLE} (branch_id, metric, period, value, threshold, title,"
+                    " body, status, created_at, updated_at)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', now(), now()) RETURNING id",
+                    branch_id, metric, period, value, value * ALERT_SHARE, f"{title}（{code}）",
+                    body,
                 )  # fmt: skip
                 await audit.record(
                     audit.Action.CREATE, ENTITY, row_id, branch_id=branch_id, after={"demo": True}
