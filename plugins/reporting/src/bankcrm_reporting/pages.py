@@ -9,7 +9,6 @@ shows exactly what the API lets the viewer see.
 from __future__ import annotations
 
 from typing import Annotated, Any
-
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
