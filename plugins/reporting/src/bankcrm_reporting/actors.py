@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bankcrm import jobs
+from bankcrm import db, jobs
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm_reporting import services, snapshots
+from bankcrm_reporting import alerts, services, snapshots
 from bankcrm_reporting.dashboard import bank_today
 
 CLOSE_STALE = "reporting.close_stale_targets"
@@ -29,8 +29,12 @@ async def close_stale_targets(days: int = services.STALE_AFTER_DAYS) -> None:
 @jobs.actor(TAKE_SNAPSHOTS)
 async def take_snapshots(day: str | None = None) -> None:
     """Snapshot every KPI for every branch in scope on ``day`` (ISO; default: the bank's
-    today). An upsert per branch, KPI and day: a second run leaves the same rows."""
-    await snapshots.take(date.fromisoformat(day) if day else bank_today())
+    today). An upsert per branch, KPI and day: a second run leaves the same rows. Then
+    the targets past their threshold alert their branch's managers (once per target)."""
+    taken = date.fromisoformat(day) if day else bank_today()
+    await snapshots.take(taken)
+    async with db.transaction():
+        await alerts.check(taken)
 
 
 ACTORS = [close_stale_targets, take_snapshots]

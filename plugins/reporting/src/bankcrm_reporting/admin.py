@@ -18,6 +18,8 @@ LABELS = {
     "metric": Label("指标", "KPI"),
     "period": Label("月份", "Month"),
     "value": Label("目标值", "Target"),
+    "threshold": Label("预警阈值", "Alert threshold"),
+    "alerted_at": Label("预警发出时间", "Alerted at"),
     "title": Label("标题", "Title"),
     "body": Label("内容", "Text"),
     "status": Label("状态（open 未关闭 / closed 已关闭）", "Status (open/closed)"),
@@ -47,7 +49,7 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=LABELS,
         visible_columns=("id", "metric", "period", "value", "title", "status", "branch_id"),
         visible_filters=("metric", "period", "status", "branch_id"),
-        read_only_columns=("metric", "period", "created_at", "updated_at"),
+        read_only_columns=("metric", "period", "alerted_at", "created_at", "updated_at"),
         menu_group=GROUP,
     ),
     AdminScreen(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bankcrm.notifications import NotificationTemplate
 from bankcrm.plugin_api import (
     AdminScreen,
     DemoContext,
@@ -22,6 +23,7 @@ from bankcrm.plugin_api import (
 from bankcrm_reporting.access import GRANTS, PERMISSIONS
 from bankcrm_reporting.actors import ACTORS, SCHEDULES
 from bankcrm_reporting.admin import SCREENS
+from bankcrm_reporting.alerts import TEMPLATES
 from bankcrm_reporting.api import ROUTES
 from bankcrm_reporting.demo import seed_demo
 from bankcrm_reporting.events import EVENTS
@@ -81,3 +83,8 @@ def register_pages() -> Pages:
 @hookimpl
 def register_workbench_links() -> Sequence[WorkbenchLink]:
     return LINKS
+
+
+@hookimpl
+def register_notification_templates() -> Sequence[NotificationTemplate]:
+    return TEMPLATES

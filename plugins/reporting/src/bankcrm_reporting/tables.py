@@ -31,6 +31,11 @@ class Target(Table, tablename="reporting_target"):
     period = Varchar(length=7)
     """The month, ``YYYY-MM``."""
     value = Numeric(digits=(18, 2))
+    threshold = Numeric(digits=(18, 2), null=True, default=None)
+    """Alert line: a figure worse than this (below it, or above it for a KPI whose
+    direction is ``down``) notifies the branch's managers once."""
+    alerted_at = Timestamptz(null=True, default=None)
+    """When the threshold alert went out (None: not yet); a new threshold clears it."""
     title = Varchar(length=200)
     body = Text(default="")
     status = Varchar(

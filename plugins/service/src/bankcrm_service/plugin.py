@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import click
+
 from bankcrm.context import Scope
 from bankcrm.plugin_api import (
     AdminScreen,
@@ -25,6 +27,7 @@ from bankcrm_service.access import GRANTS, PERMISSIONS, TICKET_READ
 from bankcrm_service.actors import ACTORS, SCHEDULES
 from bankcrm_service.admin import SCREENS
 from bankcrm_service.api import ROUTES
+from bankcrm_service.cli import register_service_cli
 from bankcrm_service.demo import seed_demo
 from bankcrm_service.events import EVENTS
 from bankcrm_service.manifest import MANIFEST
@@ -85,3 +88,8 @@ async def customer_timeline_items(
 def customer_references() -> Sequence[CustomerReference]:
     """A merge moves the absorbed customer's tickets to the survivor (in their branch)."""
     return [CustomerReference("service_ticket", moves_branch=False)]
+
+
+@hookimpl
+def register_cli(group: click.Group) -> None:
+    register_service_cli(group)
