@@ -21,7 +21,7 @@ import anyio
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
-from bankcrm.context import current_scope, scope_setting
+from bankcrm.context import Scope, bind_scope, current_scope, scope_setting
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +189,26 @@ async def connection() -> AsyncIterator[asyncpg.Connection]:
                 await pool.release(held)
             else:
                 await held.close()
+
+
+@contextlib.asynccontextmanager
+async def under_scope(scope: Scope | None) -> AsyncIterator[None]:
+    """Run the block with ``scope`` bound, also inside a transaction: its connection took
+    the scope of its checkout, so it is given ``scope`` for the block and the caller's
+    back afterwards (a job computing a figure per branch in its one transaction)."""
+    from bankcrm.piccolo_conf import DB
+
+    transaction = DB.current_transaction.get()
+    previous = current_scope()
+    with bind_scope(scope):
+        if transaction is not None:
+            await apply_scope(transaction.connection)
+        try:
+            yield
+        finally:
+            if transaction is not None:
+                with bind_scope(previous):
+                    await apply_scope(transaction.connection)
 
 
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -218,6 +218,16 @@ class MetricSpec:
     description: str = ""
     compute: Callable[[], Awaitable[float | int | Decimal]] | None = None
     """Awaited with the caller's scope bound; None for KPIs computed by reporting jobs."""
+    direction: str = ""
+    """Which way is good: ``up`` (more is better: customers, win rate), ``down`` (less is
+    better: overdue follow-ups, cost) or ``""`` (neither). Dashboards colour changes and
+    alerts by it."""
+    owner: str = ""
+    """Who answers for the figure's definition (a department or role, e.g. ``零售业务部``);
+    empty: the plugin that registers it."""
+    dimensions: tuple[str, ...] = ("branch",)
+    """What the figure can be broken down by. Every KPI breaks down by ``branch``: computed
+    with the scope narrowed to a branch's subtree, it is that subtree's figure."""
 
 
 WORK_ATTRIBUTE_TYPES = ("string", "number", "boolean", "strings")
@@ -272,6 +282,10 @@ class Pages:
 
     handlers: Sequence[Any]
     templates_package: str
+    static: bool = False
+    """True: the package's ``static/`` folder (scripts, styles, fonts; never data) is served
+    at ``/app/<plugin>/static/``, e.g. a bundled chart library, since the content-security
+    policy allows scripts from this site only."""
 
 
 @dataclass

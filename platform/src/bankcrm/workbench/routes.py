@@ -7,6 +7,7 @@ page that says why, in the viewer's language, with the API's status code.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -113,6 +114,15 @@ def workbench_routers(kernel: Kernel) -> list[Any]:
         if not isinstance(answer, Pages):
             continue
         templates[plugin] = answer.templates_package
+        if answer.static:
+            routers.append(
+                create_static_files_router(
+                    path=f"/app/{plugin}/static",
+                    directories=[Path(str(resources.files(answer.templates_package))) / "static"],
+                    opt={"public": True},
+                    include_in_schema=False,
+                )
+            )
         routers.append(
             Router(
                 path=f"/app/{plugin}",

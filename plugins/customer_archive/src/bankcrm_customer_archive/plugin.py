@@ -163,10 +163,12 @@ def register_access_rules() -> Sequence[AccessRule]:
 def register_metrics() -> Sequence[MetricSpec]:
     return (
         MetricSpec("customer_archive.customers", "客户数", "Customers", "count",
-                   "Customers not deleted (services.kpis).", customer_count),
+                   "Customers not deleted (services.kpis).", customer_count, direction="up",
+                   owner="零售业务部 Retail banking"),
         MetricSpec("customer_archive.aum", "管理资产规模", "Assets under management", "CNY",
                    "Balances of open asset holdings (deposits, wealth, debit cards) in CNY "
-                   "(services.kpis).", aum_total),
+                   "(services.kpis).", aum_total, direction="up",
+                   owner="财富管理部 Wealth management"),
     )  # fmt: skip
 
 

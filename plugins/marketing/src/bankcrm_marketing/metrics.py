@@ -40,11 +40,11 @@ async def cost_this_month() -> Decimal:
 
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("marketing.active_campaigns", "进行中的营销活动", "Active campaigns", "个",
-               compute=active_campaigns),
+               compute=active_campaigns, direction="", owner="营销管理部 Marketing"),
     MetricSpec("marketing.contacts_30d", "近30天营销接触次数", "Contacts, last 30 days", "次",
-               compute=contacts_30_days),
+               compute=contacts_30_days, direction="up", owner="营销管理部 Marketing"),
     MetricSpec("marketing.response_rate_30d", "近30天客户反馈率", "Response rate, last 30 days",
-               "%", compute=response_rate_30_days),
+               "%", compute=response_rate_30_days, direction="up", owner="营销管理部 Marketing"),
     MetricSpec("marketing.cost_month", "本月营销成本", "Marketing cost this month", "元",
-               compute=cost_this_month),
+               compute=cost_this_month, direction="down", owner="营销管理部 Marketing"),
 )  # fmt: skip

@@ -13,7 +13,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_reporting import access, kpis, services
+from bankcrm_reporting import access, dashboard, kpis, services
 
 READ = {"permission": access.TARGET_READ}
 WRITE = {"permission": access.TARGET_WRITE}
@@ -103,4 +103,37 @@ class KpiController(Controller):
         return await kpis.breakdown(kpi_name, branch_id)
 
 
-ROUTES: list[Any] = [TargetController, KpiController]
+MetricQuery = Annotated[
+    str | None,
+    QueryParameter(max_length=120, description="The KPI to break down and chart"),
+]
+DaysQuery = Annotated[
+    int,
+    QueryParameter(ge=1, le=366, description="Period compared, in days: 7, 30, 90 or 365"),
+]
+DashboardBranchQuery = Annotated[
+    int | None,
+    QueryParameter(
+        ge=1, le=2**31 - 1, description="The branch to show (default: the top of your scope)"
+    ),
+]
+
+
+class DashboardController(Controller):
+    path = "/dashboard"
+    tags = ("reporting: dashboard",)
+
+    @get("/", opt={"permission": access.KPI_READ})
+    async def dashboard(
+        self,
+        branch_id: DashboardBranchQuery = None,
+        metric: MetricQuery = None,
+        days: DaysQuery = 30,
+    ) -> dashboard.DashboardOut:
+        """Every KPI for one branch of your scope, one KPI by its sub-branches (drill
+        down), and the comparison with ``days`` ago from the daily snapshots (for holders
+        of ``reporting.history.read``). Another branch is absent (404)."""
+        return await dashboard.dashboard(branch_id, metric, days)
+
+
+ROUTES: list[Any] = [TargetController, KpiController, DashboardController]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from bankcrm import audit, db
 from bankcrm.plugin_api import DemoContext
+from bankcrm_reporting import snapshots
 from bankcrm_reporting.kpis import this_period
 from bankcrm_reporting.services import ENTITY, TABLE
 
@@ -35,3 +36,4 @@ async def seed_demo(demo: DemoContext) -> None:
                 await audit.record(
                     audit.Action.CREATE, ENTITY, row_id, branch_id=branch_id, after={"demo": True}
                 )
+    await snapshots.seed_demo_history(demo.seed)

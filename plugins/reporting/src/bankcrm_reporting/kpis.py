@@ -37,6 +37,11 @@ class KpiOut(Struct):
     title_en: str
     unit: str
     description: str
+    direction: str = ""
+    """``up``: more is better; ``down``: less is better; empty: neither."""
+    owner: str = ""
+    """Who answers for the definition (the registering plugin when it names nobody)."""
+    dimensions: list[str] = []
 
 
 class BranchValue(Struct):
@@ -69,7 +74,17 @@ def catalogue() -> dict[str, Kpi]:
 
 def _kpi_out(kpi: Kpi) -> KpiOut:
     spec = kpi.spec
-    return KpiOut(spec.name, kpi.plugin, spec.title, spec.title_en, spec.unit, spec.description)
+    return KpiOut(
+        spec.name,
+        kpi.plugin,
+        spec.title,
+        spec.title_en,
+        spec.unit,
+        spec.description,
+        spec.direction if spec.direction in ("up", "down") else "",
+        spec.owner or kpi.plugin,
+        list(spec.dimensions),
+    )
 
 
 def list_kpis() -> list[KpiOut]:

@@ -8,24 +8,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bankcrm.notifications import NotificationTemplate
 from bankcrm.plugin_api import (
     AdminScreen,
     DemoContext,
     EventSpec,
+    Pages,
     PermissionSpec,
     RoleGrant,
     ScheduleSpec,
+    WorkbenchLink,
     hookimpl,
 )
 from bankcrm_reporting.access import GRANTS, PERMISSIONS
 from bankcrm_reporting.actors import ACTORS, SCHEDULES
 from bankcrm_reporting.admin import SCREENS
+from bankcrm_reporting.alerts import TEMPLATES
 from bankcrm_reporting.api import ROUTES
 from bankcrm_reporting.demo import seed_demo
 from bankcrm_reporting.events import EVENTS
 from bankcrm_reporting.manifest import MANIFEST
+from bankcrm_reporting.pages import LINKS, PAGES_HANDLERS
 
 __all__ = ["MANIFEST"]
+
+PAGES = Pages(handlers=PAGES_HANDLERS, templates_package="bankcrm_reporting", static=True)
 
 
 @hookimpl
@@ -66,3 +73,18 @@ def register_events() -> Sequence[EventSpec]:
 @hookimpl
 async def seed_demo_data(demo: DemoContext) -> None:
     await seed_demo(demo)
+
+
+@hookimpl
+def register_pages() -> Pages:
+    return PAGES
+
+
+@hookimpl
+def register_workbench_links() -> Sequence[WorkbenchLink]:
+    return LINKS
+
+
+@hookimpl
+def register_notification_templates() -> Sequence[NotificationTemplate]:
+    return TEMPLATES

@@ -21,11 +21,22 @@ from bankcrm.jobs import emit_event
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import invalid, not_found
 from bankcrm_reporting import events
+from bankcrm_reporting.dashboard import PERIODS as PERIODS
+from bankcrm_reporting.dashboard import DashboardOut as DashboardOut
+from bankcrm_reporting.dashboard import bank_today as bank_today
+from bankcrm_reporting.dashboard import dashboard as dashboard
+from bankcrm_reporting.figures import compute as compute
+from bankcrm_reporting.registry import Kpi as Kpi
+from bankcrm_reporting.registry import registered as registered
+from bankcrm_reporting.snapshots import take as take_snapshots  # noqa: F401
 
 TABLE = "reporting_target"
 ENTITY = "reporting.target"
 """The audit trail's name for these rows."""
-COLUMNS = "id, branch_id, metric, period, value, title, body, status, created_at, updated_at"
+COLUMNS = (
+    "id, branch_id, metric, period, value, threshold, alerted_at, title, body, status,"
+    " created_at, updated_at"
+)
 STALE_AFTER_DAYS = 90
 """An open target not changed for this many days is closed by the daily job."""
 
@@ -46,6 +57,8 @@ class TargetIn(Struct, forbid_unknown_fields=True, kw_only=True):
     """The month, ``YYYY-MM``."""
     value: Amount
     title: Title
+    threshold: Amount | None = None
+    """Alert when the KPI is worse than this (see the plugin's README)."""
     body: Body = ""
     branch_id: Id | None = None
     """Default: your home branch. It must be one of the branches in your scope."""
@@ -53,6 +66,7 @@ class TargetIn(Struct, forbid_unknown_fields=True, kw_only=True):
 
 class TargetPatch(Struct, forbid_unknown_fields=True, kw_only=True):
     value: Amount | UnsetType = UNSET
+    threshold: Amount | UnsetType | None = UNSET
     title: Title | UnsetType = UNSET
     body: Body | UnsetType = UNSET
     status: Status | UnsetType = UNSET
@@ -64,6 +78,8 @@ class TargetOut(Struct):
     metric: str
     period: str
     value: Decimal
+    threshold: Decimal | None
+    alerted_at: datetime | None
     title: str
     body: str
     status: str
@@ -76,8 +92,14 @@ def _out(row: Any) -> TargetOut:
 
 
 def _audited(row: Any) -> dict[str, Any]:
+    threshold = None if row["threshold"] is None else str(row["threshold"])
     return {"metric": row["metric"], "period": row["period"], "value": str(row["value"]),
-            "title": row["title"], "status": row["status"]}  # fmt: skip
+            "threshold": threshold, "title": row["title"], "status": row["status"]}  # fmt: skip
+
+
+def _check_threshold(threshold: Decimal | None) -> None:
+    if threshold is not None and not (threshold.is_finite() and abs(threshold) < MAX_TARGET):
+        raise invalid("/body/threshold", "a number below 10^15 in magnitude, or null")
 
 
 def _title(value: str) -> str:
@@ -139,14 +161,15 @@ async def create_target(data: TargetIn) -> TargetOut:
         raise invalid("/body/value", "a target from 0 to 10^15")
     if data.metric not in catalogue():
         raise invalid("/body/metric", f"no KPI {data.metric!r} (see GET /api/v1/reporting/kpis)")
+    _check_threshold(data.threshold)
     branch_id = _branch_for_new(data.branch_id)
     title = _title(data.title)
     async with db.transaction():
         row = await db.fetchrow(
-            f"INSERT INTO {TABLE} (branch_id, metric, period, value, title, body, status,"
-            f" created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', now(), now())"
-            f" RETURNING {COLUMNS}",
-            branch_id, data.metric, data.period, data.value, title, data.body,
+            f"INSERT INTO {TABLE} (branch_id, metric, period, value, threshold, title, body,"
+            f" status, created_at, updated_at)"
+            f" VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', now(), now()) RETURNING {COLUMNS}",
+            branch_id, data.metric, data.period, data.value, data.threshold, title, data.body,
         )  # fmt: skip
         assert row is not None
         await audit.record(
@@ -170,6 +193,7 @@ async def update_target(
         values["value"].is_finite() and Decimal(0) <= values["value"] < MAX_TARGET
     ):
         raise invalid("/body/value", "a target from 0 to 10^15")
+    _check_threshold(values.get("threshold"))
     async with db.transaction():
         before = await db.fetchrow(
             f"SELECT {COLUMNS} FROM {TABLE} WHERE id = $1 FOR UPDATE",
@@ -181,6 +205,8 @@ async def update_target(
         if not changed:
             return _out(before)
         assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changed, 2))
+        if "threshold" in changed:
+            assignments += ", alerted_at = NULL"  # a new line may alert again
         row = await db.fetchrow(
             f"UPDATE {TABLE} SET {assignments}, updated_at = now() WHERE id = $1"
             f" RETURNING {COLUMNS}",

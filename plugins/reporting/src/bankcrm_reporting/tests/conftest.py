@@ -53,6 +53,24 @@ class Kit:
             str(entity_id),
         )
 
+    async def customers(self, code: str, count: int) -> None:
+        """``count`` live individual customers of branch ``code`` (written as the owner)."""
+        await self.owner_fetch(
+            "INSERT INTO customer_archive_customer (branch_id, kind, name, id_type,"
+            " id_number_encrypted, id_number_hash, id_number_masked, status)"
+            " SELECT $1::int, 'individual', '客户' || g, 'resident_id', 'x',"
+            " md5($1::int::text || ':' || g || ':' || clock_timestamp()), '****', 'active'"
+            " FROM generate_series(1, $2) g",
+            self.world.branch(code),
+            count,
+        )
+
+    async def some_customers(self) -> dict[str, int]:
+        made = {"BJ-HD": 7, "BJ-CY": 4, "SH-PD": 5, "SH-XH": 2}
+        for code, count in made.items():
+            await self.customers(code, count)
+        return made
+
 
 @pytest.fixture
 def kit(world: World) -> Kit:
