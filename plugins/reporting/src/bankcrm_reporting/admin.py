@@ -39,6 +39,8 @@ SNAPSHOT_LABELS = {
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Target,
+        row_page="/app/reporting/targets/{id}",
+        row_page_title=Label("在仪表盘中查看", "Open in the dashboard"),
         title=Label(
             "指标目标",
             "Targets",

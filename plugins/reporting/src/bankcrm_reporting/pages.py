@@ -9,14 +9,16 @@ shows exactly what the API lets the viewer see.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
 
 from bankcrm.plugin_api import Label, WorkbenchLink
 from bankcrm.workbench import render
-from bankcrm_reporting import dashboard
-from bankcrm_reporting.access import KPI_READ
+from bankcrm_reporting import dashboard, services
+from bankcrm_reporting.access import KPI_READ, TARGET_READ
 from bankcrm_reporting.manifest import MANIFEST
 
 PLUGIN = MANIFEST.name
@@ -52,4 +54,13 @@ async def dashboard_page(
     )
 
 
-PAGES_HANDLERS = [dashboard_page]
+@get("/targets/{target_id:int}", opt={"permission": TARGET_READ}, include_in_schema=False)
+async def target_page(target_id: FromPath[int]) -> Redirect:
+    """A target's KPI on the dashboard, at the target's branch (the admin's row link).
+    A target of a branch outside the viewer's scope is absent (404), as in the API."""
+    target = await services.get_target(target_id)
+    query = urlencode({"branch_id": target.branch_id, "metric": target.metric})
+    return Redirect(f"/app/{PLUGIN}/?{query}", status_code=303)
+
+
+PAGES_HANDLERS = [dashboard_page, target_page]

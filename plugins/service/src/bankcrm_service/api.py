@@ -93,6 +93,13 @@ class TicketController(Controller):
         """Every status change of the ticket, oldest first, with who and why."""
         return await services.ticket_history(ticket_id)
 
+    @get("/{ticket_id:int}/urgency", opt=READ)
+    async def urgency(self, ticket_id: FromPath[int]) -> services.UrgencyOut:
+        """The priority the ticket's signals suggest, with the reasons shown to staff:
+        words of urgency, negative words, a threat to go to the regulator or the press, a
+        repeated complaint, the customer's value tier."""
+        return await services.ticket_urgency(ticket_id)
+
     @delete("/{ticket_id:int}", opt=WRITE, status_code=204)
     async def remove(self, ticket_id: FromPath[int]) -> None:
         """Delete the ticket; its content stays in the audit trail."""

@@ -27,7 +27,7 @@ from bankcrm.jobs import emit_event
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import services as archive
-from bankcrm_service import events
+from bankcrm_service import events, urgency
 
 TABLE = "service_ticket"
 EVENT = "service_ticket_event"
@@ -315,3 +315,42 @@ async def customer_tickets(customer_id: int, before: datetime, limit: int) -> li
         customer_id, before, limit,
     )  # fmt: skip
     return [_out(r) for r in rows]
+
+
+class ReasonOut(Struct):
+    code: str
+    zh: str
+    en: str
+    points: int
+
+
+class UrgencyOut(Struct):
+    ticket_id: int
+    suggested_priority: str
+    """What the signals suggest; the ticket's own ``priority`` is what staff set."""
+    priority: str
+    points: int
+    reasons: list[ReasonOut]
+
+
+async def ticket_urgency(ticket_id: int) -> UrgencyOut:
+    """The urgency signals of a ticket with their reasons (:mod:`.urgency`): its title and
+    text, whether it repeats a complaint, and its customer's value tier."""
+    row = await db.fetchrow(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = $1", ticket_id)
+    if row is None:
+        raise not_found(f"ticket {ticket_id}")
+    tier = None
+    if row["customer"] is not None:
+        tier = await db.fetchval(
+            f"SELECT value_tier FROM {archive.CUSTOMER} WHERE id = $1", row["customer"]
+        )
+    assessed = urgency.assess(
+        f"{row['title']}\n{row['body']}", value_tier=tier, repeat=row["repeat_of"] is not None
+    )
+    return UrgencyOut(
+        ticket_id,
+        assessed.priority,
+        row["priority"],
+        assessed.points,
+        [ReasonOut(r.code, r.zh, r.en, r.points) for r in assessed.reasons],
+    )

@@ -160,3 +160,18 @@ async def test_snapshots_are_taken_once_a_day_and_compared(
 
 def test_the_snapshot_job_is_scheduled_daily() -> None:
     assert (take_snapshots.name, 24 * 3600) in [(s.actor_name, s.every_seconds) for s in SCHEDULES]
+
+
+async def test_the_admins_target_rows_open_the_dashboard(world: World, kit: Any) -> None:
+    """A target's row page (linked from the admin) leads to its KPI at its branch; another
+    branch's target is absent."""
+    bj = await world.client("demo.bj.manager")
+    created = await kit.create(bj, branch_id=world.branch("BJ-HD"))
+    page = await bj.get(f"/app/reporting/targets/{created['id']}", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == (
+        f"/app/reporting/?branch_id={world.branch('BJ-HD')}&metric=customer_archive.customers"
+    )
+    sh = await world.client("demo.sh.manager")
+    other = await sh.get(f"/app/reporting/targets/{created['id']}", follow_redirects=False)
+    assert other.status_code == 404
