@@ -5,6 +5,7 @@ plugin is added, without editing them."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -47,6 +48,14 @@ def code_strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
             yield node.lineno, node.value
 
 
+def naming(name: str) -> re.Pattern[str]:
+    """How code names a plugin: the name alone or as the head of a dotted permission or
+    event (``service.ticket.read``), a table prefix (``service_ticket``), a URL segment
+    (``/api/v1/service/``) — not the English word in a sentence (``a service the answer
+    needs``) nor the tail of a module path (``bankcrm.organisation.service``)."""
+    return re.compile(rf"(?:^|(?<=[^\w.-])){re.escape(name)}(?:$|(?=[._/:]))")
+
+
 def installed_plugins() -> dict[str, str]:
     """Entry-point name -> top-level package of every installed plugin."""
     return {
@@ -71,11 +80,12 @@ def test_the_kernel_and_the_sdk_import_no_plugin() -> None:
 def test_the_kernel_and_the_sdk_name_no_installed_plugin_in_code() -> None:
     names = {name for pair in installed_plugins().items() for name in pair}
     names -= KERNEL_PACKAGES
+    patterns = {name: naming(name) for name in names}
     found = []
     for path in python_files():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for line, text in code_strings(tree):
-            named = [name for name in names if name in text]
+            named = [name for name, pattern in patterns.items() if pattern.search(text)]
             if named:
                 found.append(f"{path}:{line} names {', '.join(named)}: {text[:60]!r}")
     assert found == []
@@ -93,3 +103,15 @@ def test_the_guard_sees_an_import_and_a_name() -> None:
         "bankcrm_loans",
     ]
     assert [text for _, text in code_strings(tree)] == ["loans_account"]
+
+
+def test_a_plugin_named_by_a_common_word_is_found_only_where_code_names_it() -> None:
+    """A plugin may be called by an English word (the built-in ``service``): the check
+    must still find it where code names it, and not where the word is only a word."""
+    word = naming("loans")
+    named = ["loans", "loans.account.read", "loans_account", "/api/v1/loans/accounts",
+             "plugin loans:"]  # fmt: skip
+    prose = ["The loans the answer needs are unavailable.", "bankcrm.banking.loans",
+             "loansharks.py", "car_loans_desk", "micro-loans"]  # fmt: skip
+    assert [text for text in named if word.search(text)] == named
+    assert [text for text in prose if word.search(text)] == []

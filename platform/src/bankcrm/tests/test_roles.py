@@ -195,9 +195,9 @@ def test_bad_declarations_are_refused_naming_the_plugin(
 
 def test_a_grant_to_a_role_of_an_absent_plugin_is_an_optional_integration() -> None:
     declared = declared_roles(
-        registry_of(loans(grants=[RoleGrant("service.agent", (LOANS_READ,))]))
+        registry_of(loans(grants=[RoleGrant("helpdesk.agent", (LOANS_READ,))]))
     )
-    assert "service.agent" not in declared
+    assert "helpdesk.agent" not in declared
 
 
 # --- sync into the database -------------------------------------------------------------------
