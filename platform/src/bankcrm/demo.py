@@ -174,7 +174,15 @@ async def seed(kernel: Kernel, scale: int = 1000) -> DemoContext | None:
     system = Scope(
         actor="system:demo", branch_ids=frozenset(context.branches.values()), is_superuser=True
     )
-    with bind_scope(system):
-        for name, _ in await kernel.registry.call_in_order("seed_demo_data", demo=context):
-            log.info("demo data seeded", extra={"plugin": name})
+    # Plugins' demo code may ask for the running kernel's hooks (reporting reads every
+    # plugin's KPIs): during seeding the kernel being seeded is the running one.
+    from bankcrm.runtime import activate
+
+    previous = activate(kernel)
+    try:
+        with bind_scope(system):
+            for name, _ in await kernel.registry.call_in_order("seed_demo_data", demo=context):
+                log.info("demo data seeded", extra={"plugin": name})
+    finally:
+        activate(previous)
     return context
