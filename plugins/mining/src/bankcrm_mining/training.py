@@ -445,6 +445,7 @@ def score_frame(
     labels = labels or {}
     total = np.full(len(frame), float(card.base_points))
     lost_columns: list[np.ndarray] = []
+    bins: list[np.ndarray] = []
     texts: list[list[str]] = []
     for feature in card.features:
         entries = [entry for entry in card.points if entry["feature"] == feature]
@@ -453,6 +454,7 @@ def score_frame(
             index = bin_index(frame[feature], [entry["bin"] for entry in entries])
         else:
             index = np.full(len(frame), -1)
+        bins.append(index)
         earned = np.where(index >= 0, values[np.clip(index, 0, None)], 0.0)
         total += earned
         lost_columns.append(max(values.max(), 0.0) - earned)
@@ -465,12 +467,6 @@ def score_frame(
     if lost_columns and reasons:
         lost = np.column_stack(lost_columns)
         top = np.argsort(-lost, axis=1, kind="stable")[:, :reasons]
-        bins = [
-            bin_index(frame[f], [e["bin"] for e in card.points if e["feature"] == f])
-            if f in frame.columns
-            else np.full(len(frame), -1)
-            for f in card.features
-        ]
         for row in range(len(frame)):
             explained.append([
                 texts[j][bins[j][row]] for j in top[row] if lost[row, j] > 0
