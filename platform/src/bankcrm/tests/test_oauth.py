@@ -146,6 +146,7 @@ async def test_bad_requests_answer_oauth_errors_naming_the_field(world: World) -
     client = await new_client(world, manager)
     anonymous = world.anonymous_client()
     good = basic(client["id"], client["token"])
+    only_basic = {"authorization": good["authorization"]}
     cases: list[tuple[dict[str, Any], int, str, str]] = [
         ({"data": {"grant_type": "client_credentials"}, "headers": basic(client["id"], "bcrm_x_y")},
          401, "invalid_client", ""),
@@ -158,7 +159,7 @@ async def test_bad_requests_answer_oauth_errors_naming_the_field(world: World) -
         ({"data": {"scope": "x"}, "headers": good}, 400, "invalid_request", "/body/grant_type"),
         ({"data": {"grant_type": "client_credentials", "scope": "bankcrm.branch.manage"},
           "headers": good}, 400, "invalid_scope", "/body/scope"),
-        ({"json": {"grant_type": "client_credentials"}, "headers": {"authorization": good["authorization"]}},
+        ({"json": {"grant_type": "client_credentials"}, "headers": only_basic},
          400, "invalid_request", "/header/content-type"),
         ({"content": "grant_type=client_credentials&grant_type=x", "headers": good},
          400, "invalid_request", "/body/grant_type"),
