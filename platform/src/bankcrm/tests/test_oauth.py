@@ -171,6 +171,7 @@ async def test_bad_requests_answer_oauth_errors_naming_the_field(world: World) -
     for request, status, error, field in cases:
         answer = await anonymous.post("/oauth/token", **request)
         assert answer.status_code == status, (request, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
         body = answer.json()
         assert body["error"] == error, (request, body)
         assert body["error_description"]

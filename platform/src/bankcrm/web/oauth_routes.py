@@ -2,8 +2,9 @@
 
 They speak OAuth's own wire format, which clients' libraries expect: form-encoded
 requests, and errors as ``{"error", "error_description"}`` (RFC 6749 section 5.2). The
-error answers also carry the platform's problem fields (``title``, ``status``,
-``detail``, ``errors`` naming the field), so both kinds of client read them.
+error answers are also the platform's problems (``application/problem+json``, a JSON
+type OAuth libraries parse as they parse ``application/json``, with ``title``,
+``status``, ``detail`` and ``errors`` naming the field), so both kinds of client read them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from litestar import Request, Response, Router, get, post
 
 from bankcrm import oauth
 from bankcrm.roles import declared_permissions
-from bankcrm.web.problems import TITLES, json_pointer
+from bankcrm.web.problems import PROBLEM_MEDIA_TYPE, TITLES, json_pointer
 
 MAX_FORM_BYTES = 8 * 1024
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -84,7 +85,9 @@ def _refusal(request: Request[Any, Any, Any], refusal: OAuthRefusal) -> Response
     headers = dict(NO_STORE)
     if refusal.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="bankcrm", charset="UTF-8"'
-    return Response(body, status_code=refusal.status, headers=headers)
+    return Response(
+        body, status_code=refusal.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
