@@ -5,8 +5,8 @@ Thin by design: each hook hands the kernel what a module of the plugin declares.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import pluggy
@@ -27,7 +27,7 @@ from bankcrm.plugin_api import (
     hookimpl,
 )
 from bankcrm_customer_archive.services import CustomerReference, TimelineItem
-from bankcrm_sales import activities, hookspecs, metrics
+from bankcrm_sales import activities, analytics, hookspecs, metrics
 from bankcrm_sales.access import ACTIVITY_READ, GRANTS, PERMISSIONS, RULES
 from bankcrm_sales.actors import ACTORS, SCHEDULES
 from bankcrm_sales.admin import SCREENS
@@ -134,3 +134,10 @@ def customer_references() -> Sequence[CustomerReference]:
 @hookimpl
 async def seed_demo_data(demo: DemoContext) -> None:
     await seed_demo(demo)
+
+
+@hookimpl(optionalhook=True)  # marketing publishes it; sales does not require marketing
+async def marketing_competitor_deals(
+    branch_ids: frozenset[int], since: date
+) -> Sequence[Mapping[str, Any]]:
+    return await analytics.competitor_deals(branch_ids, since)
