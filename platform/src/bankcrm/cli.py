@@ -282,10 +282,15 @@ def _print_access_rules(registry: Any) -> None:
     help="Run a background worker in this process tree.",
 )
 def serve(host: str | None, port: int | None, worker: bool) -> None:
-    """Migrate, then serve the API and admin UI (with a worker)."""
+    """Migrate, then serve the API and admin UI (with a worker); HTTPS when
+    BANKCRM_TLS_CERT and BANKCRM_TLS_KEY name the certificate and its key."""
     from bankcrm.server import serve_forever
+    from bankcrm.settings import SettingsError
 
-    serve_forever(host=host, port=port, with_worker=worker, seed_demo=False)
+    try:
+        serve_forever(host=host, port=port, with_worker=worker, seed_demo=False)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
@@ -295,8 +300,12 @@ def serve(host: str | None, port: int | None, worker: bool) -> None:
 def demo(host: str | None, port: int | None, customers: int) -> None:
     """Everything at once: embedded PostgreSQL, migrations, demo data, API, admin, worker."""
     from bankcrm.server import serve_forever
+    from bankcrm.settings import SettingsError
 
-    serve_forever(host=host, port=port, with_worker=True, seed_demo=True, demo_scale=customers)
+    try:
+        serve_forever(host=host, port=port, with_worker=True, seed_demo=True, demo_scale=customers)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()

@@ -14,13 +14,14 @@ import contextlib
 import logging
 import os
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import uvicorn
 
-from bankcrm.settings import get_settings
+from bankcrm.settings import Settings, SettingsError, TlsSettings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,55 @@ class OwningServer(uvicorn.Server):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+TLS_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5:!DSS"
+"""TLS 1.2 suites with forward secrecy and authenticated encryption only (TLS 1.3's are
+fixed by OpenSSL and all qualify)."""
+
+
+class TlsConfig(uvicorn.Config):
+    """Uvicorn's context with TLS 1.0 and 1.1 refused, whatever the system's OpenSSL
+    configuration allows."""
+
+    def load(self) -> None:
+        super().load()
+        if self.ssl is not None:
+            self.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
+
+
+def check_tls(tls: TlsSettings) -> None:
+    """Load the certificate once before anything starts, so a wrong path, a key that does
+    not match or a wrong password stops ``serve`` with a message naming the setting."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    for variable, path in (("BANKCRM_TLS_CERT", tls.certfile), ("BANKCRM_TLS_KEY", tls.keyfile)):
+        if not path.is_file():
+            raise SettingsError(f"{variable}: no such file {path}")
+    try:
+        context.load_cert_chain(tls.certfile, tls.keyfile, tls.key_password)
+    except (ssl.SSLError, OSError) as exc:
+        raise SettingsError(
+            f"BANKCRM_TLS_CERT/BANKCRM_TLS_KEY: cannot load the certificate and key ({exc})"
+        ) from exc
+
+
+def server_config(app: object, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+    """How ``serve`` runs the app under uvicorn: HTTPS when the settings carry a certificate."""
+    tls = settings.tls
+    return TlsConfig(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        reset_contextvars=True,
+        lifespan="on",
+        proxy_headers=False,
+        ssl_certfile=str(tls.certfile) if tls else None,
+        ssl_keyfile=str(tls.keyfile) if tls else None,
+        ssl_keyfile_password=tls.key_password if tls else None,
+        ssl_ciphers=TLS_CIPHERS,
+    )
 
 
 class WorkerSupervisor:
@@ -114,22 +164,13 @@ async def _serve(host: str, port: int, with_worker: bool, seed_demo: bool, demo_
             if not seeded:
                 log.info("demo data already present; not seeding again")
         app = create_app(kernel)
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            reset_contextvars=True,
-            lifespan="on",
-            proxy_headers=False,
-        )
-        server = OwningServer(config)
+        server = OwningServer(server_config(app, kernel.settings, host=host, port=port))
         watcher = None
         if supervisor is not None:
             supervisor.start()
             watcher = asyncio.create_task(supervisor.watch())
-        print(_banner(f"http://{host}:{port}", seed_demo), flush=True)
+        scheme = "https" if kernel.settings.tls else "http"
+        print(_banner(f"{scheme}://{host}:{port}", seed_demo), flush=True)
         await server.serve()
         if watcher is not None:
             supervisor.stopping = True  # type: ignore[union-attr]
@@ -161,6 +202,8 @@ def serve_forever(
     demo_scale: int = 1000,
 ) -> None:
     settings = get_settings()
+    if settings.tls is not None:
+        check_tls(settings.tls)
     _use_uvloop()
     asyncio.run(
         _serve(host or settings.host, port or settings.port, with_worker, seed_demo, demo_scale)

@@ -52,6 +52,37 @@ def load_mail_settings(data_dir: Path) -> MailSettings:
 
 
 @dataclass(frozen=True)
+class TlsSettings:
+    """The bank's certificate for serving HTTPS directly (``BANKCRM_TLS_CERT`` and
+    ``BANKCRM_TLS_KEY``, PEM files; the key may be protected by
+    ``BANKCRM_TLS_KEY_PASSWORD``). Without them the platform speaks plain HTTP and TLS ends
+    at the bank's proxy."""
+
+    certfile: Path
+    keyfile: Path
+    key_password: str | None = None
+
+
+class SettingsError(RuntimeError):
+    """A setting that cannot work: the message names the variable and what is wrong."""
+
+
+def load_tls_settings() -> TlsSettings | None:
+    cert = os.environ.get("BANKCRM_TLS_CERT") or None
+    key = os.environ.get("BANKCRM_TLS_KEY") or None
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        missing = "BANKCRM_TLS_CERT" if cert is None else "BANKCRM_TLS_KEY"
+        raise SettingsError(f"{missing} is not set: HTTPS needs both the certificate and its key")
+    return TlsSettings(
+        Path(cert).absolute(),
+        Path(key).absolute(),
+        os.environ.get("BANKCRM_TLS_KEY_PASSWORD") or None,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str | None
@@ -78,10 +109,17 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     """Host names (``host`` or ``host:port``) besides the request's own that a cookie-carried
     write may come from (``Origin``); the admin's CSRF check reads the same setting."""
+    tls: TlsSettings | None = None
 
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: in production (behind the bank's TLS proxy) or when the
+        platform serves TLS itself."""
+        return self.production or self.tls is not None
 
 
 def _secret_key(data_dir: Path, production: bool) -> bytes:
@@ -119,6 +157,7 @@ def load_settings() -> Settings:
         mail=load_mail_settings(data_dir),
         max_json_bytes=int(os.environ.get("BANKCRM_MAX_JSON_BYTES", str(1024 * 1024))),
         allowed_hosts=_split(os.environ.get("BANKCRM_ALLOWED_HOSTS")) or (),
+        tls=load_tls_settings(),
     )
 
 

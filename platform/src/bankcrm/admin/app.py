@@ -113,7 +113,7 @@ def build_admin(kernel: Kernel) -> AdminGate:
         session_expiry=session_length,
         max_session_expiry=session_length,
         increase_expiry=None,
-        production=kernel.settings.production,
+        production=kernel.settings.secure_cookies,
         site_name="bankcrm",
         default_language_code=DEFAULT_LANGUAGE,
         translations=LANGUAGES,
@@ -126,7 +126,7 @@ def build_admin(kernel: Kernel) -> AdminGate:
         app,
         index,
         mount_path=MOUNT_PATH,
-        production=kernel.settings.production,
+        production=kernel.settings.secure_cookies,
         allowed_hosts=allowed_hosts(),
         foreign_actors=any(
             impl.plugin_name != KERNEL_PLUGIN_NAME for impl in registry.impls("resolve_actor")

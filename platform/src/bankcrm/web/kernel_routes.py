@@ -68,7 +68,7 @@ async def login(
         result.session_token,
         httponly=True,
         samesite="lax",
-        secure=current_kernel().settings.production,
+        secure=current_kernel().settings.secure_cookies,
         path="/",
         expires=int((result.expires_at - datetime.now(result.expires_at.tzinfo)).total_seconds()),
     )

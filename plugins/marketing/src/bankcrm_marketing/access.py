@@ -16,6 +16,8 @@ DNC_READ = "marketing.do_not_contact.read"
 DNC_WRITE = "marketing.do_not_contact.write"
 OUTCOME_READ = "marketing.outcome.read"
 OUTCOME_WRITE = "marketing.outcome.write"
+COMPETITOR_READ = "marketing.competitor.read"
+COMPETITOR_WRITE = "marketing.competitor.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(CAMPAIGN_READ, "查看营销活动", "Read campaigns"),
@@ -32,6 +34,14 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
         OUTCOME_READ, "查看推荐结果与营销成效", "Read recommendation outcomes, results and ROI"
     ),
     PermissionSpec(OUTCOME_WRITE, "登记推荐结果", "Record recommendation outcomes"),
+    PermissionSpec(
+        COMPETITOR_READ, "查看竞争对手、利率对比与输赢记录", "Read competitors, rates and deals"
+    ),
+    PermissionSpec(
+        COMPETITOR_WRITE,
+        "维护竞争对手、产品利率与输赢记录",
+        "Maintain competitors, their products and rates, and deals won or lost",
+    ),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
@@ -46,8 +56,13 @@ GRANTS: tuple[RoleGrant, ...] = (
             DNC_WRITE,
             OUTCOME_READ,
             OUTCOME_WRITE,
+            COMPETITOR_READ,
+            COMPETITOR_WRITE,
         ),
     ),
-    RoleGrant(StandardRole.TELLER, (CAMPAIGN_READ, CONTACT_RESPOND, DNC_READ, DNC_WRITE)),
-    RoleGrant(StandardRole.AUDITOR, (CAMPAIGN_READ, DNC_READ, OUTCOME_READ)),
+    RoleGrant(
+        StandardRole.TELLER,
+        (CAMPAIGN_READ, CONTACT_RESPOND, DNC_READ, DNC_WRITE, COMPETITOR_READ),
+    ),
+    RoleGrant(StandardRole.AUDITOR, (CAMPAIGN_READ, DNC_READ, OUTCOME_READ, COMPETITOR_READ)),
 )

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from bankcrm import jobs
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm_marketing import campaigns, contacts
+from bankcrm_marketing import campaigns, competitors, contacts
 
 CLOSE_STALE = "marketing.close_stale_campaigns"
 SEND_DUE = "marketing.send_due_contacts"
+SYNC_DEALS = "marketing.sync_competitor_deals"
 DAY = 24 * 3600
 
 
@@ -36,7 +37,14 @@ async def send_due_contacts() -> None:
     await contacts.send_due()
 
 
-ACTORS = [close_stale_campaigns, send_contacts, send_due_contacts]
+@jobs.actor(SYNC_DEALS)
+async def sync_competitor_deals() -> None:
+    """Record the deals won or lost against competitors that plugins report (sales),
+    closed in the last 35 days; each deal once, however often the job runs."""
+    await competitors.sync_deals()
+
+
+ACTORS = [close_stale_campaigns, send_contacts, send_due_contacts, sync_competitor_deals]
 SCHEDULES = [
     ScheduleSpec(
         name=CLOSE_STALE,
@@ -49,5 +57,11 @@ SCHEDULES = [
         actor_name=SEND_DUE,
         every_seconds=600,
         description="Send the campaign contacts that are due (idempotent).",
+    ),
+    ScheduleSpec(
+        name=SYNC_DEALS,
+        actor_name=SYNC_DEALS,
+        every_seconds=DAY,
+        description="Take the deals won or lost against competitors from sales (idempotent).",
     ),
 ]

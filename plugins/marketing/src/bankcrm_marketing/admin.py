@@ -4,15 +4,19 @@ here too; rows that only the service may make are not created here)."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_marketing.access import CAMPAIGN_READ, DNC_READ, OUTCOME_READ
+from bankcrm_marketing.access import CAMPAIGN_READ, COMPETITOR_READ, DNC_READ, OUTCOME_READ
 from bankcrm_marketing.tables import (
     Campaign,
     CampaignStaff,
+    Competitor,
+    CompetitorDeal,
+    CompetitorProduct,
     Contact,
     Cost,
     DoNotContact,
     Member,
     Outcome,
+    Rate,
 )
 
 GROUP = Label("市场营销", "Marketing")
@@ -108,6 +112,49 @@ OUTCOME_LABELS = {
     "source": Label("来源", "Source"),
     "source_ref": Label("来源编号", "Source reference"),
     "at": Label("时间", "At"),
+}
+
+COMPETITOR_LABELS = {
+    **ID,
+    "name": Label("机构名称", "Name"),
+    "institution_type": Label("机构类型", "Type"),
+    "website": Label("网站", "Website"),
+    "note": Label("备注", "Note"),
+    "active": Label("是否关注", "Active"),
+    "created_at": Label("登记时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+COMPETITOR_PRODUCT_LABELS = {
+    **ID,
+    "competitor": Label("竞争对手", "Competitor"),
+    "name": Label("产品名称", "Product"),
+    "product_category": Label("产品类别", "Category"),
+    "term_months": Label("期限（月）", "Term (months)"),
+    "note": Label("备注", "Note"),
+    "created_at": Label("登记时间", "Created at"),
+}
+RATE_LABELS = {
+    **ID,
+    "competitor_product": Label("竞争对手产品", "Competitor's product"),
+    "product_code": Label("本行产品代码", "Our product"),
+    "rate": Label("年利率（%）", "Rate (% a year)"),
+    "effective_from": Label("生效日期", "Effective from"),
+    "source": Label("信息来源", "Source"),
+    "created_at": Label("登记时间", "Created at"),
+}
+DEAL_LABELS = {
+    **ID,
+    **CUSTOMER_REF,
+    "competitor": Label("竞争对手", "Competitor"),
+    "competitor_name": Label("竞争对手名称", "Competitor name"),
+    "outcome": Label("输赢", "Outcome"),
+    "product_category": Label("产品类别", "Category"),
+    "amount": Label("金额（元）", "Amount (CNY)"),
+    "reason": Label("原因", "Reason"),
+    "closed_on": Label("结束日期", "Closed on"),
+    "source": Label("来源（staff=手工登记，sales=销售商机）", "Source"),
+    "source_ref": Label("来源编号", "Source reference"),
+    "created_at": Label("登记时间", "Created at"),
 }
 
 SCREENS: tuple[AdminScreen, ...] = (
@@ -214,6 +261,65 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=OUTCOME_LABELS,
         visible_columns=("id", "customer", "campaign", "product_code", "kind", "amount", "at"),
         visible_filters=("campaign", "kind", "product_code", "source"),
+        read_only=True,
+        allow_create=False,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=Competitor,
+        title=Label("竞争对手", "Competitors"),
+        permission=COMPETITOR_READ,
+        columns=COMPETITOR_LABELS,
+        visible_columns=("id", "name", "institution_type", "website", "active", "branch_id"),
+        visible_filters=("name", "institution_type", "active", "branch_id"),
+        read_only_columns=("created_at", "updated_at"),
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=CompetitorProduct,
+        title=Label("竞争对手产品", "Competitors' products"),
+        permission=COMPETITOR_READ,
+        columns=COMPETITOR_PRODUCT_LABELS,
+        visible_columns=("id", "competitor", "name", "product_category", "term_months"),
+        visible_filters=("competitor", "product_category"),
+        read_only=True,
+        allow_create=False,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=Rate,
+        title=Label("产品利率（含历史）", "Rates and their history"),
+        permission=COMPETITOR_READ,
+        columns=RATE_LABELS,
+        visible_columns=(
+            "id",
+            "competitor_product",
+            "product_code",
+            "rate",
+            "effective_from",
+            "source",
+        ),
+        visible_filters=("competitor_product", "product_code", "effective_from"),
+        read_only=True,
+        allow_create=False,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=CompetitorDeal,
+        title=Label("竞争输赢记录", "Deals won or lost"),
+        permission=COMPETITOR_READ,
+        columns=DEAL_LABELS,
+        visible_columns=(
+            "id",
+            "competitor_name",
+            "outcome",
+            "product_category",
+            "amount",
+            "reason",
+            "closed_on",
+            "source",
+        ),
+        visible_filters=("competitor", "outcome", "product_category", "source"),
         read_only=True,
         allow_create=False,
         menu_group=GROUP,

@@ -14,7 +14,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_marketing import access, campaigns, contacts, outcomes, targeting
+from bankcrm_marketing import access, campaigns, competitor_api, contacts, outcomes, targeting
 
 READ = {"permission": access.CAMPAIGN_READ}
 WRITE = {"permission": access.CAMPAIGN_WRITE}
@@ -281,4 +281,5 @@ ROUTES: list[Any] = [
     OutcomeController,
     recommendations,
     roi,
+    *competitor_api.ROUTES,
 ]

@@ -5,12 +5,13 @@ own services, so every row is audited as in real use."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import contextlib
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
-from bankcrm_marketing import campaigns, contacts, targeting
+from bankcrm_marketing import campaigns, competitors, contacts, targeting
 
 # relationship manager, branch manager, branch of their campaigns
 DEMO_BRANCHES = (
@@ -97,3 +98,83 @@ async def seed_demo(demo: DemoContext) -> None:
             )
         )
         await targeting.target(sms.id)
+        await seed_competitors(branch_id, today, {p.code for p in products})
+    # Sales' opportunities won or lost against a competitor, when sales is there (no
+    # running kernel to ask when the demo is seeded outside one).
+    with contextlib.suppress(RuntimeError):
+        await competitors.sync_deals()
+
+
+# competitor, type, products: (name, category, term months, rate a year ago, rate now)
+DEMO_COMPETITORS: tuple[
+    tuple[str, competitors.InstitutionTypeName, tuple[tuple[str, competitors.Category,
+                                                            int | None, str, str], ...]], ...
+] = (
+    ("招商银行", "bank", (
+        ("一年期整存整取", "deposit", 12, "1.65", "1.35"),
+        ("三年期整存整取", "deposit", 36, "2.25", "1.75"),
+        ("首套住房贷款", "loan", 300, "4.10", "3.30"),
+    )),
+    ("建设银行", "bank", (
+        ("一年期定期存款", "deposit", 12, "1.65", "1.30"),
+        ("大额存单（3年）", "deposit", 36, "2.60", "1.90"),
+        ("快贷", "loan", 12, "3.95", "3.45"),
+    )),
+    ("蚂蚁财富", "fintech", (
+        ("货币基金（余额宝）", "wealth", None, "1.90", "1.45"),
+    )),
+)  # fmt: skip
+# our product, rate a year ago, rate now
+OUR_RATES = (
+    ("DEP-1Y", "1.65", "1.40"),
+    ("DEP-3Y", "2.35", "1.80"),
+    ("DEP-LCD", "2.65", "1.95"),
+    ("LN-MORT", "4.20", "3.35"),
+    ("LN-CONS", "4.35", "3.50"),
+    ("WM-30D", "2.10", "1.70"),
+)
+DEMO_DEALS: tuple[tuple[str, competitors.OutcomeName, competitors.Category, str, str], ...] = (
+    ("招商银行", "lost", "deposit", "500000", "对方大额存单利率高0.1个百分点"),
+    ("招商银行", "lost", "loan", "1200000", "对方房贷审批更快"),
+    ("招商银行", "won", "deposit", "300000", "客户经理上门服务"),
+    ("建设银行", "won", "loan", "800000", "我行利率更低"),
+    ("建设银行", "lost", "deposit", "200000", "对方大额存单利率高0.1个百分点"),
+    ("蚂蚁财富", "lost", "wealth", "50000", "线上购买更方便"),
+)
+
+
+async def seed_competitors(branch_id: int, today: date, our_codes: set[str]) -> None:
+    """Competitors in the branch's market with their rates a year ago and now, our rates,
+    and deals won or lost against them (entered by staff)."""
+    year_ago = today - timedelta(days=365)
+    found: dict[str, int] = {}
+    for name, kind, products in DEMO_COMPETITORS:
+        competitor = await competitors.create_competitor(
+            competitors.CompetitorIn(name=name, institution_type=kind, branch_id=branch_id,
+                                     note="同一商圈主要竞争机构")
+        )  # fmt: skip
+        found[name] = competitor.id
+        for title, category, term, before, now in products:
+            product = await competitors.add_product(
+                competitor.id,
+                competitors.ProductIn(name=title, product_category=category, term_months=term),
+            )
+            for day, rate in ((year_ago, before), (today, now)):
+                await competitors.record_rate(
+                    competitors.RateIn(competitor_product_id=product.id, rate=Decimal(rate),
+                                       effective_from=day, source="对方官网挂牌利率")
+                )  # fmt: skip
+    for code, before, now in OUR_RATES:
+        if code not in our_codes:
+            continue
+        for day, rate in ((year_ago, before), (today, now)):
+            await competitors.record_rate(
+                competitors.RateIn(product_code=code, rate=Decimal(rate), effective_from=day,
+                                   source="本行挂牌利率", branch_id=branch_id)
+            )  # fmt: skip
+    for number, (name, outcome, category, amount, reason) in enumerate(DEMO_DEALS):
+        await competitors.record_deal(
+            competitors.DealIn(competitor_id=found[name], outcome=outcome,
+                               closed_on=today - timedelta(days=3 * number + 1),
+                               product_category=category, amount=Decimal(amount), reason=reason)
+        )  # fmt: skip

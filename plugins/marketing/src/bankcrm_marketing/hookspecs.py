@@ -9,7 +9,8 @@ works without any implementation: a campaign that asks for a model's scores is r
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -65,4 +66,28 @@ def marketing_recommendations(
     /api/v1/marketing/recommendations/{customer_id}``), under their scope, inside the
     transaction that records each one as ``shown`` in the outcome ledger. The first
     non-None answer wins; with none, the customer has no recommendations. Do not write.
+    """
+
+
+@hookspec
+def marketing_competitor_deals(
+    branch_ids: frozenset[int], since: date
+) -> Awaitable[Sequence[Mapping[str, Any]] | None] | Sequence[Mapping[str, Any]] | None:
+    """Deals closed since ``since`` (inclusive) in ``branch_ids`` that were won or lost
+    against a named competitor (sales' opportunities, when sales implements it), for the
+    win/loss records of the competitors (竞争对手).
+
+    Each deal is a mapping with ``ref`` (your stable id of the deal, at most 64
+    characters), ``branch_id``, ``competitor`` (its name as staff entered it), ``outcome``
+    (``won`` or ``lost``), ``closed_on`` (a date) and optionally ``amount`` (CNY),
+    ``reason`` (why it was lost), ``customer_id`` and ``product_category`` (``deposit``,
+    ``loan``, ``card`` or ``wealth``). Leave out deals without a competitor.
+
+    Called by marketing's daily job ``marketing.sync_competitor_deals`` (under a system
+    scope), after ``sales.opportunity_won`` / ``sales.opportunity_lost`` events (under
+    the closing user's scope) and by ``POST /api/v1/marketing/competitor-deals/sync``,
+    each time outside any transaction. Answers of every plugin are recorded, each deal
+    once per ``(plugin, ref)``: a deal answered again with other details updates its
+    record; a malformed one, one outside ``branch_ids`` or without a competitor is
+    skipped. Return None to abstain. Read only.
     """

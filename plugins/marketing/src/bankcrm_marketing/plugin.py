@@ -6,7 +6,7 @@ Thin by design: each hook hands the kernel what a module of the plugin declares.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,7 @@ from bankcrm.plugin_api import (
 )
 from bankcrm_customer_archive import events as archive_events
 from bankcrm_customer_archive.services import CustomerReference, TimelineItem
-from bankcrm_marketing import hookspecs, metrics, outcomes, timeline
+from bankcrm_marketing import competitors, hookspecs, metrics, outcomes, timeline
 from bankcrm_marketing.access import CAMPAIGN_READ, GRANTS, PERMISSIONS
 from bankcrm_marketing.actors import ACTORS, SCHEDULES
 from bankcrm_marketing.admin import SCREENS
@@ -39,6 +39,9 @@ from bankcrm_marketing.manifest import MANIFEST
 from bankcrm_marketing.notices import TEMPLATES
 
 __all__ = ["MANIFEST"]
+
+DEAL_CLOSED_EVENTS = frozenset({"sales.opportunity_won", "sales.opportunity_lost"})
+"""Sales' published events (by name: marketing does not require sales)."""
 
 
 @hookimpl
@@ -100,6 +103,11 @@ def register_metrics() -> Sequence[MetricSpec]:
 async def on_event(name: str, payload: dict[str, Any], scope: Scope) -> None:
     if name == archive_events.HOLDING_CHANGED:
         await outcomes.holding_changed(payload)
+    elif name in DEAL_CLOSED_EVENTS and isinstance(payload.get("branch_id"), int):
+        # A deal closed in sales: take it now rather than at the next daily sync.
+        await competitors.sync_deals(
+            date.today() - timedelta(days=1), frozenset({payload["branch_id"]})
+        )
 
 
 @hookimpl(optionalhook=True)  # sales publishes it; marketing does not require sales
@@ -127,6 +135,7 @@ def customer_references() -> Sequence[CustomerReference]:
         CustomerReference("marketing_contact", moves_branch=False),
         CustomerReference("marketing_do_not_contact", unique_with=("channel",)),
         CustomerReference("marketing_outcome", moves_branch=False),
+        CustomerReference("marketing_competitor_deal", moves_branch=False),
     ]
 
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
+    Boolean,
     Date,
     DoublePrecision,
     ForeignKey,
@@ -216,3 +217,91 @@ class Outcome(Table, tablename="marketing_outcome"):
 
 
 TABLES.append(Outcome)
+
+
+class InstitutionType(StrEnum):
+    bank = "bank"
+    securities = "securities"
+    insurance = "insurance"
+    fintech = "fintech"
+    other = "other"
+
+
+class RateCategory(StrEnum):
+    """The archive's product categories: what a rate is compared within."""
+
+    deposit = "deposit"
+    loan = "loan"
+    card = "card"
+    wealth = "wealth"
+
+
+class DealOutcome(StrEnum):
+    won = "won"
+    lost = "lost"
+
+
+class Competitor(Table, tablename="marketing_competitor"):
+    """A competing institution (竞争对手) as a branch sees it in its market."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    institution_type = Varchar(length=16, default=InstitutionType.bank, choices=InstitutionType)
+    website = Varchar(length=200, default="")
+    note = Text(default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class CompetitorProduct(Table, tablename="marketing_competitor_product"):
+    """A product a competitor sells, in one of the archive's product categories."""
+
+    branch_id = branch_column()
+    competitor = ForeignKey(Competitor, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=100)
+    product_category = Varchar(length=16, choices=RateCategory)
+    term_months = Integer(null=True, default=None)
+    note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Rate(Table, tablename="marketing_rate"):
+    """A published rate (% a year) from a date on: of a competitor's product, or of one of
+    our products (the archive's product code). Rows are never changed: the history of a
+    product's rates is its rows by ``effective_from``."""
+
+    branch_id = branch_column()
+    competitor_product = ForeignKey(
+        CompetitorProduct, null=True, default=None, on_delete=OnDelete.restrict, index=True
+    )
+    product_code = Varchar(length=32, null=True, default=None, index=True)
+    rate = Numeric(digits=(9, 4))
+    effective_from = Date()
+    source = Text(default="")
+    """Where the rate was seen (the competitor's website, a branch's notice board ...)."""
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CompetitorDeal(Table, tablename="marketing_competitor_deal"):
+    """A deal won or lost against a competitor: entered by staff or taken from sales (the
+    ``marketing_competitor_deals`` hook)."""
+
+    branch_id = branch_column()
+    competitor = ForeignKey(
+        Competitor, null=True, default=None, on_delete=OnDelete.restrict, index=True
+    )
+    competitor_name = Varchar(length=100)
+    outcome = Varchar(length=8, choices=DealOutcome)
+    product_category = Varchar(length=16, null=True, default=None, choices=RateCategory)
+    amount = Numeric(digits=(18, 2), null=True, default=None)
+    reason = Text(default="")
+    customer = Integer(null=True, default=None, index=True)
+    closed_on = Date()
+    source = Varchar(length=16, default="staff")
+    """``staff`` or the plugin that reported it (``sales``)."""
+    source_ref = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES.extend([Competitor, CompetitorProduct, Rate, CompetitorDeal])

@@ -355,3 +355,35 @@ async def list_channel_costs(start: date | None, end: date | None) -> list[Chann
         last,
     )
     return [ChannelCostOut(**dict(r)) for r in rows]
+
+
+async def competitor_deals(branch_ids: frozenset[int], since: date) -> list[dict[str, object]]:
+    """Opportunities won or lost against a named competitor in ``branch_ids``, closed on
+    or after ``since`` (Beijing time), for marketing's competitor records (the
+    ``marketing_competitor_deals`` hook); the product category is the largest line's."""
+    rows = await db.fetch(
+        "SELECT o.id, o.branch_id, o.competitor, o.status, o.amount, o.lost_reason,"
+        " o.customer, (o.closed_at AT TIME ZONE 'Asia/Shanghai')::date AS closed_on,"
+        " (SELECT p.category FROM sales_opportunity_product l"
+        "  JOIN customer_archive_product p ON p.id = l.product"
+        "  WHERE l.opportunity = o.id ORDER BY l.amount DESC, l.id LIMIT 1) AS category"
+        " FROM sales_opportunity o WHERE o.status IN ('won', 'lost') AND o.competitor <> ''"
+        " AND o.branch_id = ANY($1::bigint[]) AND o.closed_at IS NOT NULL"
+        " AND (o.closed_at AT TIME ZONE 'Asia/Shanghai')::date >= $2 ORDER BY o.id",
+        sorted(branch_ids),
+        since,
+    )
+    return [
+        {
+            "ref": f"opportunity:{r['id']}",
+            "branch_id": r["branch_id"],
+            "competitor": r["competitor"],
+            "outcome": r["status"],
+            "closed_on": r["closed_on"],
+            "amount": r["amount"],
+            "reason": r["lost_reason"] if r["status"] == "lost" else "",
+            "customer_id": r["customer"],
+            "product_category": r["category"],
+        }
+        for r in rows
+    ]

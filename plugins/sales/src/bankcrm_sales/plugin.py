@@ -5,8 +5,8 @@ Thin by design: each hook hands the kernel what a module of the plugin declares.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import pluggy
@@ -27,7 +27,7 @@ from bankcrm.plugin_api import (
     hookimpl,
 )
 from bankcrm_customer_archive.services import CustomerReference, TimelineItem
-from bankcrm_sales import activities, hookspecs, metrics
+from bankcrm_sales import activities, analytics, hookspecs, metrics
 from bankcrm_sales.access import (
     ACTIVITY_READ,
     GRANTS,
@@ -143,7 +143,7 @@ async def seed_demo_data(demo: DemoContext) -> None:
     await seed_demo(demo)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # reporting publishes it; sales does not require reporting
 def reporting_data_sources() -> Sequence[Any]:
     """Leads and opportunities for reporting's saved reports. Reporting calls this only
     where it is installed, so its facade is imported here; the rows are read under the
@@ -235,3 +235,10 @@ def reporting_data_sources() -> Sequence[Any]:
             ],
         ),
     ]
+
+
+@hookimpl(optionalhook=True)  # marketing publishes it; sales does not require marketing
+async def marketing_competitor_deals(
+    branch_ids: frozenset[int], since: date
+) -> Sequence[Mapping[str, Any]]:
+    return await analytics.competitor_deals(branch_ids, since)

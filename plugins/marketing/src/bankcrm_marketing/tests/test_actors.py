@@ -35,4 +35,5 @@ def test_the_jobs_are_scheduled() -> None:
     assert [(s.actor_name, s.every_seconds) for s in SCHEDULES] == [
         (close_stale_campaigns.name, 24 * 3600),
         ("marketing.send_due_contacts", 600),
+        ("marketing.sync_competitor_deals", 24 * 3600),
     ]

@@ -95,3 +95,27 @@ async def test_hook_sales_channel_costs_from_marketing(
         rows = {r.channel: r for r in await analytics.channels(registry=registry)}
     assert rows["web"].cost_source == "marketing"
     assert rows["web"].roi == 100.0
+
+
+async def test_competitor_deals_answer_marketing_with_the_lost_opportunity(
+    world: World, kit: Any
+) -> None:
+    await _won_and_lost(world, kit)
+    today = datetime.now(UTC).date()
+    with world.bind(await world.scope_of("BJ")):
+        deals = await analytics.competitor_deals(
+            frozenset(await world.subtree("BJ")), today - timedelta(days=1)
+        )
+        later = await analytics.competitor_deals(
+            frozenset(await world.subtree("BJ")), today + timedelta(days=2)
+        )
+    assert later == []
+    assert len(deals) == 1  # the won deal named no competitor
+    deal = deals[0]
+    assert deal["ref"].startswith("opportunity:")
+    assert (deal["competitor"], deal["outcome"], deal["reason"]) == (
+        "招商银行", "lost", "利率不具竞争力"
+    )  # fmt: skip
+    assert deal["amount"] == Decimal("90000.00")
+    with world.bind(await world.scope_of("SH")):
+        assert await analytics.competitor_deals(frozenset(await world.subtree("SH")), today) == []
