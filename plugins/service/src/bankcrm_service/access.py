@@ -10,6 +10,8 @@ from bankcrm.plugin_api import PermissionSpec, RoleGrant, StandardRole
 
 TICKET_READ = "service.ticket.read"
 TICKET_WRITE = "service.ticket.write"
+SLA_READ = "service.sla.read"
+SLA_WRITE = "service.sla.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(
@@ -22,14 +24,24 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
         "维护服务工单",
         "Create, change and delete tickets",
     ),
+    PermissionSpec(
+        SLA_READ,
+        "查看服务时效（SLA）策略与超时报表",
+        "Read SLA policies, a ticket's SLA steps and the breach report",
+    ),
+    PermissionSpec(
+        SLA_WRITE,
+        "维护服务时效（SLA）策略",
+        "Create, change and delete SLA policies",
+    ),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(StandardRole.BRANCH_MANAGER, ("service.*",)),
     RoleGrant(
         StandardRole.RELATIONSHIP_MANAGER,
-        (TICKET_READ, TICKET_WRITE),
+        (TICKET_READ, TICKET_WRITE, SLA_READ),
     ),
     RoleGrant(StandardRole.TELLER, (TICKET_READ,)),
-    RoleGrant(StandardRole.AUDITOR, (TICKET_READ,)),
+    RoleGrant(StandardRole.AUDITOR, (TICKET_READ, SLA_READ)),
 )

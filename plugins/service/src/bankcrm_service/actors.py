@@ -1,4 +1,5 @@
-"""Background work: closing the resolved tickets the customer did not reopen.
+"""Background work: closing the resolved tickets the customer did not reopen, and the SLA
+sweep (warnings before, escalations at a breach; :mod:`.sla`).
 
 The scheduler enqueues the job once a day with a system scope over the branches where
 the plugin is enabled. Only resolved rows past the cut-off are selected, so a
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 from bankcrm import jobs
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm_service import services
+from bankcrm_service import services, sla
 
 CLOSE_RESOLVED = "service.close_resolved_tickets"
+SLA_SWEEP = "service.sla_sweep"
 DAY = 24 * 3600
+SLA_EVERY = 300
 
 
 @jobs.actor(CLOSE_RESOLVED)
@@ -21,12 +24,24 @@ async def close_resolved_tickets(days: int = services.CLOSE_RESOLVED_AFTER_DAYS)
     await services.close_resolved(days)
 
 
-ACTORS = [close_resolved_tickets]
+@jobs.actor(SLA_SWEEP)
+async def sla_sweep() -> None:
+    """Warn before and escalate at SLA breaches in scope, each once per ticket."""
+    await sla.sweep()
+
+
+ACTORS = [close_resolved_tickets, sla_sweep]
 SCHEDULES = [
     ScheduleSpec(
         name=CLOSE_RESOLVED,
         actor_name=CLOSE_RESOLVED,
         every_seconds=DAY,
         description="Close resolved tickets not reopened for 7 days (idempotent).",
-    )
+    ),
+    ScheduleSpec(
+        name=SLA_SWEEP,
+        actor_name=SLA_SWEEP,
+        every_seconds=SLA_EVERY,
+        description="Warn before SLA breaches and escalate at them, once each (idempotent).",
+    ),
 ]

@@ -4,8 +4,8 @@ read-only here too)."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_service.access import TICKET_READ
-from bankcrm_service.tables import Ticket, TicketEvent
+from bankcrm_service.access import SLA_READ, TICKET_READ
+from bankcrm_service.tables import SlaPolicy, SlaStep, Ticket, TicketEvent
 
 GROUP = Label(
     "客户服务",
@@ -36,9 +36,48 @@ LABELS = {
     ),
     "repeat_of": Label("重复投诉（前一工单）", "Repeats ticket"),
     "created_by": Label("登记人", "Registered by"),
+    "assignee": Label("处理人（用户编号）", "Assignee (user)"),
     "resolved_at": Label("解决时间", "Resolved at"),
     "created_at": Label("创建时间", "Created at"),
     "updated_at": Label("更新时间", "Updated at"),
+    "sla_policy": Label("时效策略", "SLA policy"),
+    "sla_hours": Label("时效（工作小时）", "SLA (business hours)"),
+    "sla_warn_at": Label("预警时间", "Warn at"),
+    "sla_due_at": Label("到期时间", "Due at"),
+    "sla_paused_at": Label("计时暂停于", "Clock stopped at"),
+    "sla_paused_seconds": Label("已暂停（工作秒数）", "Stopped (business seconds)"),
+    "sla_breached_at": Label("超时时间", "Breached at"),
+}
+
+TIER = "客户层级（private 私行 / wealth 财富 / affluent 富裕 / mass 大众；空 = 不限）"
+POLICY_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
+    "name": Label("策略名称", "Name"),
+    "kind": Label(
+        "工单类型（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 /"
+        " bill 账单；空 = 不限）",
+        "Kind (empty: any)",
+    ),
+    "priority": Label(
+        "优先级（low 低 / normal 普通 / high 高 / urgent 紧急；空 = 不限）", "Priority (empty: any)"
+    ),
+    "value_tier": Label(TIER, "Customer tier (empty: any)"),
+    "resolve_hours": Label("解决时限（工作小时）", "Resolve within (business hours)"),
+    "warn_percent": Label("预警比例（%）", "Warn at (%)"),
+    "active": Label("启用", "Active"),
+    "created_at": Label("创建时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+
+STEP_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "ticket": Label("工单号", "Ticket"),
+    "step": Label("环节（warned 超时预警 / breached 超时上报）", "Step"),
+    "due_at": Label("到期时间", "Due at"),
+    "notified": Label("已通知（用户编号）", "Told (users)"),
+    "at": Label("时间", "At"),
 }
 
 EVENT_LABELS = {
@@ -61,7 +100,16 @@ SCREENS: tuple[AdminScreen, ...] = (
         ),
         permission=TICKET_READ,
         columns=LABELS,
-        visible_columns=("id", "kind", "title", "priority", "status", "channel", "updated_at"),
+        visible_columns=(
+            "id",
+            "kind",
+            "title",
+            "priority",
+            "status",
+            "channel",
+            "sla_due_at",
+            "updated_at",
+        ),
         visible_filters=("kind", "status", "priority", "channel", "branch_id"),
         read_only=True,
         menu_group=GROUP,
@@ -73,6 +121,35 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=EVENT_LABELS,
         visible_columns=("ticket", "from_status", "to_status", "note", "actor", "at"),
         visible_filters=("ticket", "to_status", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=SlaPolicy,
+        title=Label("服务时效策略", "SLA policies"),
+        permission=SLA_READ,
+        columns=POLICY_LABELS,
+        visible_columns=(
+            "name",
+            "branch_id",
+            "kind",
+            "priority",
+            "value_tier",
+            "resolve_hours",
+            "warn_percent",
+            "active",
+        ),
+        visible_filters=("branch_id", "kind", "priority", "value_tier", "active"),
+        read_only_columns=("created_at", "updated_at"),
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=SlaStep,
+        title=Label("超时预警与上报记录", "SLA warnings and escalations"),
+        permission=SLA_READ,
+        columns=STEP_LABELS,
+        visible_columns=("ticket", "step", "due_at", "notified", "at"),
+        visible_filters=("ticket", "step", "branch_id"),
         read_only=True,
         menu_group=GROUP,
     ),

@@ -7,16 +7,19 @@ names in ``opt``. A handler that names none is refused, not opened.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_service import access, services
+from bankcrm_service import access, services, sla
 
 READ = {"permission": access.TICKET_READ}
 WRITE = {"permission": access.TICKET_WRITE}
+SLA_READ = {"permission": access.SLA_READ}
+SLA_WRITE = {"permission": access.SLA_WRITE}
 
 StatusQuery = Annotated[
     services.Status | None,
@@ -100,10 +103,76 @@ class TicketController(Controller):
         repeated complaint, the customer's value tier."""
         return await services.ticket_urgency(ticket_id)
 
+    @get("/{ticket_id:int}/sla", opt=SLA_READ)
+    async def sla_steps(self, ticket_id: FromPath[int]) -> list[sla.SlaStepOut]:
+        """The SLA warning and escalation of the ticket (each at most once), with whom
+        they told; the due time itself is on the ticket."""
+        await services.get_ticket(ticket_id)
+        return await sla.ticket_steps(ticket_id)
+
     @delete("/{ticket_id:int}", opt=WRITE, status_code=204)
     async def remove(self, ticket_id: FromPath[int]) -> None:
         """Delete the ticket; its content stays in the audit trail."""
         await services.delete_ticket(ticket_id)
 
 
-ROUTES: list[Any] = [TicketController]
+class SlaPolicyController(Controller):
+    path = "/sla-policies"
+    tags = ("service: SLAs",)
+
+    @get("/", opt=SLA_READ)
+    async def list_policies(self, branch_id: BranchQuery = None) -> list[sla.SlaPolicyOut]:
+        """The SLA policies of the branches in your scope."""
+        return await sla.list_policies(branch_id)
+
+    @post("/", opt=SLA_WRITE)
+    async def create(self, data: JSONBody[sla.SlaPolicyIn]) -> sla.SlaPolicyOut:
+        """Business hours to resolve tickets of a kind, priority and customer tier (each
+        empty = any) in a branch and the branches below it; the most specific policy of
+        the nearest branch applies to tickets created (or re-prioritised) afterwards."""
+        return await sla.create_policy(data)
+
+    @get("/{sla_policy_id:int}", opt=SLA_READ)
+    async def detail(self, sla_policy_id: FromPath[int]) -> sla.SlaPolicyOut:
+        return await sla.get_policy(sla_policy_id)
+
+    @patch("/{sla_policy_id:int}", opt=SLA_WRITE)
+    async def update(
+        self, sla_policy_id: FromPath[int], data: JSONBody[sla.SlaPolicyPatch]
+    ) -> sla.SlaPolicyOut:
+        return await sla.update_policy(sla_policy_id, data)
+
+    @delete("/{sla_policy_id:int}", opt=SLA_WRITE, status_code=204)
+    async def remove(self, sla_policy_id: FromPath[int]) -> None:
+        await sla.delete_policy(sla_policy_id)
+
+
+DateQuery = Annotated[date | None, QueryParameter(description="A day (YYYY-MM-DD)")]
+PriorityQuery = Annotated[
+    services.Priority | None, QueryParameter(description="Only this priority")
+]
+
+
+class SlaReportController(Controller):
+    path = "/sla"
+    tags = ("service: SLAs",)
+
+    @get("/breaches", opt=SLA_READ)
+    async def breaches(
+        self,
+        date_from: DateQuery = None,
+        date_to: DateQuery = None,
+        branch_id: BranchQuery = None,
+        kind: KindQuery = None,
+        priority: PriorityQuery = None,
+    ) -> sla.BreachReport:
+        """SLA breaches of the tickets created from ``date_from`` to ``date_to`` (default:
+        the last 30 days) per branch, kind, priority and month, in the branches in your
+        scope: tickets, breached (recorded, or running past the due time), still open past
+        the due time, and the breach rate."""
+        return await sla.breach_report(
+            date_from, date_to, branch_id=branch_id, kind=kind, priority=priority
+        )
+
+
+ROUTES: list[Any] = [TicketController, SlaPolicyController, SlaReportController]

@@ -1,15 +1,33 @@
 """Demo data (the ``seed_demo_data`` hook): tickets of every kind and status in four
 branches, for the branches' own customers, with their history, so every role sees a
-working service desk and no branch sees another's."""
+working service desk and no branch sees another's. Beijing and Shanghai have SLA policies;
+each ticket carries its due time, one per branch is past it and the SLA sweep has warned
+and escalated, so the breach report and the escalation log have rows in both."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from bankcrm import audit, db
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
+from bankcrm_service import sla
 from bankcrm_service.services import ENTITY, EVENT, TABLE
 
 DEMO_BRANCHES = ("BJ", "BJ-HD", "SH", "SH-PD")
+ASSIGNEES = {
+    "BJ": "demo.bj.manager", "BJ-HD": "demo.bj.rm", "SH": "demo.sh.manager",
+    "SH-PD": "demo.sh.rm",
+}  # fmt: skip
+POLICIES = (
+    ("BJ", "投诉（紧急）", "complaint", "urgent", None, 4, 75),
+    ("BJ", "投诉", "complaint", None, None, 16, 80),
+    ("BJ", "私行客户", None, None, "private", 8, 80),
+    ("SH", "申告", "report", None, None, 8, 80),
+    ("SH", "咨询", "inquiry", None, None, 24, 80),
+)  # fmt: skip
+AGE_DAYS = (6, 3, 1, 2, 8)
+"""How long ago each of :data:`TICKETS` was opened: the first, in progress, is overdue."""
 TICKETS = (
     ("complaint", "phone", "high", "in_progress",
      "信用卡年费被重复扣收", "客户称本月被扣两次年费，要求退还。"),
@@ -26,20 +44,40 @@ TICKETS = (
 
 async def seed_demo(demo: DemoContext) -> None:
     async with db.transaction():
+        for code, name, kind, priority, tier, hours, warn in POLICIES:
+            if code in demo.branches:
+                await db.fetch(
+                    f"INSERT INTO {sla.POLICY} (branch_id, name, kind, priority, value_tier,"
+                    " resolve_hours, warn_percent, active, created_at, updated_at)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, true, now(), now())",
+                    demo.branches[code], name, kind, priority, tier, hours, warn,
+                )  # fmt: skip
+    seeded: list[int] = []
+    async with db.transaction():
+        now = sla.utcnow()
         for code in DEMO_BRANCHES:
             branch_id = demo.branches.get(code)
             if branch_id is None:
                 continue
+            seeded.append(branch_id)
+            assignee = demo.users.get(ASSIGNEES[code])
             facts = [f for f in await archive.customer_facts() if f.branch_id == branch_id]
             for index, (kind, channel, priority, status, title, body) in enumerate(TICKETS):
                 customer = facts[index].customer_id if index < len(facts) else None
+                created = now - timedelta(days=AGE_DAYS[index])
+                due = await sla.start(branch_id, kind, priority, customer, created)
                 row_id = await db.fetchval(
                     f"INSERT INTO {TABLE} (branch_id, customer, kind, channel, priority, title,"
-                    " body, status, created_by, resolved_at, created_at, updated_at) VALUES ($1,"
-                    " $2, $3, $4, $5, $6, $7, $8::varchar, 'system:demo',"
-                    " CASE WHEN $8::varchar IN ('resolved', 'closed') THEN now() END, now(),"
-                    " now()) RETURNING id",
-                    branch_id, customer, kind, channel, priority, title, body, status,
+                    " body, status, created_by, assignee, resolved_at, created_at, updated_at,"
+                    " sla_policy, sla_hours, sla_warn_at, sla_due_at, sla_paused_at) VALUES ($1,"
+                    " $2, $3, $4, $5, $6, $7, $8::varchar, 'system:demo', $9,"
+                    " CASE WHEN $8::varchar IN ('resolved', 'closed') THEN $10::timestamptz END,"
+                    " $11, $10,"
+                    " $12, $13, $14, $15, CASE WHEN $8::varchar NOT IN ('new', 'in_progress')"
+                    " THEN $11::timestamptz + interval '1 hour' END) RETURNING id",
+                    branch_id, customer, kind, channel, priority, title, body, status, assignee,
+                    now, created, due["sla_policy"], due["sla_hours"], due["sla_warn_at"],
+                    due["sla_due_at"],
                 )  # fmt: skip
                 await db.fetch(
                     f"INSERT INTO {EVENT} (branch_id, ticket, from_status, to_status, note,"
@@ -55,3 +93,5 @@ async def seed_demo(demo: DemoContext) -> None:
                 await audit.record(
                     audit.Action.CREATE, ENTITY, row_id, branch_id=branch_id, after={"demo": True}
                 )
+    # The SLA sweep over the demo: overdue tickets are escalated, their steps recorded.
+    await sla.sweep(branch_ids=seeded)

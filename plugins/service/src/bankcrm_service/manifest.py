@@ -10,5 +10,5 @@ MANIFEST = PluginManifest(
     requires=("customer_archive",),
     kernel_api=">=1,<2",
     piccolo_app="bankcrm_service.piccolo_app",
-    description="Tickets of a branch, closed by a daily job once stale.",
+    description="Tickets of a branch with SLAs in business time, closed once stale.",
 )

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from bankcrm.context import Scope
+from bankcrm.notifications import NotificationTemplate
 from bankcrm.plugin_api import (
     AdminScreen,
     DemoContext,
@@ -31,6 +32,7 @@ from bankcrm_service.cli import register_service_cli
 from bankcrm_service.demo import seed_demo
 from bankcrm_service.events import EVENTS
 from bankcrm_service.manifest import MANIFEST
+from bankcrm_service.notices import TEMPLATES
 
 __all__ = ["MANIFEST"]
 
@@ -53,6 +55,11 @@ def register_actors() -> Sequence[Any]:
 @hookimpl
 def register_schedules() -> Sequence[ScheduleSpec]:
     return SCHEDULES
+
+
+@hookimpl
+def register_notification_templates() -> Sequence[NotificationTemplate]:
+    return TEMPLATES
 
 
 @hookimpl

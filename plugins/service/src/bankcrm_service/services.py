@@ -24,10 +24,11 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from bankcrm import audit, db
 from bankcrm.context import require_scope
 from bankcrm.jobs import emit_event
+from bankcrm.notifications import able_to_receive
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import services as archive
-from bankcrm_service import events, urgency
+from bankcrm_service import events, sla, urgency
 
 TABLE = "service_ticket"
 EVENT = "service_ticket_event"
@@ -35,7 +36,8 @@ ENTITY = "service.ticket"
 """The audit trail's name for these rows."""
 COLUMNS = (
     "id, branch_id, customer, kind, channel, priority, product_code, title, body, status,"
-    " repeat_of, created_by, resolved_at, created_at, updated_at"
+    " repeat_of, created_by, assignee, resolved_at, created_at, updated_at, sla_policy,"
+    " sla_hours, sla_warn_at, sla_due_at, sla_paused_at, sla_paused_seconds, sla_breached_at"
 )
 CLOSE_RESOLVED_AFTER_DAYS = 7
 """A resolved ticket the customer has not reopened for this many days is closed."""
@@ -71,6 +73,8 @@ class TicketIn(Struct, forbid_unknown_fields=True, kw_only=True):
     customer_id: Id | None = None
     """The archive's customer (omit for a walk-in without one)."""
     product_code: ProductCode | None = None
+    assignee: Id | None = None
+    """The staff user (user id) who works the ticket; told before and at an SLA breach."""
     branch_id: Id | None = None
     """Default: the customer's branch, else your home branch; it must be in your scope."""
 
@@ -80,6 +84,7 @@ class TicketPatch(Struct, forbid_unknown_fields=True, kw_only=True):
     body: Body | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
     status: Status | UnsetType = UNSET
+    assignee: Id | UnsetType | None = UNSET
     note: Note = ""
     """Why the status changes (kept in the history)."""
 
@@ -97,9 +102,20 @@ class TicketOut(Struct):
     status: str
     repeat_of: int | None
     created_by: str
+    assignee: int | None
     resolved_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    sla_policy: int | None
+    """The SLA policy that set the due time (None: the default by priority)."""
+    sla_hours: int | None
+    sla_warn_at: datetime | None
+    sla_due_at: datetime | None
+    """When the ticket must be resolved (business time; pushed out while it waits)."""
+    sla_paused_at: datetime | None
+    """Since when the SLA clock stands (waiting on the customer, resolved, closed)."""
+    sla_paused_seconds: int
+    sla_breached_at: datetime | None
 
 
 class TicketEventOut(Struct):
@@ -115,7 +131,10 @@ def _out(row: Any) -> TicketOut:
 
 
 def _audited(row: Any) -> dict[str, Any]:
-    return {k: row[k] for k in ("title", "kind", "channel", "priority", "status", "customer")}
+    return {
+        k: row[k]
+        for k in ("title", "kind", "channel", "priority", "status", "customer", "assignee")
+    }
 
 
 def _title(value: str) -> str:
@@ -133,6 +152,11 @@ async def _branch_for_new(branch_id: int | None, customer_branch: int | None) ->
     if chosen not in scope.branch_ids:
         raise invalid("/body/branch_id", "the branch is outside your scope")
     return chosen
+
+
+async def _check_assignee(assignee: int | None, branch_id: int) -> None:
+    if assignee is not None and not await able_to_receive([assignee], branch_id):
+        raise invalid("/body/assignee", f"no active staff user {assignee} in the ticket's branch")
 
 
 async def list_tickets(
@@ -193,7 +217,9 @@ async def create_ticket(data: TicketIn) -> TicketOut:
         customer_branch = facts[0].branch_id
     branch_id = await _branch_for_new(data.branch_id, customer_branch)
     title = _title(data.title)
+    await _check_assignee(data.assignee, branch_id)
     priority: Priority = data.priority
+    now = sla.utcnow()
     async with db.transaction():
         repeat_of = None
         if data.kind == "complaint" and data.customer_id is not None:
@@ -204,13 +230,16 @@ async def create_ticket(data: TicketIn) -> TicketOut:
             )  # fmt: skip
             if repeat_of is not None and PRIORITIES.index(priority) < PRIORITIES.index("high"):
                 priority = "high"
+        due = await sla.start(branch_id, data.kind, priority, data.customer_id, now)
         row = await db.fetchrow(
             f"INSERT INTO {TABLE} (branch_id, customer, kind, channel, priority, product_code,"
-            " title, body, status, repeat_of, created_by, created_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $9, $10, now(), now())"
+            " title, body, status, repeat_of, created_by, assignee, created_at, updated_at,"
+            " sla_policy, sla_hours, sla_warn_at, sla_due_at) VALUES ($1, $2, $3, $4, $5, $6,"
+            " $7, $8, 'new', $9, $10, $11, $12, $12, $13, $14, $15, $16)"
             f" RETURNING {COLUMNS}",
             branch_id, data.customer_id, data.kind, data.channel, priority, data.product_code,
-            title, data.body, repeat_of, require_scope().actor,
+            title, data.body, repeat_of, require_scope().actor, data.assignee, now,
+            due["sla_policy"], due["sla_hours"], due["sla_warn_at"], due["sla_due_at"],
         )  # fmt: skip
         assert row is not None
         await _history(row, None, "重复投诉" if repeat_of else "")
@@ -247,7 +276,11 @@ async def update_ticket(ticket_id: int, data: TicketPatch) -> TicketOut:
                 [FieldError("/body/status", f"allowed: {sorted(TRANSITIONS[before['status']])}")],
                 "bad_transition",
             )
-        assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changed, 2))
+        if "assignee" in changed:
+            await _check_assignee(changed["assignee"], before["branch_id"])
+        clock = await sla.on_change(before, status, changed.get("priority"), sla.utcnow())
+        columns = changed | clock
+        assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, 2))
         resolved = ""
         if status == "resolved":
             resolved = ", resolved_at = now()"
@@ -256,7 +289,7 @@ async def update_ticket(ticket_id: int, data: TicketPatch) -> TicketOut:
         row = await db.fetchrow(
             f"UPDATE {TABLE} SET {assignments}{resolved}, updated_at = now() WHERE id = $1"
             f" RETURNING {COLUMNS}",
-            ticket_id, *changed.values(),
+            ticket_id, *columns.values(),
         )  # fmt: skip
         assert row is not None
         if status is not None:

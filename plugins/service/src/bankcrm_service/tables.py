@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Array, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -53,6 +53,15 @@ class TicketPriority(StrEnum):
     urgent = "urgent"
 
 
+class CustomerTier(StrEnum):
+    """The archive's value tiers (客户价值分层), as an SLA policy names them."""
+
+    private = "private"
+    wealth = "wealth"
+    affluent = "affluent"
+    mass = "mass"
+
+
 class Ticket(Table, tablename="service_ticket"):
     """A complaint, inquiry, suggestion, report (申告), care request or bill question."""
 
@@ -68,9 +77,22 @@ class Ticket(Table, tablename="service_ticket"):
     repeat_of = Integer(null=True, default=None)
     """The customer's previous complaint within 90 days, when this one repeats it."""
     created_by = Varchar(length=100, default="")
+    assignee = Integer(null=True, default=None)
+    """The staff user working the ticket (told before and at an SLA breach)."""
     resolved_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    sla_policy = Integer(null=True, default=None)
+    """The SLA policy that set the due time (None: the built-in default)."""
+    sla_hours = Integer(null=True, default=None)
+    """Business hours to resolve, from the policy."""
+    sla_warn_at = Timestamptz(null=True, default=None)
+    sla_due_at = Timestamptz(null=True, default=None)
+    sla_paused_at = Timestamptz(null=True, default=None)
+    """Set while the clock stands (waiting on the customer, resolved, closed)."""
+    sla_paused_seconds = Integer(default=0)
+    """Business time the clock stood so far; it pushes the due time out."""
+    sla_breached_at = Timestamptz(null=True, default=None)
 
 
 class TicketEvent(Table, tablename="service_ticket_event"):
@@ -85,4 +107,32 @@ class TicketEvent(Table, tablename="service_ticket_event"):
     at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [Ticket, TicketEvent]
+class SlaPolicy(Table, tablename="service_sla_policy"):
+    """Business hours to resolve a ticket of a kind, priority and customer tier (each
+    empty = any), for the branch and its sub-branches; the most specific policy of the
+    nearest branch applies."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    kind = Varchar(length=16, null=True, default=None, choices=TicketKind)
+    priority = Varchar(length=16, null=True, default=None, choices=TicketPriority)
+    value_tier = Varchar(length=16, null=True, default=None, choices=CustomerTier)
+    resolve_hours = Integer()
+    warn_percent = Integer(default=80)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SlaStep(Table, tablename="service_sla_step"):
+    """A warning before or an escalation at a ticket's SLA breach: once per ticket."""
+
+    branch_id = branch_column()
+    ticket = Integer(index=True)
+    step = Varchar(length=16)
+    due_at = Timestamptz()
+    notified = Array(base_column=Integer(), default=list)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [Ticket, TicketEvent, SlaPolicy, SlaStep]

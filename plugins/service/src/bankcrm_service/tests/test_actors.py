@@ -6,7 +6,7 @@ from typing import Any
 
 from bankcrm import db, jobs
 from bankcrm_sdk.world import World
-from bankcrm_service.actors import SCHEDULES, close_resolved_tickets
+from bankcrm_service.actors import SCHEDULES, close_resolved_tickets, sla_sweep
 
 TABLE = "service_ticket"
 
@@ -35,7 +35,8 @@ async def test_the_job_closes_only_stale_resolved_rows_once(
     assert actions == ["create", "update", "update"]  # resolved by hand, closed once by the job
 
 
-def test_the_job_is_scheduled_daily() -> None:
+def test_the_jobs_are_scheduled() -> None:
     assert [(s.actor_name, s.every_seconds) for s in SCHEDULES] == [
-        (close_resolved_tickets.name, 24 * 3600)
+        (close_resolved_tickets.name, 24 * 3600),
+        (sla_sweep.name, 300),
     ]

@@ -26,3 +26,16 @@ async def test_demo_rows_stay_in_their_branches(world: World, kit: Any) -> None:
     assert seen["demo.bj.manager"] == {world.branch("BJ"), world.branch("BJ-HD")}
     assert seen["demo.sh.rm"] == {world.branch("SH-PD")}
     assert seen["demo.teller"] == set()  # SH-XH has no demo rows
+
+    # SLA policies in Beijing and Shanghai; the sweep escalated an overdue ticket in each
+    # demo branch; every ticket has a due time.
+    policies = await kit.owner_fetch("SELECT DISTINCT branch_id FROM service_sla_policy")
+    assert {r["branch_id"] for r in policies} == {world.branch("BJ"), world.branch("SH")}
+    steps = await kit.owner_fetch(
+        "SELECT DISTINCT branch_id FROM service_sla_step WHERE step = 'breached'"
+    )
+    assert {r["branch_id"] for r in steps} == {world.branch(c) for c in DEMO_BRANCHES}
+    undue = await kit.owner_fetch("SELECT id FROM service_ticket WHERE sla_due_at IS NULL")
+    assert undue == []
+    report = await (await world.client("demo.bj.manager")).get("/api/v1/service/sla/breaches")
+    assert report.json()["breached"] >= 2
