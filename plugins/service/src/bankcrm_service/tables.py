@@ -135,4 +135,56 @@ class SlaStep(Table, tablename="service_sla_step"):
     at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [Ticket, TicketEvent, SlaPolicy, SlaStep]
+class ArticleStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+class FaqCategory(Table, tablename="service_faq_category"):
+    """A category of FAQ articles (常见问题分类)."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    name_en = Varchar(length=100, default="")
+    position = Integer(default=0)
+
+
+class FaqArticle(Table, tablename="service_faq_article"):
+    """A question with its standard answer (常见问题); only published articles answer. Each
+    change is kept as a version in ``service_faq_version``."""
+
+    branch_id = branch_column()
+    category = Integer(null=True, default=None)
+    question = Varchar(length=300)
+    answer = Text()
+    keywords = Varchar(length=500, default="")
+    """Other wordings customers use (matched like the question)."""
+    status = Varchar(length=16, default=ArticleStatus.draft, choices=ArticleStatus)
+    public = Boolean(default=True)
+    """Whether the public self-service may answer with it (else staff only)."""
+    version = Integer(default=1)
+    published_at = Timestamptz(null=True, default=None)
+    updated_by = Varchar(length=100, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class FaqVersion(Table, tablename="service_faq_version"):
+    """An article as it was after each change: version, content, status, who and when."""
+
+    branch_id = branch_column()
+    article = Integer(index=True)
+    version = Integer()
+    category = Integer(null=True, default=None)
+    question = Varchar(length=300)
+    answer = Text()
+    keywords = Varchar(length=500, default="")
+    status = Varchar(length=16, choices=ArticleStatus)
+    public = Boolean(default=True)
+    actor = Varchar(length=100)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [
+    Ticket, TicketEvent, SlaPolicy, SlaStep, FaqCategory, FaqArticle, FaqVersion,
+]  # fmt: skip

@@ -57,28 +57,30 @@ def build_pipeline() -> Pipeline:
     complaint data, and macro-F1 counts each class."""
     return Pipeline(
         [
+            ("tfidf", text_features()),
+            ("clf", LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")),
+        ]
+    )
+
+
+def text_features(min_df: int = 2) -> FeatureUnion:
+    """The tokenisation of triage, shared with the FAQ's matching (:mod:`.faq`): word 1-2
+    grams and character 2-4 grams within word boundaries, sublinear tf, each block
+    L2-normalised. ``min_df=1`` for a small knowledge base, where a phrase found once
+    still counts."""
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)),
             (
-                "tfidf",
-                FeatureUnion(
-                    [
-                        (
-                            "words",
-                            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
-                        ),
-                        (
-                            "chars",
-                            TfidfVectorizer(
-                                analyzer="char_wb",
-                                ngram_range=(2, 4),
-                                sublinear_tf=True,
-                                min_df=2,
-                                max_features=300_000,
-                            ),
-                        ),
-                    ]
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 4),
+                    sublinear_tf=True,
+                    min_df=min_df,
+                    max_features=300_000,
                 ),
             ),
-            ("clf", LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")),
         ]
     )
 
