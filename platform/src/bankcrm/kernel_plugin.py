@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
-from bankcrm import auth
+from bankcrm import auth, oauth
 from bankcrm.assignment.admin_forms import reassign_form
 from bankcrm.context import Scope
 from bankcrm.notifications.channels import IN_APP_CHANNEL, NotificationChannel
@@ -108,7 +108,10 @@ async def resolve_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Scope
     if authorization:
         kind, _, token = authorization.partition(" ")
         if kind.lower() == "bearer" and token:
-            return await auth.scope_for_token(token.strip(), request_id)
+            token = token.strip()
+            if token.startswith(f"{oauth.ACCESS_TOKEN_PREFIX}_"):
+                return await oauth.scope_for_access_token(token, request_id)
+            return await auth.scope_for_token(token, request_id)
         return None
     session = connection.cookies.get("id")
     if session:

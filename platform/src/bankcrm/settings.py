@@ -110,6 +110,8 @@ class Settings:
     """Host names (``host`` or ``host:port``) besides the request's own that a cookie-carried
     write may come from (``Origin``); the admin's CSRF check reads the same setting."""
     tls: TlsSettings | None = None
+    oauth_token_minutes: int = 15
+    """Lifetime of an OAuth access token (``BANKCRM_OAUTH_TOKEN_MINUTES``, 1 to 60)."""
 
     @property
     def embedded(self) -> bool:
@@ -138,6 +140,13 @@ def _secret_key(data_dir: Path, production: bool) -> bytes:
     return key_file.read_text().strip().encode()
 
 
+def _oauth_token_minutes() -> int:
+    value = os.environ.get("BANKCRM_OAUTH_TOKEN_MINUTES", "15")
+    if not value.isdigit() or not 1 <= int(value) <= 60:
+        raise SettingsError(f"BANKCRM_OAUTH_TOKEN_MINUTES must be 1 to 60 (minutes), not {value!r}")
+    return int(value)
+
+
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("BANKCRM_DATA_DIR", "var")).absolute()
     production = os.environ.get("BANKCRM_PRODUCTION", "") in {"1", "true", "yes"}
@@ -158,6 +167,7 @@ def load_settings() -> Settings:
         max_json_bytes=int(os.environ.get("BANKCRM_MAX_JSON_BYTES", str(1024 * 1024))),
         allowed_hosts=_split(os.environ.get("BANKCRM_ALLOWED_HOSTS")) or (),
         tls=load_tls_settings(),
+        oauth_token_minutes=_oauth_token_minutes(),
     )
 
 

@@ -146,6 +146,21 @@ class ApiClient(Table, tablename="bankcrm_api_client"):
     """The token before the last rotation keeps working until then (a switch-over)."""
 
 
+@global_table("OAuth access tokens belong to an API client, which carries the branch")
+class OAuthToken(Table, tablename="bankcrm_oauth_token"):
+    """A short-lived access token issued to an API client by the client-credentials grant
+    (RFC 6749 section 4.4); only its digest is stored."""
+
+    client = ForeignKey(ApiClient, on_delete=OnDelete.cascade, index=True)
+    token_prefix = Varchar(length=16, unique=True)
+    token_hash = Varchar(length=128)
+    scopes = Array(base_column=Varchar(length=128))
+    """The permissions asked for (a subset of the client's when issued)."""
+    issued_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
 @global_table("the outbox is written in the writer's transaction and relayed by the kernel")
 class Outbox(Table, tablename="bankcrm_outbox"):
     id = Serial(primary_key=True)
@@ -241,6 +256,7 @@ KERNEL_TABLES: list[type[Table]] = [
     UserSecurity,
     LoginAttempt,
     ApiClient,
+    OAuthToken,
     Outbox,
     JobExecution,
     ScheduleTick,

@@ -26,6 +26,7 @@ from bankcrm.web.bodies import BodyGate, security_headers
 from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.kernel_routes import kernel_router
 from bankcrm.web.locations import CreatedLocation
+from bankcrm.web.oauth_routes import oauth_router
 from bankcrm.web.openapi import TimeOfDaySchema
 from bankcrm.web.openapi import complete as complete_openapi
 from bankcrm.web.problems import EXCEPTION_HANDLERS, problem_response
@@ -155,6 +156,7 @@ def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
         readyz,
         prometheus_metrics,
         kernel_router(),
+        oauth_router(),
         notification_router(),
         organisation_router(),
         assignment_router(),

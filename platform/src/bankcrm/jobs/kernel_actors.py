@@ -6,7 +6,7 @@ import inspect
 import logging
 from typing import Any
 
-from bankcrm import branches, db, piccolo_conf
+from bankcrm import branches, db, oauth, piccolo_conf
 from bankcrm.context import bind_scope, current_scope
 from bankcrm.jobs.actors import actor, current_job
 from bankcrm.jobs.outbox import enqueue
@@ -94,6 +94,7 @@ async def prune() -> None:
         "DELETE FROM bankcrm_job_execution WHERE done_at < now() - make_interval(days => $1)",
         LEDGER_KEEP_DAYS,
     )
+    await oauth.purge_expired()
 
 
 @actor("bankcrm.audit_seal", queue_name="bankcrm.maintenance", max_retries=2)

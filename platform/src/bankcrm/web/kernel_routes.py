@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from bankcrm import audit, auth, branches, business_calendar, db
+from bankcrm import audit, auth, branches, business_calendar, db, oauth
 from bankcrm.auth import DEFAULT_OVERLAP_MINUTES, MAX_OVERLAP_MINUTES
 from bankcrm.context import bind_scope, require_scope
 from bankcrm.credentials import Credential, assert_may_manage_credential, credential_guard
@@ -494,12 +494,14 @@ async def rotate_api_client(
         issued = await auth.rotate_api_client(client_id, scope.actor, overlap)
         if issued is None:
             raise Problem(409, "the client is revoked; create a new one", code="revoked")
+        # No switch-over means the secret leaked: the access tokens it bought go with it.
+        ended = await oauth.revoke_all(client_id) if overlap == 0 else 0
         await audit.record(
             audit.Action.UPDATE,
             "bankcrm.api_client",
             client_id,
             branch_id=row["branch"],
-            after={"rotated": True, "overlap_minutes": overlap},
+            after={"rotated": True, "overlap_minutes": overlap, "access_tokens_ended": ended},
         )
     return _client_out(await _client_in_scope(client_id), issued.token)
 

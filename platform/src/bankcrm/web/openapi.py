@@ -149,9 +149,10 @@ def security_schemes() -> dict[str, SecurityScheme]:
         BEARER_SCHEME: SecurityScheme(
             type="http",
             scheme="bearer",
-            bearer_format="bcrm_<id>_<secret>",
+            bearer_format="bcrm_<id>_<secret> or bcat_<id>_<secret>",
             description="An API client's token (`/api/v1/api-clients`), bound to its"
-            " branches and permissions.",
+            " branches and permissions, or a short-lived OAuth access token"
+            " (`POST /oauth/token`) acting as that client within its scopes.",
         ),
     }
 
@@ -319,6 +320,15 @@ def complete_operation(
             cast(SecurityRequirement, {SESSION_SCHEME: []}),
             cast(SecurityRequirement, {BEARER_SCHEME: []}),
         ]
+    if opt.get("body") == "form":
+        operation.request_body = RequestBody(
+            content={
+                "application/x-www-form-urlencoded": OpenAPIMediaType(
+                    schema=cast(Any, form_schema(opt.get("form")))
+                )
+            },
+            required=True,
+        )
     if opt.get("body") == "multipart":
         operation.request_body = RequestBody(
             content={

@@ -269,9 +269,8 @@ def reference_problem(exc: asyncpg.PostgresError, record: str = "path") -> Probl
     ``record``, the request's key of it), or a 422 naming the field that refers to a
     missing record."""
     detail = str(getattr(exc, "detail", "") or "")
-    if isinstance(exc, asyncpg.RestrictViolationError) or (
-        dependent := _STILL_REFERENCED.search(detail)
-    ):
+    dependent = _STILL_REFERENCED.search(detail)
+    if isinstance(exc, asyncpg.RestrictViolationError) or dependent:
         table = dependent.group(1) if dependent else str(getattr(exc, "table_name", "") or "")
         return Problem(
             409,
