@@ -44,6 +44,8 @@ REFERENCE_OVERRIDES: dict[str, str | None] = {
     "item_id": "bankcrm_assignment.item_id",
     # Marketing's do-not-contact flags.
     "/api/v1/marketing/do-not-contact/{flag_id}:flag_id": "marketing_do_not_contact",
+    # A survey's target is the archive's customer filter: its tags are the archive's.
+    "/api/v1/marketing/surveys/{survey_id}/distributions:tag_ids": "customer_archive_tag",
     # A model's training reads its outcomes off a later feature run.
     "outcome_run_id": "mining_feature_run",
 }

@@ -18,6 +18,8 @@ OUTCOME_READ = "marketing.outcome.read"
 OUTCOME_WRITE = "marketing.outcome.write"
 COMPETITOR_READ = "marketing.competitor.read"
 COMPETITOR_WRITE = "marketing.competitor.write"
+SURVEY_READ = "marketing.survey.read"
+SURVEY_WRITE = "marketing.survey.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(CAMPAIGN_READ, "查看营销活动", "Read campaigns"),
@@ -42,6 +44,12 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
         "维护竞争对手、产品利率与输赢记录",
         "Maintain competitors, their products and rates, and deals won or lost",
     ),
+    PermissionSpec(SURVEY_READ, "查看问卷调查与分析", "Read surveys, responses and analysis"),
+    PermissionSpec(
+        SURVEY_WRITE,
+        "维护问卷调查（问卷、发放、代客录入答卷）",
+        "Maintain surveys: questionnaires, distribution, answers taken by staff",
+    ),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
@@ -58,11 +66,16 @@ GRANTS: tuple[RoleGrant, ...] = (
             OUTCOME_WRITE,
             COMPETITOR_READ,
             COMPETITOR_WRITE,
+            SURVEY_READ,
+            SURVEY_WRITE,
         ),
     ),
     RoleGrant(
         StandardRole.TELLER,
-        (CAMPAIGN_READ, CONTACT_RESPOND, DNC_READ, DNC_WRITE, COMPETITOR_READ),
+        (CAMPAIGN_READ, CONTACT_RESPOND, DNC_READ, DNC_WRITE, COMPETITOR_READ, SURVEY_READ),
     ),
-    RoleGrant(StandardRole.AUDITOR, (CAMPAIGN_READ, DNC_READ, OUTCOME_READ, COMPETITOR_READ)),
+    RoleGrant(
+        StandardRole.AUDITOR,
+        (CAMPAIGN_READ, DNC_READ, OUTCOME_READ, COMPETITOR_READ, SURVEY_READ),
+    ),
 )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from bankcrm import jobs
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm_marketing import campaigns, competitors, contacts
+from bankcrm_marketing import campaigns, competitors, contacts, surveys
 
 CLOSE_STALE = "marketing.close_stale_campaigns"
 SEND_DUE = "marketing.send_due_contacts"
 SYNC_DEALS = "marketing.sync_competitor_deals"
+SEND_INVITATIONS_DUE = "marketing.send_due_survey_invitations"
 DAY = 24 * 3600
 
 
@@ -44,7 +45,27 @@ async def sync_competitor_deals() -> None:
     await competitors.sync_deals()
 
 
-ACTORS = [close_stale_campaigns, send_contacts, send_due_contacts, sync_competitor_deals]
+@jobs.actor(surveys.SEND_JOB)
+async def send_survey_invitations(survey_id: int) -> None:
+    """Send the due invitations of a survey just distributed."""
+    await surveys.send_invitations(survey_id)
+
+
+@jobs.actor(SEND_INVITATIONS_DUE)
+async def send_due_survey_invitations() -> None:
+    """Send the due invitations of every active survey in scope (those held for quiet
+    hours, and those a gateway failed to take)."""
+    await surveys.send_invitations()
+
+
+ACTORS = [
+    close_stale_campaigns,
+    send_contacts,
+    send_due_contacts,
+    sync_competitor_deals,
+    send_survey_invitations,
+    send_due_survey_invitations,
+]
 SCHEDULES = [
     ScheduleSpec(
         name=CLOSE_STALE,
@@ -63,5 +84,11 @@ SCHEDULES = [
         actor_name=SYNC_DEALS,
         every_seconds=DAY,
         description="Take the deals won or lost against competitors from sales (idempotent).",
+    ),
+    ScheduleSpec(
+        name=SEND_INVITATIONS_DUE,
+        actor_name=SEND_INVITATIONS_DUE,
+        every_seconds=600,
+        description="Send the survey invitations that are due (idempotent).",
     ),
 ]

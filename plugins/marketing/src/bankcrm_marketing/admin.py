@@ -4,7 +4,13 @@ here too; rows that only the service may make are not created here)."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_marketing.access import CAMPAIGN_READ, COMPETITOR_READ, DNC_READ, OUTCOME_READ
+from bankcrm_marketing.access import (
+    CAMPAIGN_READ,
+    COMPETITOR_READ,
+    DNC_READ,
+    OUTCOME_READ,
+    SURVEY_READ,
+)
 from bankcrm_marketing.tables import (
     Campaign,
     CampaignStaff,
@@ -17,6 +23,10 @@ from bankcrm_marketing.tables import (
     Member,
     Outcome,
     Rate,
+    Survey,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
 )
 
 GROUP = Label("市场营销", "Marketing")
@@ -155,6 +165,60 @@ DEAL_LABELS = {
     "source": Label("来源（staff=手工登记，sales=销售商机）", "Source"),
     "source_ref": Label("来源编号", "Source reference"),
     "created_at": Label("登记时间", "Created at"),
+}
+
+SURVEY_REF = {"survey": Label("问卷", "Survey")}
+SURVEY_LABELS = {
+    **ID,
+    "title": Label("问卷名称", "Title"),
+    "description": Label("说明", "Description"),
+    "purpose": Label("用途", "Purpose"),
+    "status": Label("状态", "Status"),
+    "version": Label("当前版本", "Current version"),
+    "link_code": Label("公开链接码", "Public link code"),
+    "owner": Label("负责人", "Owner"),
+    "created_at": Label("创建时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+QUESTION_LABELS = {
+    **ID,
+    **SURVEY_REF,
+    "version": Label("版本", "Version"),
+    "position": Label("序号", "Position"),
+    "key": Label("题目代码", "Key"),
+    "question_kind": Label("题型", "Kind"),
+    "prompt": Label("题目", "Question"),
+    "options": Label("选项", "Options"),
+    "scale_min": Label("量表最小值", "Scale from"),
+    "scale_max": Label("量表最大值", "Scale to"),
+    "required": Label("必答", "Required"),
+    "show_if": Label("显示条件（跳题逻辑）", "Shown if"),
+}
+INVITATION_LABELS = {
+    **ID,
+    **SURVEY_REF,
+    **CUSTOMER_REF,
+    "code": Label("个人链接码", "Link code"),
+    "channel": Label("发送渠道", "Channel"),
+    "status": Label("状态", "Status"),
+    "source_ref": Label("来源编号", "Source reference"),
+    "reason": Label("说明", "Reason"),
+    "attempts": Label("尝试次数", "Attempts"),
+    "provider_ref": Label("通道回执", "Gateway reference"),
+    "scheduled_at": Label("计划发送时间", "Scheduled at"),
+    "sent_at": Label("发送时间", "Sent at"),
+    "responded_at": Label("答卷时间", "Answered at"),
+    "created_at": Label("创建时间", "Created at"),
+}
+SURVEY_RESPONSE_LABELS = {
+    **ID,
+    **SURVEY_REF,
+    **CUSTOMER_REF,
+    "version": Label("问卷版本", "Version"),
+    "invitation": Label("邀请", "Invitation"),
+    "answers": Label("答案", "Answers"),
+    "via": Label("答卷方式", "Via"),
+    "submitted_at": Label("提交时间", "Submitted at"),
 }
 
 SCREENS: tuple[AdminScreen, ...] = (
@@ -320,6 +384,67 @@ SCREENS: tuple[AdminScreen, ...] = (
             "source",
         ),
         visible_filters=("competitor", "outcome", "product_category", "source"),
+        read_only=True,
+        allow_create=False,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=Survey,
+        title=Label("问卷调查", "Surveys"),
+        permission=SURVEY_READ,
+        columns=SURVEY_LABELS,
+        visible_columns=("id", "title", "purpose", "status", "version", "owner", "branch_id"),
+        visible_filters=("title", "purpose", "status", "branch_id"),
+        read_only_columns=("status", "version", "link_code", "created_at", "updated_at"),
+        menu_group=GROUP,
+        allow_create=False,
+    ),
+    AdminScreen(
+        table=SurveyQuestion,
+        title=Label("问卷题目（各版本）", "Survey questions"),
+        permission=SURVEY_READ,
+        columns=QUESTION_LABELS,
+        visible_columns=(
+            "id",
+            "survey",
+            "version",
+            "position",
+            "key",
+            "question_kind",
+            "prompt",
+            "required",
+        ),
+        visible_filters=("survey", "version", "question_kind"),
+        read_only=True,
+        allow_create=False,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=SurveyInvitation,
+        title=Label("问卷邀请", "Survey invitations"),
+        permission=SURVEY_READ,
+        columns=INVITATION_LABELS,
+        visible_columns=(
+            "id",
+            "survey",
+            "customer",
+            "channel",
+            "status",
+            "sent_at",
+            "responded_at",
+        ),
+        visible_filters=("survey", "channel", "status"),
+        read_only=True,
+        allow_create=False,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=SurveyResponse,
+        title=Label("问卷答卷", "Survey responses"),
+        permission=SURVEY_READ,
+        columns=SURVEY_RESPONSE_LABELS,
+        visible_columns=("id", "survey", "version", "customer", "via", "submitted_at"),
+        visible_filters=("survey", "version", "via"),
         read_only=True,
         allow_create=False,
         menu_group=GROUP,

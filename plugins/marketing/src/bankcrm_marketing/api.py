@@ -14,7 +14,15 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_marketing import access, campaigns, competitor_api, contacts, outcomes, targeting
+from bankcrm_marketing import (
+    access,
+    campaigns,
+    competitor_api,
+    contacts,
+    outcomes,
+    survey_api,
+    targeting,
+)
 
 READ = {"permission": access.CAMPAIGN_READ}
 WRITE = {"permission": access.CAMPAIGN_WRITE}
@@ -282,4 +290,5 @@ ROUTES: list[Any] = [
     recommendations,
     roi,
     *competitor_api.ROUTES,
+    *survey_api.ROUTES,
 ]

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
-from bankcrm_marketing import campaigns, competitors, contacts, targeting
+from bankcrm_marketing import campaigns, competitors, contacts, surveys, targeting
+from bankcrm_marketing.questionnaire import Option, Question, ShowIf
 
 # relationship manager, branch manager, branch of their campaigns
 DEMO_BRANCHES = (
@@ -99,6 +100,8 @@ async def seed_demo(demo: DemoContext) -> None:
         )
         await targeting.target(sms.id)
         await seed_competitors(branch_id, today, {p.code for p in products})
+        await seed_surveys(branch_id, manager, [c.id for c in (
+            await archive.search_customers(criteria, limit=6)).items])  # fmt: skip
     # Sales' opportunities won or lost against a competitor, when sales is there (no
     # running kernel to ask when the demo is seeded outside one).
     with contextlib.suppress(RuntimeError):
@@ -178,3 +181,70 @@ async def seed_competitors(branch_id: int, today: date, our_codes: set[str]) -> 
                                closed_on=today - timedelta(days=3 * number + 1),
                                product_category=category, amount=Decimal(amount), reason=reason)
         )  # fmt: skip
+
+
+def _options(*pairs: tuple[str, str]) -> list[Option]:
+    return [Option(value, label) for value, label in pairs]
+
+
+RESEARCH = [
+    Question(key="bank", question_kind="single", prompt="您目前主要在哪家银行购买理财产品？",
+             options=_options(("ours", "本行"), ("cmb", "招商银行"), ("ccb", "建设银行"),
+                              ("other", "其他机构"))),
+    Question(key="why_other", question_kind="single", prompt="您选择其他机构的主要原因是？",
+             options=_options(("rate", "收益率更高"), ("near", "网点更近"),
+                              ("app", "手机银行更好用")),
+             show_if=ShowIf(question="bank", any_of=["cmb", "ccb", "other"])),
+    Question(key="values", question_kind="multiple", prompt="最看重理财产品的哪些方面？（可多选）",
+             options=_options(("yield", "收益率"), ("safety", "安全性"),
+                              ("liquidity", "流动性"), ("service", "服务"))),
+    Question(key="satisfaction", question_kind="scale", prompt="对本行理财服务的满意程度（1-5分）",
+             scale_min=1, scale_max=5),
+    Question(key="improve", question_kind="text", prompt="请告诉我们需要改进的地方",
+             required=False, show_if=ShowIf(question="satisfaction", at_most=3)),
+]  # fmt: skip
+SATISFACTION = [
+    Question(key="nps", question_kind="scale", prompt="您向亲友推荐我行的可能性有多大？（0-10分）",
+             scale_min=0, scale_max=10),
+    Question(key="comment", question_kind="text", prompt="还有什么想告诉我们的？", required=False),
+]  # fmt: skip
+RESEARCH_ANSWERS: tuple[dict[str, object], ...] = (
+    {"bank": "ours", "values": ["safety", "service"], "satisfaction": 5},
+    {"bank": "cmb", "why_other": "rate", "values": ["yield"], "satisfaction": 3,
+     "improve": "希望理财产品收益率再高一些"},
+    {"bank": "ccb", "why_other": "app", "values": ["yield", "liquidity"], "satisfaction": 2,
+     "improve": "手机银行购买理财步骤太多"},
+    {"bank": "ours", "values": ["safety"], "satisfaction": 4},
+)  # fmt: skip
+
+
+async def seed_surveys(branch_id: int, manager: int, customers: list[int]) -> None:
+    """A market-research questionnaire with skip logic, open with a public link, answered
+    by customers through staff, the link and an invitation; and a satisfaction survey for
+    the service plugin to send."""
+    research = await surveys.create_survey(
+        surveys.SurveyIn(title="理财客户需求调查", description="了解客户理财偏好与对我行服务的评价",
+                         questions=RESEARCH, owner_id=manager, branch_id=branch_id)
+    )  # fmt: skip
+    await surveys.update_survey(research.id, surveys.SurveyPatch(status="active", public_link=True))
+    for number, answers in enumerate(RESEARCH_ANSWERS):
+        customer = customers[number] if number < len(customers) else None
+        await surveys.record_staff_response(
+            research.id, surveys.StaffResponseIn(answers=dict(answers), customer_id=customer)
+        )
+    if len(customers) > 4:
+        invitation = await surveys.invite(
+            research.id, customers[4], source_ref=f"demo:{branch_id}:research"
+        )
+        await surveys.submit_public(
+            invitation.url.rsplit("/", 1)[-1],
+            surveys.AnswersIn(answers={"bank": "other", "why_other": "near",
+                                       "values": ["liquidity"], "satisfaction": 4}),
+        )  # fmt: skip
+    satisfaction = await surveys.create_survey(
+        surveys.SurveyIn(title="服务满意度回访", purpose="satisfaction", questions=SATISFACTION,
+                         owner_id=manager, branch_id=branch_id)
+    )  # fmt: skip
+    await surveys.update_survey(satisfaction.id, surveys.SurveyPatch(status="active"))
+    if len(customers) > 5:
+        await surveys.send_satisfaction_survey(customers[5], source_ref=f"demo:{branch_id}:nps")

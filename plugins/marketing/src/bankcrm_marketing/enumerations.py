@@ -134,4 +134,28 @@ ENUMERATIONS = [
         won=("赢单", "Won"),
         lost=("丢单", "Lost"),
     ),
+    enumeration(
+        "marketing.survey_purpose",
+        t.SurveyPurpose,
+        ("purpose",),
+        research=("市场调查", "Market research"),
+        satisfaction=("满意度调查", "Satisfaction survey"),
+    ),
+    enumeration(
+        "marketing.question_kind",
+        t.QuestionKind,
+        ("question_kind",),
+        single=("单选", "Single choice"),
+        multiple=("多选", "Multiple choice"),
+        scale=("量表评分", "Scale"),
+        text=("自由填写", "Free text"),
+    ),
+    enumeration(
+        "marketing.response_via",
+        t.ResponseVia,
+        ("via",),
+        link=("公开链接（匿名）", "Public link"),
+        invitation=("个人邀请", "Personal invitation"),
+        staff=("员工代录", "Entered by staff"),
+    ),
 ]

@@ -41,6 +41,8 @@ def marketing_send_message(
 ) -> Awaitable[str | None] | str | None:
     """Deliver one campaign message (``sms``, ``email`` or ``wechat``) to a customer:
     a gateway's job. Answer the gateway's reference for the message; None: not yours.
+    Survey invitations come the same way (``message.survey_invitation_id`` set, the
+    personal link in ``message.body``), sent by ``marketing.send_survey_invitations``.
 
     Called by the sending job (``marketing.send_contacts``) after the contact rules passed,
     outside any transaction, under the job's system scope. ``message.idempotency_key`` is

@@ -22,6 +22,9 @@ class OutgoingMessage:
     """The customer's mobile number (sms, wechat) or e-mail address."""
     title: str
     body: str
+    survey_invitation_id: int | None = None
+    """Set for an invitation to a survey (then ``contact_id`` and ``campaign_id`` are 0):
+    ``body`` carries the personal link."""
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,8 @@ def customer_references() -> Sequence[CustomerReference]:
         CustomerReference("marketing_do_not_contact", unique_with=("channel",)),
         CustomerReference("marketing_outcome", moves_branch=False),
         CustomerReference("marketing_competitor_deal", moves_branch=False),
+        CustomerReference("marketing_survey_invitation", moves_branch=False),
+        CustomerReference("marketing_survey_response", moves_branch=False),
     ]
 
 

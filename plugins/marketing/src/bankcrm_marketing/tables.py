@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
+    JSONB,
     Boolean,
     Date,
     DoublePrecision,
@@ -305,3 +306,103 @@ class CompetitorDeal(Table, tablename="marketing_competitor_deal"):
 
 
 TABLES.extend([Competitor, CompetitorProduct, Rate, CompetitorDeal])
+
+
+class SurveyPurpose(StrEnum):
+    research = "research"
+    """市场调查: a questionnaire of marketing."""
+    satisfaction = "satisfaction"
+    """A satisfaction survey (sent after a service ticket, for instance)."""
+
+
+class QuestionKind(StrEnum):
+    single = "single"
+    multiple = "multiple"
+    scale = "scale"
+    text = "text"
+
+
+class ResponseVia(StrEnum):
+    link = "link"
+    """The survey's public link: the respondent is unknown."""
+    invitation = "invitation"
+    """A customer's personal invitation."""
+    staff = "staff"
+    """Entered by staff (a survey by telephone or at the counter)."""
+
+
+class Survey(Table, tablename="marketing_survey"):
+    """A questionnaire (市场调查, or a satisfaction survey) and its current version."""
+
+    branch_id = branch_column()
+    title = Varchar(length=200)
+    description = Text(default="")
+    purpose = Varchar(length=16, default=SurveyPurpose.research, choices=SurveyPurpose)
+    status = Varchar(length=16, default=CampaignStatus.draft, choices=CampaignStatus)
+    """``draft``, ``active`` (taking responses) or ``closed``."""
+    version = Integer(default=1)
+    """The questionnaire's current version; a version with responses is never changed."""
+    link_code = Varchar(length=64, null=True, default=None, unique=True)
+    """The public link's unguessable code; None: no public link."""
+    owner = ForeignKey(BaseUser, null=True, default=None, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SurveyQuestion(Table, tablename="marketing_survey_question"):
+    """A question of one version of a survey."""
+
+    branch_id = branch_column()
+    survey = ForeignKey(Survey, on_delete=OnDelete.restrict, index=True)
+    version = Integer()
+    position = Integer()
+    key = Varchar(length=32)
+    question_kind = Varchar(length=16, choices=QuestionKind)
+    prompt = Text()
+    options = JSONB(default=[])
+    """Choices: ``[{"value": "a", "label": "…"}]``."""
+    scale_min = Integer(null=True, default=None)
+    scale_max = Integer(null=True, default=None)
+    required = Boolean(default=True)
+    show_if = JSONB(null=True, default=None)
+    """Skip logic: ``{"question": key, "any_of": [...]}`` or ``{"question": key,
+    "at_least": n, "at_most": m}`` over an earlier question; None: always shown."""
+
+
+class SurveyInvitation(Table, tablename="marketing_survey_invitation"):
+    """A customer's personal invitation to answer a survey: its code is the link."""
+
+    branch_id = branch_column()
+    survey = ForeignKey(Survey, on_delete=OnDelete.restrict, index=True)
+    customer = Integer(index=True)
+    code = Varchar(length=64, unique=True)
+    channel = Varchar(length=16, null=True, default=None)
+    """``sms``, ``email`` or ``wechat`` (sent by the job); None: handed to the caller."""
+    status = Varchar(length=16, default=ContactStatus.queued, choices=ContactStatus)
+    source_ref = Varchar(length=64, default="")
+    """Who asked for it (``service.ticket:42``): one invitation per survey and reference."""
+    reason = Text(default="")
+    attempts = Integer(default=0)
+    provider_ref = Varchar(length=200, null=True, default=None)
+    scheduled_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+    responded_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SurveyResponse(Table, tablename="marketing_survey_response"):
+    """One respondent's answers to one version of a survey."""
+
+    branch_id = branch_column()
+    survey = ForeignKey(Survey, on_delete=OnDelete.restrict, index=True)
+    version = Integer()
+    customer = Integer(null=True, default=None, index=True)
+    invitation = ForeignKey(
+        SurveyInvitation, null=True, default=None, on_delete=OnDelete.restrict, unique=True
+    )
+    answers = JSONB(default={})
+    via = Varchar(length=16, choices=ResponseVia)
+    submitted_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES.extend([Survey, SurveyQuestion, SurveyInvitation, SurveyResponse])

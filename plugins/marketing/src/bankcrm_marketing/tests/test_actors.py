@@ -36,4 +36,5 @@ def test_the_jobs_are_scheduled() -> None:
         (close_stale_campaigns.name, 24 * 3600),
         ("marketing.send_due_contacts", 600),
         ("marketing.sync_competitor_deals", 24 * 3600),
+        ("marketing.send_due_survey_invitations", 600),
     ]

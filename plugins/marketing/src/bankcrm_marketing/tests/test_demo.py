@@ -21,7 +21,8 @@ async def test_demo_rows_stay_in_their_branches(world: World, kit: Any) -> None:
     assert await kit.owner_fetch("SELECT id FROM marketing_contact")
     assert await kit.owner_fetch("SELECT id FROM marketing_cost")
     assert len(await kit.owner_fetch("SELECT id FROM marketing_do_not_contact")) == 2
-    for table in ("competitor", "competitor_product", "rate", "competitor_deal"):
+    for table in ("competitor", "competitor_product", "rate", "competitor_deal", "survey",
+                  "survey_question", "survey_invitation", "survey_response"):  # fmt: skip
         rows = await kit.owner_fetch(f"SELECT DISTINCT branch_id FROM marketing_{table}")
         assert {r["branch_id"] for r in rows} == {world.branch(c) for _r, _m, c in DEMO_BRANCHES}
 
