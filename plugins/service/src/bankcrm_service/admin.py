@@ -13,6 +13,7 @@ from bankcrm_service.tables import (
     SlaStep,
     Ticket,
     TicketEvent,
+    TriageRecord,
 )
 
 GROUP = Label(
@@ -138,6 +139,26 @@ VERSION_LABELS = {
     "at": Label("时间", "At"),
 }
 
+KINDS = "（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 / bill 账单）"
+TRIAGE_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "ticket": Label("工单号", "Ticket"),
+    "predicted_kind": Label("模型判断类型" + KINDS, "Predicted kind"),
+    "confidence": Label("置信度", "Confidence"),
+    "model": Label("模型版本", "Model"),
+    "state": Label(
+        "分拣状态（auto 自动 / queued 待人工分拣 / confirmed 已确认 / corrected 已更正）", "State"
+    ),
+    "registered_kind": Label("登记类型", "Registered kind"),
+    "final_kind": Label("人工判定类型", "Kind decided"),
+    "final_priority": Label("人工判定优先级", "Priority decided"),
+    "note": Label("说明", "Note"),
+    "reviewed_by": Label("分拣人", "Reviewed by"),
+    "reviewed_at": Label("分拣时间", "Reviewed at"),
+    "created_at": Label("创建时间", "Created at"),
+}
+
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Ticket,
@@ -227,6 +248,25 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=VERSION_LABELS,
         visible_columns=("article", "version", "question", "status", "actor", "at"),
         visible_filters=("article", "status", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=TriageRecord,
+        title=Label("人工分拣队列", "Triage queue"),
+        permission=TICKET_READ,
+        columns=TRIAGE_LABELS,
+        visible_columns=(
+            "ticket",
+            "predicted_kind",
+            "confidence",
+            "state",
+            "final_kind",
+            "reviewed_by",
+            "created_at",
+        ),
+        visible_filters=("state", "predicted_kind", "branch_id"),
+        # Reviews change the ticket too: they go through the API.
         read_only=True,
         menu_group=GROUP,
     ),

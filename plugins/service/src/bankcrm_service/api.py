@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.problems import Problem
-from bankcrm_service import access, faq, ratelimit, services, sla
+from bankcrm_service import access, faq, ratelimit, services, sla, triage_queue
 from bankcrm_service.settings import root_settings
 
 READ = {"permission": access.TICKET_READ}
@@ -119,6 +119,21 @@ class TicketController(Controller):
         """The published FAQ articles (of the ticket's branch and those above it) most
         like the ticket's title and text, best first, with a confidence from 0 to 1."""
         return await faq.ticket_suggestions(ticket_id)
+
+    @get("/{ticket_id:int}/triage", opt=READ)
+    async def triage(self, ticket_id: FromPath[int]) -> triage_queue.TriageOut:
+        """What the kind model read in the ticket (kind, confidence), whether it waits in
+        the manual triage queue, and what staff decided."""
+        return await triage_queue.get(ticket_id)
+
+    @post("/{ticket_id:int}/triage", opt=WRITE, status_code=200)
+    async def review_triage(
+        self, ticket_id: FromPath[int], data: JSONBody[triage_queue.ReviewIn]
+    ) -> triage_queue.TriageOut:
+        """Confirm or correct the model's reading: the ticket takes ``kind`` (and
+        ``priority``; its SLA follows) and leaves the queue; the correction is kept as a
+        labelled example, audited."""
+        return await triage_queue.review(ticket_id, data)
 
     @delete("/{ticket_id:int}", opt=WRITE, status_code=204)
     async def remove(self, ticket_id: FromPath[int]) -> None:
@@ -273,6 +288,29 @@ class FaqArticleController(Controller):
         return await faq.search(q)
 
 
+TriageStateQuery = Annotated[
+    triage_queue.State,
+    QueryParameter(name="state", description="queued (the queue), auto, confirmed or corrected"),
+]
+
+
+class TriageQueueController(Controller):
+    path = "/triage-queue"
+    tags = ("service: triage",)
+
+    @get("/", opt=READ)
+    async def list_queue(
+        self,
+        triage_state: TriageStateQuery = "queued",
+        branch_id: BranchQuery = None,
+        limit: LimitQuery = 50,
+    ) -> list[triage_queue.TriageOut]:
+        """The manual triage queue: tickets whose kind the model read with low confidence,
+        oldest first (or, with ``state``, the tickets in another triage state)."""
+        check_limit(limit)
+        return await triage_queue.queue(state=triage_state, branch_id=branch_id, limit=limit)
+
+
 def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -303,5 +341,5 @@ async def self_service_ask(
 
 ROUTES: list[Any] = [
     TicketController, SlaPolicyController, SlaReportController, FaqCategoryController,
-    FaqArticleController, self_service_ask,
+    FaqArticleController, TriageQueueController, self_service_ask,
 ]  # fmt: skip

@@ -11,7 +11,7 @@ from datetime import timedelta
 from bankcrm import audit, branches, db
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
-from bankcrm_service import faq, sla
+from bankcrm_service import faq, sla, triage_queue
 from bankcrm_service.services import ENTITY, EVENT, TABLE
 
 DEMO_BRANCHES = ("BJ", "BJ-HD", "SH", "SH-PD")
@@ -119,6 +119,7 @@ async def seed_demo(demo: DemoContext) -> None:
                     now, created, due["sla_policy"], due["sla_hours"], due["sla_warn_at"],
                     due["sla_due_at"],
                 )  # fmt: skip
+                await triage_queue.assess(row_id, branch_id, f"{title}\n{body}", kind)
                 await db.fetch(
                     f"INSERT INTO {EVENT} (branch_id, ticket, from_status, to_status, note,"
                     " actor, at) VALUES ($1, $2, NULL, 'new', '', 'system:demo', now())",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import Array, Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Array, Boolean, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -185,6 +185,34 @@ class FaqVersion(Table, tablename="service_faq_version"):
     at = Timestamptz(default=TimestamptzNow())
 
 
+class TriageState(StrEnum):
+    auto = "auto"
+    queued = "queued"
+    confirmed = "confirmed"
+    corrected = "corrected"
+
+
+class TriageRecord(Table, tablename="service_triage"):
+    """The model's reading of a new ticket's kind; a low-confidence one (or one that
+    disagrees with the kind registered) waits in the manual triage queue until staff
+    confirm or correct it. Corrections are kept as labelled examples."""
+
+    branch_id = branch_column()
+    ticket = Integer(unique=True)
+    predicted_kind = Varchar(length=16, choices=TicketKind)
+    confidence = Real()
+    model = Varchar(length=64)
+    state = Varchar(length=16, default=TriageState.queued, choices=TriageState)
+    registered_kind = Varchar(length=16, choices=TicketKind)
+    final_kind = Varchar(length=16, null=True, default=None, choices=TicketKind)
+    final_priority = Varchar(length=16, null=True, default=None, choices=TicketPriority)
+    note = Varchar(length=1000, default="")
+    reviewed_by = Varchar(length=100, null=True, default=None)
+    reviewed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES: list[type[Table]] = [
     Ticket, TicketEvent, SlaPolicy, SlaStep, FaqCategory, FaqArticle, FaqVersion,
+    TriageRecord,
 ]  # fmt: skip
