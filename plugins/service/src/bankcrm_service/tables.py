@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import Array, Boolean, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    Array,
+    Boolean,
+    DoublePrecision,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -200,7 +208,7 @@ class TriageRecord(Table, tablename="service_triage"):
     branch_id = branch_column()
     ticket = Integer(unique=True)
     predicted_kind = Varchar(length=16, choices=TicketKind)
-    confidence = Real()
+    confidence = DoublePrecision()
     model = Varchar(length=64)
     state = Varchar(length=16, default=TriageState.queued, choices=TriageState)
     registered_kind = Varchar(length=16, choices=TicketKind)

@@ -4,7 +4,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import ForeignKey
 from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Real
+from piccolo.columns.column_types import DoublePrecision
 from piccolo.columns.column_types import Serial
 from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
@@ -131,8 +131,8 @@ async def forwards():
         tablename="service_triage",
         column_name="confidence",
         db_column_name="confidence",
-        column_class_name="Real",
-        column_class=Real,
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
         params={
             "default": 0.0,
             "null": False,
