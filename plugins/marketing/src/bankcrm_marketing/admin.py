@@ -338,6 +338,7 @@ SCREENS: tuple[AdminScreen, ...] = (
         visible_filters=("name", "institution_type", "active", "branch_id"),
         read_only_columns=("created_at", "updated_at"),
         menu_group=GROUP,
+        allow_create=False,
     ),
     AdminScreen(
         table=CompetitorProduct,

@@ -158,4 +158,25 @@ ENUMERATIONS = [
         invitation=("个人邀请", "Personal invitation"),
         staff=("员工代录", "Entered by staff"),
     ),
+    # The ``status`` columns list fewer choices than ``Status``: the admin labels a column
+    # by the enumeration with exactly its choices (campaigns and surveys; contacts and
+    # survey invitations).
+    enumeration(
+        "marketing.campaign_status",
+        t.CampaignStatus,
+        ("campaign.status",),
+        draft=("筹备中", "Draft"),
+        open=("筹备中", "Draft"),
+        active=("进行中", "Active"),
+        closed=("已结束", "Closed"),
+    ),
+    enumeration(
+        "marketing.contact_status",
+        t.ContactStatus,
+        ("contact.status",),
+        queued=("待发送", "Queued"),
+        sent=("已发送", "Sent"),
+        skipped=("按规则跳过", "Skipped by a rule"),
+        failed=("发送失败", "Failed"),
+    ),
 ]

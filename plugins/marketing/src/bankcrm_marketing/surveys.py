@@ -40,7 +40,7 @@ from bankcrm_marketing.common import (
     check_staff,
 )
 from bankcrm_marketing.messages import OutgoingMessage
-from bankcrm_marketing.questionnaire import Question, check_questions, checked_answers, shown
+from bankcrm_marketing.questionnaire import Question, check_questions, checked_answers
 from bankcrm_marketing.targeting import address_rule
 
 SURVEY = "marketing_survey"
@@ -857,68 +857,107 @@ async def get_response(response_id: int) -> ResponseOut:
 async def analysis(survey_id: int, version: int | None = None) -> SurveyAnalysis:
     """Per question of a version (default: the current one), chart-ready: counts and
     percentages of each option, the mean and distribution of a scale, the latest
-    free-text answers."""
+    free-text answers. Counted in the database (a handful of statements whatever the
+    number of responses), skip logic included."""
     survey = await _survey_row(survey_id)
     chosen = survey["version"] if version is None else version
     if not 1 <= chosen <= survey["version"]:
         raise invalid("query.version", f"the survey has versions 1 to {survey['version']}")
     questions = await questions_of(survey_id, chosen)
-    rows = await db.fetch(
-        f"SELECT answers, submitted_at FROM {RESPONSE} WHERE survey = $1 AND version = $2"
-        " ORDER BY submitted_at DESC, id DESC",
+    by_key = {q.key: q for q in questions}
+    args: list[Any] = [survey_id, chosen]
+    shown_sql = {q.key: _shown_sql(q, by_key, args) for q in questions}
+    totals = await db.fetchrow(
+        "SELECT count(*) AS responses"
+        + "".join(
+            f", count(*) FILTER (WHERE answers ? '{q.key}') AS \"a_{q.key}\""
+            f', count(*) FILTER (WHERE {shown_sql[q.key]}) AS "s_{q.key}"'
+            for q in questions
+        )
+        + f" FROM {RESPONSE} WHERE survey = $1 AND version = $2",
+        *args,
+    )
+    assert totals is not None
+    counted = [q.key for q in questions if q.question_kind != "text"]
+    counts: dict[str, dict[str, int]] = {key: {} for key in counted}
+    for r in await db.fetch(
+        "SELECT e.key, coalesce(a.v, e.value #>> '{}') AS v, count(*) AS n"
+        f" FROM {RESPONSE} r CROSS JOIN LATERAL jsonb_each(r.answers) e"
+        " LEFT JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.value) ="
+        " 'array' THEN e.value END) a(v) ON true"
+        " WHERE r.survey = $1 AND r.version = $2 AND e.key = ANY($3::text[]) GROUP BY 1, 2",
         survey_id,
         chosen,
-    )
-    answered = [(_json(r["answers"]) or {}, r["submitted_at"]) for r in rows]
-    result = [_analyse(q, questions, answered) for q in questions]
-    return SurveyAnalysis(survey_id, chosen, len(rows), result)
-
-
-def _analyse(
-    question: Question,
-    questions: Sequence[Question],
-    answered: Sequence[tuple[dict[str, Any], datetime]],
-) -> QuestionAnalysis:
-    values = [(a[question.key], at) for a, at in answered if question.key in a]
-    shown_to = len(answered) if question.show_if is None else sum(
-        1 for a, _ in answered if _was_shown(question, questions, a)
-    )  # fmt: skip
-    out = QuestionAnalysis(
-        question.key, question.prompt, question.question_kind, shown_to, len(values)
-    )
-    if question.question_kind in ("single", "multiple"):
-        counts: dict[str, int] = {o.value: 0 for o in question.options}
-        for value, _ in values:
-            for v in value if isinstance(value, list) else [value]:
-                if v in counts:
-                    counts[v] += 1
-        out.choices = [
-            ChoiceCount(
-                o.value,
-                o.label,
-                counts[o.value],
-                round(100.0 * counts[o.value] / len(values), 1) if values else None,
-            )
-            for o in question.options
-        ]
-    elif question.question_kind == "scale":
-        low, high = question.scale_min or 0, question.scale_max or 0
-        numbers = [v for v, _ in values if isinstance(v, int)]
-        out.mean = round(sum(numbers) / len(numbers), 2) if numbers else None
-        out.distribution = [ScaleCount(n, numbers.count(n)) for n in range(low, high + 1)]
-    else:
-        out.recent = [TextAnswer(str(v), at) for v, at in values[:RECENT_TEXTS]]
-    return out
-
-
-def _was_shown(question: Question, questions: Sequence[Question], answers: dict[str, Any]) -> bool:
-    visible: set[str] = set()
+        counted,
+    ):
+        counts[r["key"]][r["v"]] = int(r["n"])
+    result = []
     for q in questions:
-        if shown(q, answers, visible):
-            visible.add(q.key)
-        if q.key == question.key:
-            break
-    return question.key in visible
+        out = QuestionAnalysis(
+            q.key, q.prompt, q.question_kind, int(totals[f"s_{q.key}"]),
+            int(totals[f"a_{q.key}"]),
+        )  # fmt: skip
+        if q.question_kind in ("single", "multiple"):
+            found = counts[q.key]
+            out.choices = [
+                ChoiceCount(o.value, o.label, found.get(o.value, 0),
+                            round(100.0 * found.get(o.value, 0) / out.answered, 1)
+                            if out.answered else None)
+                for o in q.options
+            ]  # fmt: skip
+        elif q.question_kind == "scale":
+            low, high = q.scale_min or 0, q.scale_max or 0
+            found = counts[q.key]
+            bars = [ScaleCount(n, found.get(str(n), 0)) for n in range(low, high + 1)]
+            total = sum(b.count for b in bars)
+            out.distribution = bars
+            out.mean = round(sum(b.value * b.count for b in bars) / total, 2) if total else None
+        else:
+            out.recent = [
+                TextAnswer(r["text"], r["submitted_at"])
+                for r in await db.fetch(
+                    f"SELECT answers ->> $3 AS text, submitted_at FROM {RESPONSE}"
+                    " WHERE survey = $1 AND version = $2 AND answers ? $3"
+                    " ORDER BY submitted_at DESC, id DESC LIMIT $4",
+                    survey_id,
+                    chosen,
+                    q.key,
+                    RECENT_TEXTS,
+                )
+            ]
+        result.append(out)
+    return SurveyAnalysis(survey_id, chosen, int(totals["responses"]), result)
+
+
+def _shown_sql(question: Question, by_key: Mapping[str, Question], args: list[Any]) -> str:
+    """SQL over ``answers`` true when skip logic showed ``question`` (its chain of
+    conditions over earlier questions); values go to ``args`` as parameters."""
+    rule = question.show_if
+    if rule is None:
+        return "true"
+    target = by_key.get(rule.question)
+    if target is None:
+        return "false"
+    args.append(rule.question)
+    key = f"${len(args)}::text"
+    if rule.any_of is not None:
+        args.append(list(rule.any_of))
+        values = f"${len(args)}::text[]"
+        matched = (
+            f"(jsonb_typeof(answers -> {key}) = 'array' AND answers -> {key} ?| {values})"
+            f" OR (answers ->> {key}) = ANY({values})"
+        )
+    else:
+        parts = [f"jsonb_typeof(answers -> {key}) = 'number'"]
+        for bound, op in ((rule.at_least, ">="), (rule.at_most, "<=")):
+            if bound is not None:
+                args.append(bound)
+                parts.append(
+                    f"CASE WHEN jsonb_typeof(answers -> {key}) = 'number'"
+                    f" THEN (answers ->> {key})::int {op} ${len(args)}::int END"
+                )
+        matched = " AND ".join(parts)
+    return f"(({_shown_sql(target, by_key, args)}) AND ({matched}))"
 
 
 # --- the public side: the link and personal invitations ------------------------------------

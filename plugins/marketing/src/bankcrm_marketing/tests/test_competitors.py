@@ -243,3 +243,20 @@ async def test_hook_marketing_competitor_deals_are_recorded_once(
     assert {(c["competitor_name"], c["won"], c["lost"]) for c in summary["competitors"]} == {
         ("招商银行", 0, 1), ("平安银行", 1, 0)
     }  # fmt: skip
+
+
+async def test_the_admin_refuses_a_duplicate_competitor_without_a_500(
+    world: World, kit: Any
+) -> None:
+    bj = await world.client("demo.bj.manager")
+    await competitor_with_rates(bj, "招商银行", ())
+    other, _ = await competitor_with_rates(bj, "建设银行", ())
+    assert (await bj.get("/admin/")).status_code == 200
+    bj.headers["X-CSRFToken"] = bj.cookies["csrftoken"]
+    row = f"/admin/api/tables/marketing_competitor/{other['id']}/"
+    renamed = await bj.patch(row, json={"note": "国有大行"})
+    assert renamed.status_code == 200, renamed.text
+    twice = await bj.patch(row, json={"name": "招商银行"})
+    assert 400 <= twice.status_code < 500, twice.text
+    names = await kit.owner_fetch("SELECT name, note FROM marketing_competitor ORDER BY id")
+    assert [tuple(r) for r in names] == [("招商银行", "同一商圈"), ("建设银行", "国有大行")]
