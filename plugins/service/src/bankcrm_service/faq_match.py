@@ -9,15 +9,18 @@ as Simplified, full-width forms as half-width.
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.pipeline import FeatureUnion
 
-from bankcrm_service.triage import text_features
+from bankcrm_service.triage import read_records, text_features
 
 MAX_CHARS = 1000
 ANSWER_WEIGHT = 0.3
@@ -87,3 +90,76 @@ class FaqIndex:
             best = np.arange(len(scores))
         ordered = sorted(best, key=lambda i: (-scores[i], self.ids[i]))
         return [Match(self.ids[i], round(float(scores[i]), 4)) for i in ordered if scores[i] > 0]
+
+
+class FaqDataError(ValueError):
+    """A knowledge base or query file that cannot be evaluated (missing column, no rows)."""
+
+
+def read_knowledge_base(
+    path: Path, *, question: str = "question", answer: str = "answer", key: str = "id"
+) -> tuple[list[Entry], list[str]]:
+    """The articles of a CSV/JSON file and each one's key (several articles may share a
+    key, e.g. wordings of one topic). Rows: ``question``, ``answer`` (optional) and
+    ``key`` (default: the row's number). Also reads a JSON object of topics, each a list
+    of ``{"question", "answers": [...]}`` (the E.SUN FAQ's shape), keyed by topic."""
+    records = read_records(path)
+    entries: list[Entry] = []
+    keys: list[str] = []
+    if len(records) == 1 and all(isinstance(v, list) for v in records[0].values()):
+        for topic, pairs in records[0].items():
+            for pair in pairs:
+                answers = pair.get("answers") or [pair.get("answer", "")]
+                entries.append(
+                    Entry(len(entries), str(pair.get("question", "")), "", " ".join(answers))
+                )
+                keys.append(str(topic))
+        return entries, keys
+    if question not in records[0]:
+        found = ", ".join(str(c) for c in records[0])
+        raise FaqDataError(f"no column {question!r}; the file has: {found}")
+    for number, record in enumerate(records, start=1):
+        text = str(record.get(question) or "").strip()
+        if not text:
+            continue
+        entries.append(Entry(len(entries), text, "", str(record.get(answer) or "")))
+        keys.append(str(record.get(key) or number).strip())
+    if not entries:
+        raise FaqDataError("the knowledge base holds no questions")
+    return entries, keys
+
+
+def evaluate(
+    entries: Sequence[Entry], keys: Sequence[str], queries: Sequence[str], expected: Sequence[str]
+) -> dict[str, Any]:
+    """Top-1 and top-3 accuracy of ``queries`` against the articles (a hit is an article
+    with the expected key), and the latency of one question (p50/p99 ms, in-process)."""
+    if not queries:
+        raise FaqDataError("no queries")
+    started = time.perf_counter()
+    index = FaqIndex(entries)
+    build = time.perf_counter() - started
+    top1 = top3 = 0
+    timings = []
+    for text, want in zip(queries, expected, strict=True):
+        t0 = time.perf_counter()
+        found: list[str] = []
+        for match in index.search(text, 10):
+            if keys[match.id] not in found:
+                found.append(keys[match.id])
+        timings.append((time.perf_counter() - t0) * 1000)
+        top1 += bool(found[:1] == [want])
+        top3 += want in found[:3]
+    timings.sort()
+    return {
+        "articles": len(entries),
+        "queries": len(queries),
+        "top1": round(top1 / len(queries), 4),
+        "top3": round(top3 / len(queries), 4),
+        "build_seconds": round(build, 2),
+        "latency_ms": {
+            "p50": round(timings[len(timings) // 2], 3),
+            "p99": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 3),
+        },
+        "model": "word 1-2 and char 2-4 gram TF-IDF, cosine similarity",
+    }

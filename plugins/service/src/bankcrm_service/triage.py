@@ -117,9 +117,9 @@ def _check(texts: Sequence[str], labels: Sequence[str]) -> None:
         raise TriageDataError("at least two different labels are needed")
 
 
-def read_rows(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
-    """The (text, label) pairs of a CSV file (UTF-8 or GB18030, any usual delimiter), a
-    JSON array of objects or JSON lines; rows with an empty text or label are skipped."""
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The rows of a CSV file (UTF-8 or GB18030, any usual delimiter), a JSON array of
+    objects or JSON lines, as dictionaries."""
     raw = path.read_bytes()
     try:
         content = raw.decode("utf-8-sig")
@@ -139,6 +139,13 @@ def read_rows(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
         records = list(csv.DictReader(io.StringIO(content), delimiter=delimiter))
     if not records or not isinstance(records[0], dict):
         raise TriageDataError("the file holds no rows")
+    return records
+
+
+def read_rows(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
+    """The (text, label) pairs of a CSV file (UTF-8 or GB18030, any usual delimiter), a
+    JSON array of objects or JSON lines; rows with an empty text or label are skipped."""
+    records = read_records(path)
     for column in (text, label):
         if column not in records[0]:
             found = ", ".join(str(c) for c in records[0])
