@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from bankcrm import db
 from bankcrm.runtime import Kernel, activate
 from bankcrm.settings import OidcSettings, SettingsError, load_oidc_settings
 from bankcrm.tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
+from bankcrm_sdk.browser import StaffBrowser, chromium
 from bankcrm_sdk.live_server import live_server
 from bankcrm_sdk.world import World
 
@@ -187,3 +189,30 @@ def test_settings_name_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BANKCRM_OIDC_ISSUER", "http://idp.bank.example")
     with pytest.raises(SettingsError, match="https"):
         load_oidc_settings()
+
+
+async def test_sign_on_in_a_real_browser(sign_on: SignOn) -> None:
+    executable = chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: run .ci/ensure-browser")
+        pytest.skip("chromium is not installed")
+    from playwright.async_api import async_playwright
+
+    async with live_server(sign_on.app) as base, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            context = await browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+            page = await context.new_page()
+            await page.goto(f"{base}/app/login?next=/app/")
+            staff = StaffBrowser(base, browser)
+            await staff.screenshot(page, "kernel-sso-login")
+            await page.click("text=使用行内统一身份认证登录")
+            await page.wait_for_url(f"{base}/app/")
+            await staff.screenshot(page, "kernel-sso-home")
+            me = await page.request.get(f"{base}/api/v1/auth/me")
+            assert (await me.json())["username"] == "demo.admin"
+        finally:
+            await browser.close()

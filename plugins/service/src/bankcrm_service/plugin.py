@@ -33,6 +33,7 @@ from bankcrm_service.demo import seed_demo
 from bankcrm_service.events import EVENTS
 from bankcrm_service.manifest import MANIFEST
 from bankcrm_service.notices import TEMPLATES
+from bankcrm_service.settings import ServiceSettings
 
 __all__ = ["MANIFEST"]
 
@@ -55,6 +56,11 @@ def register_actors() -> Sequence[Any]:
 @hookimpl
 def register_schedules() -> Sequence[ScheduleSpec]:
     return SCHEDULES
+
+
+@hookimpl
+def register_settings() -> type:
+    return ServiceSettings
 
 
 @hookimpl
