@@ -67,7 +67,7 @@ async def forget_login_attempts() -> None:
     await db.fetch("DELETE FROM bankcrm_login_attempt WHERE at > now() - interval '1 minute'")
 
 
-async def _record_attempt(username: str, ip: str, success: bool, reason: str) -> None:
+async def record_attempt(username: str, ip: str, success: bool, reason: str) -> None:
     await db.fetch(
         "INSERT INTO bankcrm_login_attempt (username, ip, success, reason, at) "
         "VALUES ($1, $2, $3, $4, now())",
@@ -115,14 +115,14 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
     valid = await anyio.to_thread.run_sync(passwords.verify, password, stored)
     refused = AuthError("invalid_credentials", "wrong username or password")
     if user is None:
-        await _record_attempt(username, ip, False, "unknown_user")
+        await record_attempt(username, ip, False, "unknown_user")
         raise refused
     if user["locked_until"] is not None and user["locked_until"] > datetime.now(UTC):
-        await _record_attempt(username, ip, False, "locked")
+        await record_attempt(username, ip, False, "locked")
         raise refused
     if not valid or not user["active"]:
         await count_failure(user["id"])
-        await _record_attempt(username, ip, False, "bad_password" if user["active"] else "inactive")
+        await record_attempt(username, ip, False, "bad_password" if user["active"] else "inactive")
         raise refused
     if user["mfa_enabled"]:
         if not otp:
@@ -130,19 +130,23 @@ async def login(username: str, password: str, otp: str | None, ip: str) -> Login
         secret = pii.decrypt(user["totp_secret"])
         if not pyotp.TOTP(secret).verify(otp, valid_window=1):
             await count_failure(user["id"])
-            await _record_attempt(username, ip, False, "bad_otp")
+            await record_attempt(username, ip, False, "bad_otp")
             raise AuthError("invalid_otp", "the authenticator code is wrong or expired")
     await _upsert_security(user["id"], 0, None)
-    await _record_attempt(username, ip, True, "")
-    await db.fetch("UPDATE piccolo_user SET last_login = now() WHERE id = $1", user["id"])
-    settings = get_settings()
-    expires = datetime.now() + timedelta(hours=settings.session_hours)
+    await record_attempt(username, ip, True, "")
+    token, expires = await open_session(user["id"])
+    return LoginResult(user["id"], token, expires, bool(user["must_change_password"]))
+
+
+async def open_session(user_id: int) -> tuple[str, datetime]:
+    """A new session of ``session_hours`` for a user whose identity is proven (by password
+    and code here, or by the bank's identity provider): its token and end (UTC)."""
+    await db.fetch("UPDATE piccolo_user SET last_login = now() WHERE id = $1", user_id)
+    expires = datetime.now() + timedelta(hours=get_settings().session_hours)
     session = await SessionsBase.create_session(
-        user_id=user["id"], expiry_date=expires, max_expiry_date=expires
+        user_id=user_id, expiry_date=expires, max_expiry_date=expires
     )
-    return LoginResult(
-        user["id"], session.token, expires.astimezone(UTC), bool(user["must_change_password"])
-    )
+    return session.token, expires.astimezone(UTC)
 
 
 async def count_failure(user_id: int) -> datetime | None:

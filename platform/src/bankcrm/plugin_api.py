@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import pydantic
     from piccolo.table import Table
 
+    from bankcrm.context import Scope
+
 hookimpl = pluggy.HookimplMarker("bankcrm")
 
 
@@ -419,6 +421,18 @@ def plugin_hooks() -> PluginHooks:
     from bankcrm.runtime import running_kernel
 
     return running_kernel().registry
+
+
+async def user_scope(user_id: int) -> Scope | None:
+    """The scope a staff user's session would have now: the branches of their memberships
+    (with everything under them) and their roles' permissions; None for an unknown or
+    inactive user, and no branch while they must change their password. For a job acting
+    on someone's behalf (a scheduled report run as its owner): narrow it to the job's own
+    branches (``scope.narrowed(current.branch_ids)``) before binding it, so the plugin's
+    enablement still holds. Reads the user tables, which need no branch in scope."""
+    from bankcrm.auth import scope_for_user
+
+    return await scope_for_user(user_id)
 
 
 @contextlib.asynccontextmanager

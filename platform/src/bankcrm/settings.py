@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -83,6 +84,43 @@ def load_tls_settings() -> TlsSettings | None:
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    issuer: str
+    client_id: str
+    client_secret: str
+    scopes: str = "openid profile email"
+    username_claim: str = "preferred_username"
+    redirect_uri: str | None = None
+    """Where the provider sends the browser back; default: this site's
+    ``/app/sso/callback`` as the request reached it."""
+
+
+def load_oidc_settings() -> OidcSettings | None:
+    issuer = os.environ.get("BANKCRM_OIDC_ISSUER") or None
+    if issuer is None:
+        return None
+    missing = [
+        name
+        for name in ("BANKCRM_OIDC_CLIENT_ID", "BANKCRM_OIDC_CLIENT_SECRET")
+        if not os.environ.get(name)
+    ]
+    if missing:
+        raise SettingsError(f"{', '.join(missing)} must be set with BANKCRM_OIDC_ISSUER")
+    parts = urlsplit(issuer)
+    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise SettingsError("BANKCRM_OIDC_ISSUER must be an https:// URL")
+    return OidcSettings(
+        issuer=issuer.rstrip("/"),
+        client_id=os.environ["BANKCRM_OIDC_CLIENT_ID"],
+        client_secret=os.environ["BANKCRM_OIDC_CLIENT_SECRET"],
+        scopes=os.environ.get("BANKCRM_OIDC_SCOPES", "openid profile email"),
+        username_claim=os.environ.get("BANKCRM_OIDC_USERNAME_CLAIM", "preferred_username"),
+        redirect_uri=os.environ.get("BANKCRM_OIDC_REDIRECT_URI") or None,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str | None
@@ -111,6 +149,9 @@ class Settings:
     write may come from (``Origin``); the admin's CSRF check reads the same setting."""
     tls: TlsSettings | None = None
     oauth_token_minutes: int = 15
+    """Lifetime of an OAuth access token (``BANKCRM_OAUTH_TOKEN_MINUTES``, 1 to 60)."""
+    oidc: OidcSettings | None = None
+    """Staff single sign-on (``BANKCRM_OIDC_*``); ``None``: passwords only."""
     """Lifetime of an OAuth access token (``BANKCRM_OAUTH_TOKEN_MINUTES``, 1 to 60)."""
 
     @property
@@ -168,6 +209,7 @@ def load_settings() -> Settings:
         allowed_hosts=_split(os.environ.get("BANKCRM_ALLOWED_HOSTS")) or (),
         tls=load_tls_settings(),
         oauth_token_minutes=_oauth_token_minutes(),
+        oidc=load_oidc_settings(),
     )
 
 

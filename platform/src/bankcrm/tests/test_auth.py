@@ -307,3 +307,20 @@ def test_unknown_users_are_verified_at_the_users_cost() -> None:
     # As many rounds as the users' hashes: an unknown user must not answer faster or slower.
     _, iterations, _, _ = BaseUser.split_stored_password(auth.unknown_user_hash())
     assert int(iterations) == BaseUser._pbkdf2_iteration_count
+
+
+async def test_user_scope_is_what_the_user_session_would_have(world: World) -> None:
+    from bankcrm import plugin_api
+
+    rm = world.users["demo.bj.rm"]
+    scope = await plugin_api.user_scope(rm)
+    assert scope is not None
+    assert scope.actor == f"user:{rm}"
+    assert scope.user_id == rm
+    assert scope.branch_ids == await world.subtree("BJ-HD")
+    assert scope.home_branch_id == world.branch("BJ-HD")
+    assert not scope.is_superuser
+    assert scope.permissions
+    await BaseUser.update({BaseUser.active: False}).where(BaseUser.id == rm)
+    assert await plugin_api.user_scope(rm) is None
+    assert await plugin_api.user_scope(987654) is None

@@ -25,6 +25,7 @@ from bankcrm.runtime import Kernel
 from bankcrm.web.guards import CENTRAL_GUARDS
 from bankcrm.web.problems import Problem
 from bankcrm.workbench import rendering as pages
+from bankcrm.workbench.sso import SSO_LOGIN, sso_callback, sso_login
 
 STATIC = "/app/static"
 HOME = "/app/"
@@ -45,7 +46,12 @@ async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
     # Only a path of this site: an absolute or scheme-relative URL would be an open redirect.
     if not target.startswith("/") or target.startswith("//"):
         target = HOME
-    return pages.render(request, "login.html", next=target)
+    from bankcrm.webapp import current_kernel
+
+    sso = None
+    if current_kernel().settings.oidc is not None:
+        sso = f"{SSO_LOGIN}?next={quote(target)}"
+    return pages.render(request, "login.html", next=target, sso=sso)
 
 
 @get(HOME, opt=PAGE, include_in_schema=False)
@@ -97,7 +103,7 @@ def workbench_routers(kernel: Kernel) -> list[Any]:
     routers: list[Any] = [
         Router(
             path="/",
-            route_handlers=[login_page, home],
+            route_handlers=[login_page, home, sso_login, sso_callback],
             guards=list(CENTRAL_GUARDS),
             exception_handlers={Problem: page_problem},
             before_request=pages.remember_viewer_zone,

@@ -10,6 +10,7 @@ from bankcrm import audit, db
 from bankcrm.plugin_api import DemoContext
 from bankcrm_reporting import snapshots
 from bankcrm_reporting.kpis import this_period
+from bankcrm_reporting.reports.demo import seed_reports
 from bankcrm_reporting.services import ENTITY, TABLE
 
 DEMO_BRANCHES = ("BJ", "BJ-HD", "SH", "SH-PD")
@@ -41,3 +42,4 @@ async def seed_demo(demo: DemoContext) -> None:
                     audit.Action.CREATE, ENTITY, row_id, branch_id=branch_id, after={"demo": True}
                 )
     await snapshots.seed_demo_history(demo.seed)
+    await seed_reports(demo)

@@ -29,6 +29,12 @@ from bankcrm_reporting.figures import compute as compute
 from bankcrm_reporting.registry import Kpi as Kpi
 from bankcrm_reporting.registry import registered as registered
 from bankcrm_reporting.snapshots import take as take_snapshots  # noqa: F401
+from bankcrm_reporting.sources import DataSource as DataSource
+from bankcrm_reporting.sources import Dimension as Dimension
+from bankcrm_reporting.sources import Filter as Filter
+from bankcrm_reporting.sources import Measure as Measure
+from bankcrm_reporting.sources import ReportQuery as ReportQuery
+from bankcrm_reporting.sources import sql_source as sql_source
 
 TABLE = "reporting_target"
 ENTITY = "reporting.target"

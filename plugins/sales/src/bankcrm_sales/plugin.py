@@ -28,7 +28,14 @@ from bankcrm.plugin_api import (
 )
 from bankcrm_customer_archive.services import CustomerReference, TimelineItem
 from bankcrm_sales import activities, analytics, hookspecs, metrics
-from bankcrm_sales.access import ACTIVITY_READ, GRANTS, PERMISSIONS, RULES
+from bankcrm_sales.access import (
+    ACTIVITY_READ,
+    GRANTS,
+    LEAD_READ,
+    OPPORTUNITY_READ,
+    PERMISSIONS,
+    RULES,
+)
 from bankcrm_sales.actors import ACTORS, SCHEDULES
 from bankcrm_sales.admin import SCREENS
 from bankcrm_sales.api import ROUTES
@@ -134,6 +141,100 @@ def customer_references() -> Sequence[CustomerReference]:
 @hookimpl
 async def seed_demo_data(demo: DemoContext) -> None:
     await seed_demo(demo)
+
+
+@hookimpl(optionalhook=True)  # reporting publishes it; sales does not require reporting
+def reporting_data_sources() -> Sequence[Any]:
+    """Leads and opportunities for reporting's saved reports. Reporting calls this only
+    where it is installed, so its facade is imported here; the rows are read under the
+    caller's scope (row-level security and the owner rules decide them)."""
+    from bankcrm_reporting import services as reporting
+
+    def dims(alias: str) -> list[Any]:
+        day = f"({alias}.created_at AT TIME ZONE 'Asia/Shanghai')"
+        return [
+            reporting.Dimension("branch", "所属机构", "Branch", f"{alias}.branch_id", "branch"),
+            reporting.Dimension("owner", "负责人", "Owner", f"{alias}.owner", "user"),
+            reporting.Dimension(
+                "channel", "渠道", "Channel", f"{alias}.channel", "code", ("sales", "channel")
+            ),
+            reporting.Dimension(
+                "status", "状态", "Status", f"{alias}.status", "code", ("sales", "status")
+            ),
+            reporting.Dimension(
+                "created_month",
+                "创建月份",
+                "Month created",
+                f"date_trunc('month', {day})::date",
+                "month",
+            ),
+            reporting.Dimension("created_on", "创建日期", "Day created", f"{day}::date", "date"),
+        ]
+
+    return [
+        reporting.sql_source(
+            name="sales.opportunities",
+            title="销售管理：商机",
+            title_en="Sales: opportunities",
+            permission=OPPORTUNITY_READ,
+            from_sql="sales_opportunity o",
+            time_dimension="created_on",
+            dimensions=[
+                *dims("o"),
+                reporting.Dimension("stage", "阶段", "Stage", "o.stage"),
+                reporting.Dimension(
+                    "sales_method",
+                    "销售方式",
+                    "Sales method",
+                    "o.sales_method",
+                    "code",
+                    ("sales", "sales_method"),
+                ),
+                reporting.Dimension("competitor", "竞争对手", "Competitor", "o.competitor"),
+            ],
+            measures=[
+                reporting.Measure("opportunities", "商机数", "Opportunities", "o.id", ("count",)),
+                reporting.Measure(
+                    "amount", "金额", "Amount", "o.amount", ("sum", "avg", "max"), "元"
+                ),
+                reporting.Measure(
+                    "weighted",
+                    "加权金额",
+                    "Weighted amount",
+                    "o.amount * o.probability / 100.0",
+                    ("sum",),
+                    "元",
+                ),
+            ],
+        ),
+        reporting.sql_source(
+            name="sales.leads",
+            title="销售管理：销售线索",
+            title_en="Sales: leads",
+            permission=LEAD_READ,
+            from_sql="sales_lead l",
+            time_dimension="created_on",
+            dimensions=[
+                *dims("l"),
+                reporting.Dimension(
+                    "product_interest", "意向产品", "Product interest", "l.product_interest"
+                ),
+                reporting.Dimension("campaign", "营销活动", "Campaign", "l.campaign"),
+            ],
+            measures=[
+                reporting.Measure("leads", "线索数", "Leads", "l.id", ("count",)),
+                reporting.Measure(
+                    "estimated_amount",
+                    "预估金额",
+                    "Estimated amount",
+                    "l.estimated_amount",
+                    ("sum", "avg"),
+                    "元",
+                ),
+                reporting.Measure("score", "线索评分", "Score", "l.score", ("avg", "max")),
+            ],
+        ),
+    ]
 
 
 @hookimpl(optionalhook=True)  # marketing publishes it; sales does not require marketing

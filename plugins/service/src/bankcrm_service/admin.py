@@ -4,8 +4,17 @@ read-only here too)."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_service.access import SLA_READ, TICKET_READ
-from bankcrm_service.tables import SlaPolicy, SlaStep, Ticket, TicketEvent
+from bankcrm_service.access import FAQ_READ, SLA_READ, TICKET_READ
+from bankcrm_service.tables import (
+    FaqArticle,
+    FaqCategory,
+    FaqVersion,
+    SlaPolicy,
+    SlaStep,
+    Ticket,
+    TicketEvent,
+    TriageRecord,
+)
 
 GROUP = Label(
     "客户服务",
@@ -91,6 +100,65 @@ EVENT_LABELS = {
     "at": Label("时间", "At"),
 }
 
+CATEGORY_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
+    "name": Label("分类名称", "Name"),
+    "name_en": Label("英文名称", "English name"),
+    "position": Label("排序", "Position"),
+}
+
+ARTICLE_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
+    "category": Label("分类编号", "Category"),
+    "question": Label("问题", "Question"),
+    "answer": Label("标准答案", "Answer"),
+    "keywords": Label("其他问法/关键词", "Other wordings"),
+    "status": Label("状态（draft 草稿 / published 已发布）", "Status"),
+    "public": Label("对外公开（自助服务可用）", "Public (self-service)"),
+    "version": Label("版本", "Version"),
+    "published_at": Label("发布时间", "Published at"),
+    "updated_by": Label("最后修改人", "Last changed by"),
+    "created_at": Label("创建时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+
+VERSION_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "article": Label("问题编号", "Article"),
+    "version": Label("版本", "Version"),
+    "category": Label("分类编号", "Category"),
+    "question": Label("问题", "Question"),
+    "answer": Label("标准答案", "Answer"),
+    "keywords": Label("其他问法/关键词", "Other wordings"),
+    "status": Label("状态（draft 草稿 / published 已发布）", "Status"),
+    "public": Label("对外公开", "Public"),
+    "actor": Label("修改人", "By"),
+    "at": Label("时间", "At"),
+}
+
+KINDS = "（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 / bill 账单）"
+TRIAGE_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "ticket": Label("工单号", "Ticket"),
+    "predicted_kind": Label("模型判断类型" + KINDS, "Predicted kind"),
+    "confidence": Label("置信度", "Confidence"),
+    "model": Label("模型版本", "Model"),
+    "state": Label(
+        "分拣状态（auto 自动 / queued 待人工分拣 / confirmed 已确认 / corrected 已更正）", "State"
+    ),
+    "registered_kind": Label("登记类型", "Registered kind"),
+    "final_kind": Label("人工判定类型", "Kind decided"),
+    "final_priority": Label("人工判定优先级", "Priority decided"),
+    "note": Label("说明", "Note"),
+    "reviewed_by": Label("分拣人", "Reviewed by"),
+    "reviewed_at": Label("分拣时间", "Reviewed at"),
+    "created_at": Label("创建时间", "Created at"),
+}
+
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Ticket,
@@ -150,6 +218,55 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=STEP_LABELS,
         visible_columns=("ticket", "step", "due_at", "notified", "at"),
         visible_filters=("ticket", "step", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=FaqCategory,
+        title=Label("常见问题分类", "FAQ categories"),
+        permission=FAQ_READ,
+        columns=CATEGORY_LABELS,
+        visible_columns=("name", "name_en", "position", "branch_id"),
+        visible_filters=("branch_id",),
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=FaqArticle,
+        title=Label("常见问题", "FAQ articles"),
+        permission=FAQ_READ,
+        columns=ARTICLE_LABELS,
+        visible_columns=("id", "question", "category", "status", "public", "version", "updated_at"),
+        visible_filters=("status", "category", "public", "branch_id"),
+        # Every change is a version: edits go through the API, which keeps them.
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=FaqVersion,
+        title=Label("常见问题版本记录", "FAQ versions"),
+        permission=FAQ_READ,
+        columns=VERSION_LABELS,
+        visible_columns=("article", "version", "question", "status", "actor", "at"),
+        visible_filters=("article", "status", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=TriageRecord,
+        title=Label("人工分拣队列", "Triage queue"),
+        permission=TICKET_READ,
+        columns=TRIAGE_LABELS,
+        visible_columns=(
+            "ticket",
+            "predicted_kind",
+            "confidence",
+            "state",
+            "final_kind",
+            "reviewed_by",
+            "created_at",
+        ),
+        visible_filters=("state", "predicted_kind", "branch_id"),
+        # Reviews change the ticket too: they go through the API.
         read_only=True,
         menu_group=GROUP,
     ),

@@ -1,0 +1,101 @@
+"""REST routes of saved reports: data sources, definitions, runs and the inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from bankcrm.web.pagination import Page, check_limit
+from bankcrm_reporting.access import REPORT_READ, REPORT_WRITE
+from bankcrm_reporting.reports import services
+
+READ = {"permission": REPORT_READ}
+WRITE = {"permission": REPORT_WRITE}
+LimitQuery = Annotated[int, QueryParameter(description="1 to 200")]
+CursorQuery = Annotated[str | None, QueryParameter(max_length=512)]
+
+
+class SourceController(Controller):
+    path = "/sources"
+    tags = ("reporting: saved reports",)
+
+    @get("/", opt=READ)
+    async def list_sources(self) -> list[services.SourceOut]:
+        """The data sources you may report on: their dimensions and measures with the
+        aggregations each allows."""
+        return services.list_sources()
+
+
+class ReportController(Controller):
+    path = "/reports"
+    tags = ("reporting: saved reports",)
+
+    @get("/", opt=READ)
+    async def list_reports(
+        self,
+        mine: Annotated[bool, QueryParameter(description="Only your own reports")] = False,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[services.ReportOut]:
+        """Your reports, those of the people you oversee and the shared ones of your
+        branches, newest first."""
+        check_limit(limit)
+        return await services.list_reports(mine=mine, limit=limit, cursor=cursor)
+
+    @post("/", opt=WRITE)
+    async def create(self, data: JSONBody[services.ReportIn]) -> services.ReportOut:
+        """Save a report; its definition is checked against the source (422 naming the
+        field) and its schedule read (cron, the bank's time zone)."""
+        return await services.create_report(data)
+
+    @get("/{report_id:int}", opt=READ)
+    async def detail(self, report_id: FromPath[int]) -> services.ReportOut:
+        return await services.get_report(report_id)
+
+    @patch("/{report_id:int}", opt=WRITE)
+    async def update(
+        self, report_id: FromPath[int], data: JSONBody[services.ReportPatch]
+    ) -> services.ReportOut:
+        """Change your report's name, definition, schedule or sharing (audited)."""
+        return await services.update_report(report_id, data)
+
+    @delete("/{report_id:int}", opt=WRITE, status_code=204)
+    async def remove(self, report_id: FromPath[int]) -> None:
+        """Delete your report; its runs stay in the inboxes."""
+        await services.delete_report(report_id)
+
+    @post(
+        "/{report_id:int}/run",
+        opt={**WRITE, "location": "/api/v1/reporting/inbox/{id}"},
+        status_code=201,
+    )
+    async def run(self, report_id: FromPath[int]) -> services.RunOut:
+        """Run the report now under your scope; the result goes to your inbox and you
+        are notified."""
+        return await services.run_report(report_id)
+
+
+class InboxController(Controller):
+    path = "/inbox"
+    tags = ("reporting: saved reports",)
+
+    @get("/", opt=READ)
+    async def list_runs(
+        self,
+        report_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[services.RunSummary]:
+        """Your report inbox: your runs, newest first (without their rows)."""
+        check_limit(limit)
+        return await services.list_inbox(report_id=report_id, limit=limit, cursor=cursor)
+
+    @get("/{report_run_id:int}", opt=READ)
+    async def detail(self, report_run_id: FromPath[int]) -> services.RunOut:
+        """One run with its columns and rows."""
+        return await services.get_run(report_run_id)
+
+
+ROUTES: list[Any] = [SourceController, ReportController, InboxController]
