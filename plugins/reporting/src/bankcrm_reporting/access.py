@@ -22,6 +22,8 @@ HISTORY_READ = "reporting.history.read"
 REPORT_READ = "reporting.report.read"
 REPORT_WRITE = "reporting.report.write"
 """Save, change and run reports (a run writes to the runner's own inbox)."""
+REPORT_EXPORT = "reporting.report.export"
+"""Download a run as CSV, Excel or PDF (audited), as the archive's exports need their own."""
 """Live figures are computed under the viewer's own scope (row-level security and every
 access rule limit them); the daily snapshots sum a whole branch, so reading them (trends,
 period comparison) is for managers and auditors."""
@@ -40,6 +42,7 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(KPI_READ, "查看经营仪表盘", "Read the KPI dashboard"),
     PermissionSpec(REPORT_READ, "查看报表与报表收件箱", "Read saved reports and the report inbox"),
     PermissionSpec(REPORT_WRITE, "保存、修改与运行报表", "Save, change and run reports"),
+    PermissionSpec(REPORT_EXPORT, "导出与打印报表", "Export and print reports"),
     PermissionSpec(
         HISTORY_READ,
         "查看机构指标历史（趋势、期间对比）",
@@ -51,7 +54,7 @@ GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(StandardRole.BRANCH_MANAGER, ("reporting.*",)),
     RoleGrant(
         StandardRole.RELATIONSHIP_MANAGER,
-        (TARGET_READ, TARGET_WRITE, KPI_READ, REPORT_READ, REPORT_WRITE),
+        (TARGET_READ, TARGET_WRITE, KPI_READ, REPORT_READ, REPORT_WRITE, REPORT_EXPORT),
     ),
     RoleGrant(StandardRole.TELLER, (TARGET_READ, KPI_READ, REPORT_READ)),
     RoleGrant(StandardRole.AUDITOR, (TARGET_READ, KPI_READ, HISTORY_READ, REPORT_READ)),

@@ -12,6 +12,8 @@ TICKET_READ = "service.ticket.read"
 TICKET_WRITE = "service.ticket.write"
 SLA_READ = "service.sla.read"
 SLA_WRITE = "service.sla.write"
+FAQ_READ = "service.faq.read"
+FAQ_WRITE = "service.faq.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(
@@ -34,14 +36,24 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
         "维护服务时效（SLA）策略",
         "Create, change and delete SLA policies",
     ),
+    PermissionSpec(
+        FAQ_READ,
+        "查看常见问题知识库",
+        "Read FAQ articles, their versions and suggested answers",
+    ),
+    PermissionSpec(
+        FAQ_WRITE,
+        "维护常见问题知识库",
+        "Create, change, publish and delete FAQ articles and categories",
+    ),
 )
 
 GRANTS: tuple[RoleGrant, ...] = (
     RoleGrant(StandardRole.BRANCH_MANAGER, ("service.*",)),
     RoleGrant(
         StandardRole.RELATIONSHIP_MANAGER,
-        (TICKET_READ, TICKET_WRITE, SLA_READ),
+        (TICKET_READ, TICKET_WRITE, SLA_READ, FAQ_READ),
     ),
-    RoleGrant(StandardRole.TELLER, (TICKET_READ,)),
-    RoleGrant(StandardRole.AUDITOR, (TICKET_READ, SLA_READ)),
+    RoleGrant(StandardRole.TELLER, (TICKET_READ, FAQ_READ)),
+    RoleGrant(StandardRole.AUDITOR, (TICKET_READ, SLA_READ, FAQ_READ)),
 )

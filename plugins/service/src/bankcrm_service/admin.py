@@ -4,8 +4,17 @@ read-only here too)."""
 from __future__ import annotations
 
 from bankcrm.plugin_api import AdminScreen, Label
-from bankcrm_service.access import SLA_READ, TICKET_READ
-from bankcrm_service.tables import SlaPolicy, SlaStep, Ticket, TicketEvent
+from bankcrm_service.access import FAQ_READ, SLA_READ, TICKET_READ
+from bankcrm_service.tables import (
+    FaqArticle,
+    FaqCategory,
+    FaqVersion,
+    SlaPolicy,
+    SlaStep,
+    Ticket,
+    TicketEvent,
+    TriageRecord,
+)
 
 GROUP = Label(
     "客户服务",
@@ -16,24 +25,13 @@ LABELS = {
     "id": Label("工单号", "Ticket"),
     "branch_id": Label("机构", "Branch"),
     "customer": Label("客户编号", "Customer"),
-    "kind": Label(
-        "类型（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 /"
-        " bill 账单）",
-        "Kind",
-    ),
-    "channel": Label(
-        "渠道（counter 柜面 / phone 电话 / web 网站 / app 手机银行 / wechat 微信 / email 邮件）",
-        "Channel",
-    ),
-    "priority": Label("优先级（low 低 / normal 普通 / high 高 / urgent 紧急）", "Priority"),
+    "kind": Label("类型", "Kind"),
+    "channel": Label("渠道", "Channel"),
+    "priority": Label("优先级", "Priority"),
     "product_code": Label("产品代码", "Product"),
     "title": Label("主题", "Subject"),
     "body": Label("描述", "Description"),
-    "status": Label(
-        "状态（new 新建 / in_progress 处理中 / waiting_customer 待客户回复 / resolved 已解决 /"
-        " closed 已关闭）",
-        "Status",
-    ),
+    "status": Label("状态", "Status"),
     "repeat_of": Label("重复投诉（前一工单）", "Repeats ticket"),
     "created_by": Label("登记人", "Registered by"),
     "assignee": Label("处理人（用户编号）", "Assignee (user)"),
@@ -49,19 +47,13 @@ LABELS = {
     "sla_breached_at": Label("超时时间", "Breached at"),
 }
 
-TIER = "客户层级（private 私行 / wealth 财富 / affluent 富裕 / mass 大众；空 = 不限）"
+TIER = "客户层级（空 = 不限）"
 POLICY_LABELS = {
     "id": Label("编号", "ID"),
     "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
     "name": Label("策略名称", "Name"),
-    "kind": Label(
-        "工单类型（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 /"
-        " bill 账单；空 = 不限）",
-        "Kind (empty: any)",
-    ),
-    "priority": Label(
-        "优先级（low 低 / normal 普通 / high 高 / urgent 紧急；空 = 不限）", "Priority (empty: any)"
-    ),
+    "kind": Label("工单类型（空 = 不限）", "Kind (empty: any)"),
+    "priority": Label("优先级（空 = 不限）", "Priority (empty: any)"),
     "value_tier": Label(TIER, "Customer tier (empty: any)"),
     "resolve_hours": Label("解决时限（工作小时）", "Resolve within (business hours)"),
     "warn_percent": Label("预警比例（%）", "Warn at (%)"),
@@ -89,6 +81,62 @@ EVENT_LABELS = {
     "note": Label("说明", "Note"),
     "actor": Label("操作人", "By"),
     "at": Label("时间", "At"),
+}
+
+CATEGORY_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
+    "name": Label("分类名称", "Name"),
+    "name_en": Label("英文名称", "English name"),
+    "position": Label("排序", "Position"),
+}
+
+ARTICLE_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
+    "category": Label("分类编号", "Category"),
+    "question": Label("问题", "Question"),
+    "answer": Label("标准答案", "Answer"),
+    "keywords": Label("其他问法/关键词", "Other wordings"),
+    "status": Label("状态", "Status"),
+    "public": Label("对外公开（自助服务可用）", "Public (self-service)"),
+    "version": Label("版本", "Version"),
+    "published_at": Label("发布时间", "Published at"),
+    "updated_by": Label("最后修改人", "Last changed by"),
+    "created_at": Label("创建时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+
+VERSION_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "article": Label("问题编号", "Article"),
+    "version": Label("版本", "Version"),
+    "category": Label("分类编号", "Category"),
+    "question": Label("问题", "Question"),
+    "answer": Label("标准答案", "Answer"),
+    "keywords": Label("其他问法/关键词", "Other wordings"),
+    "status": Label("状态", "Status"),
+    "public": Label("对外公开", "Public"),
+    "actor": Label("修改人", "By"),
+    "at": Label("时间", "At"),
+}
+
+TRIAGE_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "ticket": Label("工单号", "Ticket"),
+    "predicted_kind": Label("模型判断类型", "Predicted kind"),
+    "confidence": Label("置信度", "Confidence"),
+    "model": Label("模型版本", "Model"),
+    "state": Label("分拣状态", "State"),
+    "registered_kind": Label("登记类型", "Registered kind"),
+    "final_kind": Label("人工判定类型", "Kind decided"),
+    "final_priority": Label("人工判定优先级", "Priority decided"),
+    "note": Label("说明", "Note"),
+    "reviewed_by": Label("分拣人", "Reviewed by"),
+    "reviewed_at": Label("分拣时间", "Reviewed at"),
+    "created_at": Label("创建时间", "Created at"),
 }
 
 SCREENS: tuple[AdminScreen, ...] = (
@@ -150,6 +198,55 @@ SCREENS: tuple[AdminScreen, ...] = (
         columns=STEP_LABELS,
         visible_columns=("ticket", "step", "due_at", "notified", "at"),
         visible_filters=("ticket", "step", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=FaqCategory,
+        title=Label("常见问题分类", "FAQ categories"),
+        permission=FAQ_READ,
+        columns=CATEGORY_LABELS,
+        visible_columns=("name", "name_en", "position", "branch_id"),
+        visible_filters=("branch_id",),
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=FaqArticle,
+        title=Label("常见问题", "FAQ articles"),
+        permission=FAQ_READ,
+        columns=ARTICLE_LABELS,
+        visible_columns=("id", "question", "category", "status", "public", "version", "updated_at"),
+        visible_filters=("status", "category", "public", "branch_id"),
+        # Every change is a version: edits go through the API, which keeps them.
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=FaqVersion,
+        title=Label("常见问题版本记录", "FAQ versions"),
+        permission=FAQ_READ,
+        columns=VERSION_LABELS,
+        visible_columns=("article", "version", "question", "status", "actor", "at"),
+        visible_filters=("article", "status", "branch_id"),
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=TriageRecord,
+        title=Label("人工分拣队列", "Triage queue"),
+        permission=TICKET_READ,
+        columns=TRIAGE_LABELS,
+        visible_columns=(
+            "ticket",
+            "predicted_kind",
+            "confidence",
+            "state",
+            "final_kind",
+            "reviewed_by",
+            "created_at",
+        ),
+        visible_filters=("state", "predicted_kind", "branch_id"),
+        # Reviews change the ticket too: they go through the API.
         read_only=True,
         menu_group=GROUP,
     ),

@@ -10,16 +10,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_service import access, services, sla
+from bankcrm.web.problems import Problem
+from bankcrm_service import access, faq, ratelimit, services, sla, triage_queue
+from bankcrm_service.settings import root_settings
 
 READ = {"permission": access.TICKET_READ}
 WRITE = {"permission": access.TICKET_WRITE}
 SLA_READ = {"permission": access.SLA_READ}
 SLA_WRITE = {"permission": access.SLA_WRITE}
+FAQ_READ = {"permission": access.FAQ_READ}
+FAQ_WRITE = {"permission": access.FAQ_WRITE}
 
 StatusQuery = Annotated[
     services.Status | None,
@@ -110,6 +114,27 @@ class TicketController(Controller):
         await services.get_ticket(ticket_id)
         return await sla.ticket_steps(ticket_id)
 
+    @get("/{ticket_id:int}/faq-suggestions", opt=FAQ_READ)
+    async def faq_suggestions(self, ticket_id: FromPath[int]) -> list[faq.SuggestionOut]:
+        """The published FAQ articles (of the ticket's branch and those above it) most
+        like the ticket's title and text, best first, with a confidence from 0 to 1."""
+        return await faq.ticket_suggestions(ticket_id)
+
+    @get("/{ticket_id:int}/triage", opt=READ)
+    async def triage(self, ticket_id: FromPath[int]) -> triage_queue.TriageOut:
+        """What the kind model read in the ticket (kind, confidence), whether it waits in
+        the manual triage queue, and what staff decided."""
+        return await triage_queue.get(ticket_id)
+
+    @post("/{ticket_id:int}/triage", opt=WRITE, status_code=200)
+    async def review_triage(
+        self, ticket_id: FromPath[int], data: JSONBody[triage_queue.ReviewIn]
+    ) -> triage_queue.TriageOut:
+        """Confirm or correct the model's reading: the ticket takes ``kind`` (and
+        ``priority``; its SLA follows) and leaves the queue; the correction is kept as a
+        labelled example, audited."""
+        return await triage_queue.review(ticket_id, data)
+
     @delete("/{ticket_id:int}", opt=WRITE, status_code=204)
     async def remove(self, ticket_id: FromPath[int]) -> None:
         """Delete the ticket; its content stays in the audit trail."""
@@ -175,4 +200,146 @@ class SlaReportController(Controller):
         )
 
 
-ROUTES: list[Any] = [TicketController, SlaPolicyController, SlaReportController]
+class FaqCategoryController(Controller):
+    path = "/faq-categories"
+    tags = ("service: FAQ",)
+
+    @get("/", opt=FAQ_READ)
+    async def list_categories(self, branch_id: BranchQuery = None) -> list[faq.FaqCategoryOut]:
+        return await faq.list_categories(branch_id)
+
+    @post("/", opt=FAQ_WRITE)
+    async def create(self, data: JSONBody[faq.FaqCategoryIn]) -> faq.FaqCategoryOut:
+        return await faq.create_category(data)
+
+    @get("/{faq_category_id:int}", opt=FAQ_READ)
+    async def detail(self, faq_category_id: FromPath[int]) -> faq.FaqCategoryOut:
+        return await faq.get_category(faq_category_id)
+
+    @patch("/{faq_category_id:int}", opt=FAQ_WRITE)
+    async def update(
+        self, faq_category_id: FromPath[int], data: JSONBody[faq.FaqCategoryPatch]
+    ) -> faq.FaqCategoryOut:
+        return await faq.update_category(faq_category_id, data)
+
+    @delete("/{faq_category_id:int}", opt={**FAQ_WRITE, "problems": (409,)}, status_code=204)
+    async def remove(self, faq_category_id: FromPath[int]) -> None:
+        """Delete an empty category (409 while articles are filed under it)."""
+        await faq.delete_category(faq_category_id)
+
+
+ArticleStatusQuery = Annotated[
+    faq.ArticleStatus | None, QueryParameter(description="draft or published")
+]
+CategoryQuery = Annotated[
+    int | None, QueryParameter(ge=1, le=2**31 - 1, description="Only this category")
+]
+OffsetQuery = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+QuestionQuery = Annotated[str, QueryParameter(min_length=1, max_length=500)]
+
+
+class FaqArticleController(Controller):
+    path = "/faq-articles"
+    tags = ("service: FAQ",)
+
+    @get("/", opt=FAQ_READ)
+    async def list_articles(
+        self,
+        status: ArticleStatusQuery = None,
+        category_id: CategoryQuery = None,
+        branch_id: BranchQuery = None,
+        limit: LimitQuery = 50,
+        offset: OffsetQuery = 0,
+    ) -> list[faq.FaqArticleOut]:
+        check_limit(limit)
+        return await faq.list_articles(
+            status=status, category_id=category_id, branch_id=branch_id, limit=limit,
+            offset=offset,
+        )  # fmt: skip
+
+    @post("/", opt=FAQ_WRITE)
+    async def create(self, data: JSONBody[faq.FaqArticleIn]) -> faq.FaqArticleOut:
+        """A new article (version 1), a draft unless ``status`` is ``published``."""
+        return await faq.create_article(data)
+
+    @get("/{faq_article_id:int}", opt=FAQ_READ)
+    async def detail(self, faq_article_id: FromPath[int]) -> faq.FaqArticleOut:
+        return await faq.get_article(faq_article_id)
+
+    @patch("/{faq_article_id:int}", opt=FAQ_WRITE)
+    async def update(
+        self, faq_article_id: FromPath[int], data: JSONBody[faq.FaqArticlePatch]
+    ) -> faq.FaqArticleOut:
+        """Edit, publish (``status``) or withdraw an article: each change is a new version."""
+        return await faq.update_article(faq_article_id, data)
+
+    @get("/{faq_article_id:int}/versions", opt=FAQ_READ)
+    async def versions(self, faq_article_id: FromPath[int]) -> list[faq.FaqVersionOut]:
+        """Every version of the article, newest first, with who made it."""
+        return await faq.article_versions(faq_article_id)
+
+    @delete("/{faq_article_id:int}", opt=FAQ_WRITE, status_code=204)
+    async def remove(self, faq_article_id: FromPath[int]) -> None:
+        await faq.delete_article(faq_article_id)
+
+    @get("/search", opt=FAQ_READ)
+    async def search(self, q: QuestionQuery) -> list[faq.SuggestionOut]:
+        """The published articles most like ``q`` for your home branch, best first."""
+        return await faq.search(q)
+
+
+TriageStateQuery = Annotated[
+    triage_queue.State,
+    QueryParameter(name="state", description="queued (the queue), auto, confirmed or corrected"),
+]
+
+
+class TriageQueueController(Controller):
+    path = "/triage-queue"
+    tags = ("service: triage",)
+
+    @get("/", opt=READ)
+    async def list_queue(
+        self,
+        triage_state: TriageStateQuery = "queued",
+        branch_id: BranchQuery = None,
+        limit: LimitQuery = 50,
+    ) -> list[triage_queue.TriageOut]:
+        """The manual triage queue: tickets whose kind the model read with low confidence,
+        oldest first (or, with ``state``, the tickets in another triage state)."""
+        check_limit(limit)
+        return await triage_queue.queue(state=triage_state, branch_id=branch_id, limit=limit)
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@post(
+    "/self-service/ask",
+    opt={"public": True, "problems": (429, 503)},
+    status_code=200,
+    tags=["service: self-service"],
+)
+async def self_service_ask(
+    request: Request[Any, Any, Any], data: JSONBody[faq.AskIn]
+) -> faq.AskOut:
+    """The public self-service (no login): the best published public FAQ article for a
+    question with a confidence from 0 to 1. Below the configured threshold, with a name and
+    a phone number or e-mail address, a ticket is opened for a person to call back
+    (``handed_over``, ``ticket_number``). Answers carry no personal data. Rate-limited per
+    client address (429 with ``Retry-After``)."""
+    _, settings = await root_settings()
+    wait = ratelimit.SELF_SERVICE.hit(client_address(request), settings.self_service_per_minute)
+    if wait:
+        raise Problem(
+            429, "too many questions from your address; wait a minute", code="rate_limited",
+            headers={"Retry-After": str(int(wait))},
+        )  # fmt: skip
+    return await faq.ask(data)
+
+
+ROUTES: list[Any] = [
+    TicketController, SlaPolicyController, SlaReportController, FaqCategoryController,
+    FaqArticleController, TriageQueueController, self_service_ask,
+]  # fmt: skip

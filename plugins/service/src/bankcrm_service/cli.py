@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from bankcrm_service import triage
+from bankcrm_service import faq_match, triage
 
 
 def register_service_cli(root: click.Group) -> None:
     @root.group("service")
     def service() -> None:
-        """Customer service: triage model evaluation."""
+        """Customer service: triage and FAQ model evaluation."""
 
     @service.command("evaluate-triage")
     @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
@@ -38,5 +38,34 @@ def register_service_cli(root: click.Group) -> None:
             texts, labels = triage.read_rows(file, text_column, label_column)
             result = triage.evaluate(texts, labels, test_size=test_size, seed=seed)
         except (triage.TriageDataError, ValueError) as error:
+            raise click.UsageError(str(error)) from error
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+    @service.command("evaluate-faq")
+    @click.option(
+        "--kb", "kb", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        help="The knowledge base: CSV/JSON rows with question, answer and id columns.",
+    )  # fmt: skip
+    @click.option(
+        "--queries", "queries", required=True,
+        type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        help="Customer questions with the id of the article that answers each.",
+    )  # fmt: skip
+    @click.option("--question", "question_column", default="question", show_default=True)
+    @click.option("--answer", "answer_column", default="answer", show_default=True)
+    @click.option("--id", "id_column", default="id", show_default=True)
+    def evaluate_faq(
+        kb: Path, queries: Path, question_column: str, answer_column: str, id_column: str
+    ) -> None:
+        """Ask the knowledge base KB every question of QUERIES and print top-1/top-3
+        accuracy and the latency of one question as JSON (the same matching as the ticket
+        suggestions and the public self-service)."""
+        try:
+            entries, keys = faq_match.read_knowledge_base(
+                kb, question=question_column, answer=answer_column, key=id_column
+            )
+            texts, expected = triage.read_rows(queries, question_column, id_column)
+            result = faq_match.evaluate(entries, keys, texts, expected)
+        except (faq_match.FaqDataError, triage.TriageDataError, ValueError) as error:
             raise click.UsageError(str(error)) from error
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))

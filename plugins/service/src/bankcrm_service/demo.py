@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bankcrm import audit, db
+from bankcrm import audit, branches, db
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
-from bankcrm_service import sla
+from bankcrm_service import faq, sla, triage_queue
 from bankcrm_service.services import ENTITY, EVENT, TABLE
 
 DEMO_BRANCHES = ("BJ", "BJ-HD", "SH", "SH-PD")
@@ -27,6 +27,45 @@ POLICIES = (
     ("SH", "咨询", "inquiry", None, None, 24, 80),
 )  # fmt: skip
 AGE_DAYS = (6, 3, 1, 2, 8)
+FAQ_BRANCHES = ("BJ", "SH")
+FAQ = (
+    ("银行卡", "Cards", (
+        ("银行卡丢失了怎么办？",
+         "请立即拨打客服热线或通过手机银行办理临时挂失，"
+         "再携带身份证到任一网点办理正式挂失和补卡。",
+         "卡丢了 挂失 补卡 lost card"),
+        ("信用卡年费怎么收取？",
+         "主卡年费在开卡后每年收取一次；当年刷卡满6次可免次年年费，"
+         "具体以卡种为准。",
+         "年费 免年费 annual fee"),
+        ("银行卡被盗刷怎么处理？",
+         "请立即冻结卡片并拨打客服热线报案，保留交易短信，"
+         "我行将在核实后处理争议交易。",
+         "盗刷 被盗 fraud stolen"),
+    )),
+    ("存款与理财", "Deposits and wealth", (
+        ("定期存款提前支取利息怎么算？",
+         "提前支取部分按支取日活期利率计息，"
+         "未支取部分仍按原定期利率计息。",
+         "提前支取 定期 利息 early withdrawal"),
+        ("理财产品到期后资金多久到账？",
+         "一般在到期日后1至3个工作日内返还至您的活期账户，"
+         "节假日顺延。",
+         "理财到期 到账 maturity"),
+    )),
+    ("电子银行", "E-banking", (
+        ("手机银行登录密码忘记了怎么办？",
+         "在登录页点击“忘记密码”，验证身份"
+         "证、银行卡和短信验证码后即可重置。",
+         "忘记密码 重置密码 forgot password reset"),
+        ("手机银行转账限额是多少？",
+         "默认单笔5万元、日累计20万元，可在手机银行“安全中心”调整，"
+         "最高以安全认证方式为准。",
+         "转账限额 limit transfer"),
+    )),
+)  # fmt: skip
+"""(category, English name, ((question, answer, other wordings), ...)); each branch's
+copy has one article edited once (two versions) and one left a draft."""
 """How long ago each of :data:`TICKETS` was opened: the first, in progress, is overdue."""
 TICKETS = (
     ("complaint", "phone", "high", "in_progress",
@@ -52,6 +91,7 @@ async def seed_demo(demo: DemoContext) -> None:
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, true, now(), now())",
                     demo.branches[code], name, kind, priority, tier, hours, warn,
                 )  # fmt: skip
+    await _seed_faq(demo)
     seeded: list[int] = []
     async with db.transaction():
         now = sla.utcnow()
@@ -79,6 +119,7 @@ async def seed_demo(demo: DemoContext) -> None:
                     now, created, due["sla_policy"], due["sla_hours"], due["sla_warn_at"],
                     due["sla_due_at"],
                 )  # fmt: skip
+                await triage_queue.assess(row_id, branch_id, f"{title}\n{body}", kind)
                 await db.fetch(
                     f"INSERT INTO {EVENT} (branch_id, ticket, from_status, to_status, note,"
                     " actor, at) VALUES ($1, $2, NULL, 'new', '', 'system:demo', now())",
@@ -95,3 +136,36 @@ async def seed_demo(demo: DemoContext) -> None:
                 )
     # The SLA sweep over the demo: overdue tickets are escalated, their steps recorded.
     await sla.sweep(branch_ids=seeded)
+
+
+async def _seed_faq(demo: DemoContext) -> None:
+    codes = [c for c in FAQ_BRANCHES if c in demo.branches]
+    for code in codes:
+        branch_id = demo.branches[code]
+        for position, (name, name_en, articles) in enumerate(FAQ):
+            category = await faq.create_category(
+                faq.FaqCategoryIn(name=name, name_en=name_en, position=position,
+                                  branch_id=branch_id)
+            )  # fmt: skip
+            for index, (question, answer, keywords) in enumerate(articles):
+                draft = position == len(FAQ) - 1 and index == len(articles) - 1
+                article = await faq.create_article(
+                    faq.FaqArticleIn(
+                        question=question, answer=answer, keywords=keywords,
+                        category_id=category.id, branch_id=branch_id,
+                        status="draft" if draft else "published",
+                    )
+                )  # fmt: skip
+                if position == 0 and index == 0:
+                    await faq.update_article(
+                        article.id, faq.FaqArticlePatch(answer=answer + "（24小时服务）")
+                    )
+    if codes:
+        # The public self-service answers from Beijing's FAQ and hands over to Beijing.
+        tree = await branches.snapshot()
+        root = min(n for n, node in tree.nodes.items() if node.parent_id is None)
+        async with db.transaction():
+            await branches.store_plugin_settings(
+                root, "service", {"self_service_branch": codes[0]}, "system:demo"
+            )
+        branches.invalidate()

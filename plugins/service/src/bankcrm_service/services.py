@@ -28,7 +28,7 @@ from bankcrm.notifications import able_to_receive
 from bankcrm.web.pagination import Page, decode_cursor, encode_cursor
 from bankcrm.web.problems import FieldError, Problem, invalid, not_found
 from bankcrm_customer_archive import services as archive
-from bankcrm_service import events, sla, urgency
+from bankcrm_service import events, sla, triage_queue, urgency
 
 TABLE = "service_ticket"
 EVENT = "service_ticket_event"
@@ -243,6 +243,7 @@ async def create_ticket(data: TicketIn) -> TicketOut:
         )  # fmt: skip
         assert row is not None
         await _history(row, None, "重复投诉" if repeat_of else "")
+        await triage_queue.assess(row["id"], branch_id, f"{title}\n{data.body}", data.kind)
         await audit.record(
             audit.Action.CREATE, ENTITY, row["id"], branch_id=branch_id, after=_audited(row)
         )
@@ -311,6 +312,8 @@ async def delete_ticket(ticket_id: int) -> None:
         if row is None:
             raise not_found(f"ticket {ticket_id}")
         await db.fetch(f"DELETE FROM {EVENT} WHERE ticket = $1", ticket_id)
+        await db.fetch(f"DELETE FROM {triage_queue.TABLE} WHERE ticket = $1", ticket_id)
+        await db.fetch(f"DELETE FROM {sla.STEP} WHERE ticket = $1", ticket_id)
         await audit.record(
             audit.Action.DELETE, ENTITY, ticket_id, branch_id=row["branch_id"],
             before=_audited(row),

@@ -289,11 +289,16 @@ async def start(
 
 
 async def on_change(
-    before: Any, status: str | None, priority: str | None, now: datetime
+    before: Any,
+    status: str | None,
+    priority: str | None,
+    now: datetime,
+    *,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """The SLA columns to change when a ticket (``before``: its row) moves to ``status``
-    and/or ``priority``: the clock stops or runs again, a new priority re-reads the policy,
-    and stopping after the due time records the breach."""
+    and/or ``priority`` (or ``kind``): the clock stops or runs again, a new priority or
+    kind re-reads the policy, and stopping after the due time records the breach."""
     if before["sla_due_at"] is None:
         return {}  # a ticket from before SLAs: none to keep
     changes: dict[str, Any] = {}
@@ -310,7 +315,8 @@ async def on_change(
         paused += int(calendar.between(before["sla_paused_at"], now).total_seconds())
         changes["sla_paused_at"] = None
         changes["sla_paused_seconds"] = paused
-    if not resumed and priority is None:
+    reread = priority is not None or kind is not None
+    if not resumed and not reread:
         return changes
     hours, percent = before["sla_hours"], DEFAULT_WARN_PERCENT
     if before["sla_policy"] is not None:
@@ -320,9 +326,11 @@ async def on_change(
             )
             or DEFAULT_WARN_PERCENT
         )
-    if priority is not None:
+    if reread:
         tier = await customer_tier(before["customer"])
-        terms = await terms_for(before["branch_id"], before["kind"], priority, tier)
+        terms = await terms_for(
+            before["branch_id"], kind or before["kind"], priority or before["priority"], tier
+        )
         hours, percent = terms.hours, terms.warn_percent
         changes["sla_policy"] = terms.policy_id
         changes["sla_hours"] = hours

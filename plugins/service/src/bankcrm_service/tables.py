@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import Array, Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    Array,
+    Boolean,
+    DoublePrecision,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -135,4 +143,84 @@ class SlaStep(Table, tablename="service_sla_step"):
     at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [Ticket, TicketEvent, SlaPolicy, SlaStep]
+class ArticleStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+class FaqCategory(Table, tablename="service_faq_category"):
+    """A category of FAQ articles (常见问题分类)."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    name_en = Varchar(length=100, default="")
+    position = Integer(default=0)
+
+
+class FaqArticle(Table, tablename="service_faq_article"):
+    """A question with its standard answer (常见问题); only published articles answer. Each
+    change is kept as a version in ``service_faq_version``."""
+
+    branch_id = branch_column()
+    category = Integer(null=True, default=None)
+    question = Varchar(length=300)
+    answer = Text()
+    keywords = Varchar(length=500, default="")
+    """Other wordings customers use (matched like the question)."""
+    status = Varchar(length=16, default=ArticleStatus.draft, choices=ArticleStatus)
+    public = Boolean(default=True)
+    """Whether the public self-service may answer with it (else staff only)."""
+    version = Integer(default=1)
+    published_at = Timestamptz(null=True, default=None)
+    updated_by = Varchar(length=100, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class FaqVersion(Table, tablename="service_faq_version"):
+    """An article as it was after each change: version, content, status, who and when."""
+
+    branch_id = branch_column()
+    article = Integer(index=True)
+    version = Integer()
+    category = Integer(null=True, default=None)
+    question = Varchar(length=300)
+    answer = Text()
+    keywords = Varchar(length=500, default="")
+    status = Varchar(length=16, choices=ArticleStatus)
+    public = Boolean(default=True)
+    actor = Varchar(length=100)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class TriageState(StrEnum):
+    auto = "auto"
+    queued = "queued"
+    confirmed = "confirmed"
+    corrected = "corrected"
+
+
+class TriageRecord(Table, tablename="service_triage"):
+    """The model's reading of a new ticket's kind; a low-confidence one (or one that
+    disagrees with the kind registered) waits in the manual triage queue until staff
+    confirm or correct it. Corrections are kept as labelled examples."""
+
+    branch_id = branch_column()
+    ticket = Integer(unique=True)
+    predicted_kind = Varchar(length=16, choices=TicketKind)
+    confidence = DoublePrecision()
+    model = Varchar(length=64)
+    state = Varchar(length=16, default=TriageState.queued, choices=TriageState)
+    registered_kind = Varchar(length=16, choices=TicketKind)
+    final_kind = Varchar(length=16, null=True, default=None, choices=TicketKind)
+    final_priority = Varchar(length=16, null=True, default=None, choices=TicketPriority)
+    note = Varchar(length=1000, default="")
+    reviewed_by = Varchar(length=100, null=True, default=None)
+    reviewed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [
+    Ticket, TicketEvent, SlaPolicy, SlaStep, FaqCategory, FaqArticle, FaqVersion,
+    TriageRecord,
+]  # fmt: skip

@@ -57,28 +57,30 @@ def build_pipeline() -> Pipeline:
     complaint data, and macro-F1 counts each class."""
     return Pipeline(
         [
+            ("tfidf", text_features()),
+            ("clf", LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")),
+        ]
+    )
+
+
+def text_features(min_df: int = 2) -> FeatureUnion:
+    """The tokenisation of triage, shared with the FAQ's matching (:mod:`.faq`): word 1-2
+    grams and character 2-4 grams within word boundaries, sublinear tf, each block
+    L2-normalised. ``min_df=1`` for a small knowledge base, where a phrase found once
+    still counts."""
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)),
             (
-                "tfidf",
-                FeatureUnion(
-                    [
-                        (
-                            "words",
-                            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
-                        ),
-                        (
-                            "chars",
-                            TfidfVectorizer(
-                                analyzer="char_wb",
-                                ngram_range=(2, 4),
-                                sublinear_tf=True,
-                                min_df=2,
-                                max_features=300_000,
-                            ),
-                        ),
-                    ]
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 4),
+                    sublinear_tf=True,
+                    min_df=min_df,
+                    max_features=300_000,
                 ),
             ),
-            ("clf", LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")),
         ]
     )
 
@@ -115,9 +117,9 @@ def _check(texts: Sequence[str], labels: Sequence[str]) -> None:
         raise TriageDataError("at least two different labels are needed")
 
 
-def read_rows(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
-    """The (text, label) pairs of a CSV file (UTF-8 or GB18030, any usual delimiter), a
-    JSON array of objects or JSON lines; rows with an empty text or label are skipped."""
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The rows of a CSV file (UTF-8 or GB18030, any usual delimiter), a JSON array of
+    objects or JSON lines, as dictionaries."""
     raw = path.read_bytes()
     try:
         content = raw.decode("utf-8-sig")
@@ -137,6 +139,13 @@ def read_rows(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
         records = list(csv.DictReader(io.StringIO(content), delimiter=delimiter))
     if not records or not isinstance(records[0], dict):
         raise TriageDataError("the file holds no rows")
+    return records
+
+
+def read_rows(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
+    """The (text, label) pairs of a CSV file (UTF-8 or GB18030, any usual delimiter), a
+    JSON array of objects or JSON lines; rows with an empty text or label are skipped."""
+    records = read_records(path)
     for column in (text, label):
         if column not in records[0]:
             found = ", ".join(str(c) for c in records[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pydantic
 
 from bankcrm.plugin_api import AdminForm, AdminScreen, Label
-from bankcrm_reporting.access import REPORT_READ, REPORT_WRITE
+from bankcrm_reporting.access import REPORT_EXPORT, REPORT_READ, REPORT_WRITE
 from bankcrm_reporting.reports import services
 from bankcrm_reporting.tables import Report, ReportRun
 
@@ -58,6 +58,7 @@ SCREENS: tuple[AdminScreen, ...] = (
         visible_filters=("name", "source", "shared", "owner", "branch_id"),
         menu_group=GROUP,
         read_only=True,
+        export_permission=REPORT_EXPORT,
     ),
     AdminScreen(
         table=ReportRun,
@@ -69,6 +70,7 @@ SCREENS: tuple[AdminScreen, ...] = (
         visible_filters=("title", "trigger", "status", "recipient", "report"),
         menu_group=GROUP,
         read_only=True,
+        export_permission=REPORT_EXPORT,
     ),
 )  # fmt: skip
 

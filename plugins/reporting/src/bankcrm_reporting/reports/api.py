@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from bankcrm.web.pagination import Page, check_limit
-from bankcrm_reporting.access import REPORT_READ, REPORT_WRITE
-from bankcrm_reporting.reports import services
+from bankcrm_reporting.access import REPORT_EXPORT, REPORT_READ, REPORT_WRITE
+from bankcrm_reporting.reports import export, services
 
 READ = {"permission": REPORT_READ}
 WRITE = {"permission": REPORT_WRITE}
@@ -96,6 +98,31 @@ class InboxController(Controller):
     async def detail(self, report_run_id: FromPath[int]) -> services.RunOut:
         """One run with its columns and rows."""
         return await services.get_run(report_run_id)
+
+    @get(
+        "/{report_run_id:int}/export",
+        opt={"permission": REPORT_EXPORT, "media_types": tuple(export.MEDIA_TYPES.values())},
+    )
+    async def export_run(
+        self,
+        report_run_id: FromPath[int],
+        format: Annotated[  # noqa: A002 - the parameter's public name
+            export.ExportFormat, QueryParameter(description="csv, xlsx or pdf (print)")
+        ] = "xlsx",
+        language: Annotated[
+            export.Language, QueryParameter(description="Headers and labels: zh or en")
+        ] = "zh",
+    ) -> Stream:
+        """The run as CSV or Excel (streamed) or a print-ready PDF with the branch, the
+        period and who printed it on every page; masked as the run is, and audited as an
+        export."""
+        made = await export.export_run(report_run_id, format, language)
+        return Stream(
+            made.chunks,
+            media_type=made.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
+            background=BackgroundTask(made.close),
+        )
 
 
 ROUTES: list[Any] = [SourceController, ReportController, InboxController]

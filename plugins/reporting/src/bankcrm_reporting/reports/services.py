@@ -179,6 +179,10 @@ class Column(Struct):
     unit: str = ""
     enumeration: list[str] | None = None
     """``[plugin, field]`` whose labels show a code dimension's values."""
+    labels: dict[str, list[str]] | None = None
+    """``{code: [中文, English]}`` where the source labels its codes itself."""
+    masked: bool = False
+    """Personal data, masked by the source before it left the query."""
 
 
 class RunSummary(Struct):
@@ -559,6 +563,8 @@ def columns_of(source: DataSource, query: ReportQuery) -> list[Column]:
                 "dimension",
                 d.kind,
                 enumeration=list(d.enumeration) if d.enumeration else None,
+                labels={k: [v.zh, v.en] for k, v in d.labels.items()} if d.labels else None,
+                masked=d.mask is not None,
             )
         )
     for measure_name, aggregation in query.measures:
