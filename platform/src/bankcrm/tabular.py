@@ -20,6 +20,7 @@ import codecs
 import csv
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -142,7 +143,15 @@ def _check_workbook(path: Path, facts: FileFacts) -> None:
             f"the workbook is damaged or truncated (not a complete .xlsx zip package: {exc})",
             code="damaged_workbook",
         ) from exc
-    except (zipfile.LargeZipFile, OSError, EOFError, ElementTree.ParseError) as exc:
+    except (
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ElementTree.ParseError,
+        zlib.error,  # a damaged deflate stream inside a member
+        NotImplementedError,  # a compression method zipfile does not read
+        RuntimeError,  # an encrypted member
+    ) as exc:
         raise refuse(f"the workbook is damaged: {exc}", code="damaged_workbook") from exc
 
 
@@ -335,7 +344,11 @@ def _csv_rows(path: Path, facts: FileFacts) -> Rows:
         raise _decode_problem(path, facts) from exc
     counts = {d: first.count(d) for d in _DELIMITERS}
     facts.delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    header_cells = next(csv.reader([first], delimiter=facts.delimiter), [])
+    try:
+        header_cells = next(csv.reader([first], delimiter=facts.delimiter), [])
+    except csv.Error as exc:
+        handle.close()
+        raise refuse(f"line 1: malformed CSV header ({exc})") from exc
     headers = _header(cast(list[Cell], header_cells))
     if not headers:
         handle.close()
