@@ -26,6 +26,11 @@ DELIMITERS = st.sampled_from([",", ";", "\t", "|", ",,"])
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "latin-1"])
 
 
+def refused_as_client_error(problem: Problem) -> None:
+    assert 400 <= problem.status < 500, problem
+    assert problem.detail
+
+
 def read_all_csv(data: bytes, file_name: str = "upload.csv") -> None:
     """Parse ``data`` as an upload would; a :class:`Problem` must be a client error."""
     with tempfile.TemporaryDirectory() as directory:
@@ -36,8 +41,7 @@ def read_all_csv(data: bytes, file_name: str = "upload.csv") -> None:
             for _ in tabular.parse_rows(path, facts, max_rows=500, chunk_rows=7):
                 pass
         except Problem as problem:
-            assert 400 <= problem.status < 500, problem
-            assert problem.detail
+            refused_as_client_error(problem)
 
 
 @st.composite
@@ -124,5 +128,4 @@ def test_a_damaged_workbook_is_rows_or_a_client_error(data: bytes) -> None:
             finally:
                 rows.close()
         except Problem as problem:
-            assert 400 <= problem.status < 500, problem
-            assert problem.detail
+            refused_as_client_error(problem)
