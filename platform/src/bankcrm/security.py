@@ -92,6 +92,7 @@ async def apply_security(
             f"(bigint, text, text, text, jsonb, jsonb, text, text) TO {role}"
         )
         await owner.execute(f"GRANT EXECUTE ON FUNCTION bankcrm_audit_seal(integer) TO {role}")
+        await owner.execute(f"GRANT EXECUTE ON FUNCTION bankcrm_operational_gauges() TO {role}")
         for kernel_only in ("bankcrm_audit_head", "bankcrm_audit_unsealed", "bankcrm_audit_seal"):
             await owner.execute(f"REVOKE ALL ON {kernel_only} FROM {role}")
         await apply_rules(owner, rules, [t._meta.tablename for t in registered_tables(registry)])

@@ -189,3 +189,23 @@ def policy_statements(table: str, *, read_only: bool = False) -> list[str]:
             f"CREATE POLICY {POLICY_NAME} ON {table} USING ({condition}) WITH CHECK ({condition})"
         )
     return statements
+
+
+OPERATIONAL_GAUGES_FUNCTION = """
+CREATE OR REPLACE FUNCTION bankcrm_operational_gauges()
+RETURNS TABLE (
+  outbox_pending bigint, outbox_oldest_seconds double precision,
+  audit_unsealed bigint, audit_seal_age_seconds double precision,
+  scheduler_tick_age_seconds double precision
+)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  -- Counts and ages only (no row of any table): what /metrics shows to the monitoring.
+  SELECT
+    (SELECT count(*) FROM bankcrm_outbox WHERE sent_at IS NULL),
+    (SELECT extract(epoch FROM now() - min(created_at))::float8
+       FROM bankcrm_outbox WHERE sent_at IS NULL),
+    (SELECT count(*) FROM bankcrm_audit_unsealed),
+    (SELECT extract(epoch FROM now() - max(sealed_at))::float8 FROM bankcrm_audit_seal),
+    (SELECT extract(epoch FROM now() - max(enqueued_at))::float8 FROM bankcrm_schedule_tick)
+$$;
+"""

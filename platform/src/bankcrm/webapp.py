@@ -18,7 +18,7 @@ from bankcrm import __version__, branches, db
 from bankcrm.assignment.routes import assignment_router
 from bankcrm.context import Scope
 from bankcrm.notifications.routes import notification_router
-from bankcrm.observability import HttpMetrics
+from bankcrm.observability import Metrics
 from bankcrm.organisation.routes import organisation_router
 from bankcrm.runtime import Kernel, activate, running_kernel
 from bankcrm.users.routes import user_router
@@ -142,11 +142,11 @@ def plugin_routers(kernel: Kernel) -> list[Router]:
 
 def create_app(kernel: Kernel, *, with_admin: bool = True) -> Litestar:
     activate(kernel)
-    metrics = HttpMetrics()
+    metrics = Metrics()
 
     @get("/metrics", opt={"public": True}, include_in_schema=False, media_type=MediaType.TEXT)
     async def prometheus_metrics() -> Response[bytes]:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+        return Response(await metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def resolver(connection: ASGIConnection[Any, Any, Any, Any], request_id: str) -> Any:
         return await resolve_scope(kernel, connection, request_id)

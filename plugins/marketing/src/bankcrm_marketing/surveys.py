@@ -486,54 +486,50 @@ async def distribute(survey_id: int, data: DistributionIn) -> DistributionOut:
         where, args = await archive.filter_conditions(data.criteria)
         subtree = sorted((await branches.snapshot()).subtree(survey["branch_id"]))
         n = len(args)
-        rows = await db.fetch(
-            "SELECT c.id,"
+        # One statement: the invitations are made where the customers are, each with a
+        # code of 244 random bits (two random UUIDs, the server's strong generator).
+        counted = await db.fetchrow(
+            "WITH target AS (SELECT c.id,"
+            f" EXISTS (SELECT 1 FROM {INVITATION} i WHERE i.survey = ${n + 3}"
+            "  AND i.customer = c.id) AS invited,"
             f" EXISTS (SELECT 1 FROM {DO_NOT_CONTACT} d WHERE d.customer = c.id"
             f"  AND d.channel IN ('{DNC_ALL}', ${n + 2})) AS refused,"
-            f" ({address_rule(data.channel)}) AS unreachable,"
-            f" EXISTS (SELECT 1 FROM {INVITATION} i WHERE i.survey = ${n + 3}"
-            "  AND i.customer = c.id) AS invited"
+            f" ({address_rule(data.channel)}) AS unreachable"
             f" FROM customer_archive_customer c WHERE ({where})"
-            f" AND c.branch_id = ANY(${n + 1}::bigint[])",
+            f" AND c.branch_id = ANY(${n + 1}::bigint[])),"
+            f" made AS (INSERT INTO {INVITATION} (branch_id, survey, customer, code, channel,"
+            " status, source_ref, reason, attempts, scheduled_at, created_at)"
+            f" SELECT ${n + 4}, ${n + 3}, id,"
+            " replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),"
+            f" ${n + 2}, 'queued', '', '', 0, now(), now() FROM target"
+            " WHERE NOT invited AND NOT refused AND NOT unreachable RETURNING 1)"
+            " SELECT (SELECT count(*) FROM made) AS invited,"
+            " count(*) FILTER (WHERE invited) AS already_invited,"
+            " count(*) FILTER (WHERE NOT invited AND refused) AS do_not_contact,"
+            " count(*) FILTER (WHERE NOT invited AND NOT refused AND unreachable) AS no_address"
+            " FROM target",
             *args,
             subtree,
             data.channel,
             survey_id,
+            survey["branch_id"],
         )
-        excluded = {"do_not_contact": 0, "no_address": 0, "already_invited": 0}
-        chosen: list[int] = []
-        for r in rows:
-            if r["invited"]:
-                excluded["already_invited"] += 1
-            elif r["refused"]:
-                excluded["do_not_contact"] += 1
-            elif r["unreachable"]:
-                excluded["no_address"] += 1
-            else:
-                chosen.append(r["id"])
-        if chosen:
-            await db.fetch(
-                f"INSERT INTO {INVITATION} (branch_id, survey, customer, code, channel, status,"
-                " source_ref, reason, attempts, scheduled_at, created_at)"
-                " SELECT $1, $2, customer, code, $3, 'queued', '', '', 0, now(), now()"
-                " FROM unnest($4::bigint[], $5::text[]) AS t(customer, code)",
-                survey["branch_id"],
-                survey_id,
-                data.channel,
-                chosen,
-                [new_code() for _ in chosen],
-            )
+        assert counted is not None
+        invited = int(counted["invited"])
+        excluded = {
+            key: int(counted[key]) for key in ("do_not_contact", "no_address", "already_invited")
+        }
         await audit.record(
             "update",
             ENTITY_SURVEY,
             survey_id,
             branch_id=survey["branch_id"],
-            after={"distributed": len(chosen), "channel": data.channel, "excluded": excluded,
+            after={"distributed": invited, "channel": data.channel, "excluded": excluded,
                    "criteria": msgspec.to_builtins(data.criteria)},
         )  # fmt: skip
-        if chosen:
+        if invited:
             await enqueue(SEND_JOB, survey_id)
-    return DistributionOut(survey_id, len(chosen), excluded)
+    return DistributionOut(survey_id, invited, excluded)
 
 
 async def list_invitations(

@@ -25,24 +25,13 @@ LABELS = {
     "id": Label("工单号", "Ticket"),
     "branch_id": Label("机构", "Branch"),
     "customer": Label("客户编号", "Customer"),
-    "kind": Label(
-        "类型（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 /"
-        " bill 账单）",
-        "Kind",
-    ),
-    "channel": Label(
-        "渠道（counter 柜面 / phone 电话 / web 网站 / app 手机银行 / wechat 微信 / email 邮件）",
-        "Channel",
-    ),
-    "priority": Label("优先级（low 低 / normal 普通 / high 高 / urgent 紧急）", "Priority"),
+    "kind": Label("类型", "Kind"),
+    "channel": Label("渠道", "Channel"),
+    "priority": Label("优先级", "Priority"),
     "product_code": Label("产品代码", "Product"),
     "title": Label("主题", "Subject"),
     "body": Label("描述", "Description"),
-    "status": Label(
-        "状态（new 新建 / in_progress 处理中 / waiting_customer 待客户回复 / resolved 已解决 /"
-        " closed 已关闭）",
-        "Status",
-    ),
+    "status": Label("状态", "Status"),
     "repeat_of": Label("重复投诉（前一工单）", "Repeats ticket"),
     "created_by": Label("登记人", "Registered by"),
     "assignee": Label("处理人（用户编号）", "Assignee (user)"),
@@ -58,19 +47,13 @@ LABELS = {
     "sla_breached_at": Label("超时时间", "Breached at"),
 }
 
-TIER = "客户层级（private 私行 / wealth 财富 / affluent 富裕 / mass 大众；空 = 不限）"
+TIER = "客户层级（空 = 不限）"
 POLICY_LABELS = {
     "id": Label("编号", "ID"),
     "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
     "name": Label("策略名称", "Name"),
-    "kind": Label(
-        "工单类型（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 /"
-        " bill 账单；空 = 不限）",
-        "Kind (empty: any)",
-    ),
-    "priority": Label(
-        "优先级（low 低 / normal 普通 / high 高 / urgent 紧急；空 = 不限）", "Priority (empty: any)"
-    ),
+    "kind": Label("工单类型（空 = 不限）", "Kind (empty: any)"),
+    "priority": Label("优先级（空 = 不限）", "Priority (empty: any)"),
     "value_tier": Label(TIER, "Customer tier (empty: any)"),
     "resolve_hours": Label("解决时限（工作小时）", "Resolve within (business hours)"),
     "warn_percent": Label("预警比例（%）", "Warn at (%)"),
@@ -115,7 +98,7 @@ ARTICLE_LABELS = {
     "question": Label("问题", "Question"),
     "answer": Label("标准答案", "Answer"),
     "keywords": Label("其他问法/关键词", "Other wordings"),
-    "status": Label("状态（draft 草稿 / published 已发布）", "Status"),
+    "status": Label("状态", "Status"),
     "public": Label("对外公开（自助服务可用）", "Public (self-service)"),
     "version": Label("版本", "Version"),
     "published_at": Label("发布时间", "Published at"),
@@ -133,23 +116,20 @@ VERSION_LABELS = {
     "question": Label("问题", "Question"),
     "answer": Label("标准答案", "Answer"),
     "keywords": Label("其他问法/关键词", "Other wordings"),
-    "status": Label("状态（draft 草稿 / published 已发布）", "Status"),
+    "status": Label("状态", "Status"),
     "public": Label("对外公开", "Public"),
     "actor": Label("修改人", "By"),
     "at": Label("时间", "At"),
 }
 
-KINDS = "（complaint 投诉 / inquiry 咨询 / suggestion 建议 / report 申告 / care 关怀 / bill 账单）"
 TRIAGE_LABELS = {
     "id": Label("编号", "ID"),
     "branch_id": Label("机构", "Branch"),
     "ticket": Label("工单号", "Ticket"),
-    "predicted_kind": Label("模型判断类型" + KINDS, "Predicted kind"),
+    "predicted_kind": Label("模型判断类型", "Predicted kind"),
     "confidence": Label("置信度", "Confidence"),
     "model": Label("模型版本", "Model"),
-    "state": Label(
-        "分拣状态（auto 自动 / queued 待人工分拣 / confirmed 已确认 / corrected 已更正）", "State"
-    ),
+    "state": Label("分拣状态", "State"),
     "registered_kind": Label("登记类型", "Registered kind"),
     "final_kind": Label("人工判定类型", "Kind decided"),
     "final_priority": Label("人工判定优先级", "Priority decided"),

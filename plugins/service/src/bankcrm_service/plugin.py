@@ -16,6 +16,7 @@ from bankcrm.notifications import NotificationTemplate
 from bankcrm.plugin_api import (
     AdminScreen,
     DemoContext,
+    Enumeration,
     EventSpec,
     PermissionSpec,
     RoleGrant,
@@ -30,6 +31,7 @@ from bankcrm_service.admin import SCREENS
 from bankcrm_service.api import ROUTES
 from bankcrm_service.cli import register_service_cli
 from bankcrm_service.demo import seed_demo
+from bankcrm_service.enumerations import ENUMERATIONS
 from bankcrm_service.events import EVENTS
 from bankcrm_service.manifest import MANIFEST
 from bankcrm_service.notices import TEMPLATES
@@ -56,6 +58,11 @@ def register_actors() -> Sequence[Any]:
 @hookimpl
 def register_schedules() -> Sequence[ScheduleSpec]:
     return SCHEDULES
+
+
+@hookimpl
+def register_enumerations() -> Sequence[Enumeration]:
+    return ENUMERATIONS
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from bankcrm_marketing import competitors
 from bankcrm_sdk.world import World
@@ -260,3 +261,36 @@ async def test_the_admin_refuses_a_duplicate_competitor_without_a_500(
     assert 400 <= twice.status_code < 500, twice.text
     names = await kit.owner_fetch("SELECT name, note FROM marketing_competitor ORDER BY id")
     assert [tuple(r) for r in names] == [("招商银行", "同一商圈"), ("建设银行", "国有大行")]
+
+
+async def test_a_deal_lost_in_sales_reaches_the_competitor_records(
+    world: World, kit: Any, kernel: Any, job_worker: Any
+) -> None:
+    if "sales" not in kernel.registry.order:
+        pytest.skip("sales is not installed: nothing reports deals")
+    await our_products(kit)
+    manager = await world.client("demo.bj.manager")
+    cmb, _ = await competitor_with_rates(manager, "招商银行", ())
+    customer = (await kit.customers("BJ-HD", 1))[0]
+    harness = await job_worker()
+    opened = await manager.post("/api/v1/sales/opportunities", json={
+        "customer_id": customer, "title": "一年定期存款", "channel": "branch",
+        "expected_close": (TODAY + timedelta(days=20)).isoformat(),
+        "products": [{"product_code": "T-DEP-1Y", "unit_price": "500000"}]})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    lost = await manager.post(
+        f"/api/v1/sales/opportunities/{opened.json()['id']}/stage",
+        json={"stage": "lost", "lost_reason": "对方利率高0.1个百分点", "competitor": "招商银行"},
+    )
+    assert lost.status_code == 200, lost.text
+    await harness.drain()  # sales.opportunity_lost -> marketing asks sales for the deal
+    rows = await kit.owner_fetch(
+        "SELECT competitor, outcome, reason, amount, product_category, customer, source"
+        " FROM marketing_competitor_deal"
+    )
+    assert [tuple(r) for r in rows] == [
+        (cmb["id"], "lost", "对方利率高0.1个百分点", Decimal("500000.00"), "deposit", customer,
+         "sales")
+    ]  # fmt: skip
+    synced = await manager.post("/api/v1/marketing/competitor-deals/sync")
+    assert synced.json()["recorded"] == 0  # the same deal again: nothing new
