@@ -45,6 +45,7 @@ RUN_LABELS = {
     "scope_branches": Label("可见机构", "Branches in scope"),
     "error": Label("错误信息", "Error"),
     "created_at": Label("生成时间", "Created at"),
+    "read_at": Label("阅读时间（空：未读）", "Read at (empty: unread)"),
 }
 
 SCREENS: tuple[AdminScreen, ...] = (
@@ -66,7 +67,7 @@ SCREENS: tuple[AdminScreen, ...] = (
         permission=REPORT_READ,
         columns=RUN_LABELS,
         visible_columns=("id", "title", "trigger", "status", "row_count", "period_start",
-                         "period_end", "created_at", "recipient"),
+                         "period_end", "created_at", "read_at", "recipient"),
         visible_filters=("title", "trigger", "status", "recipient", "report"),
         menu_group=GROUP,
         read_only=True,

@@ -96,8 +96,8 @@ class InboxController(Controller):
 
     @get("/{report_run_id:int}", opt=READ)
     async def detail(self, report_run_id: FromPath[int]) -> services.RunOut:
-        """One run with its columns and rows."""
-        return await services.get_run(report_run_id)
+        """One run with its columns and rows; your own is marked read."""
+        return await services.get_run(report_run_id, opened=True)
 
     @get(
         "/{report_run_id:int}/export",

@@ -47,7 +47,7 @@ REPORT_COLUMNS = (
 )
 RUN_SUMMARY = (
     "id, branch_id, report, recipient, title, source, trigger, status, row_count, truncated,"
-    " period_start, period_end, error, created_at"
+    " period_start, period_end, error, created_at, read_at"
 )
 RUN_COLUMNS = RUN_SUMMARY + ", columns, rows, scope_branches"
 
@@ -200,6 +200,8 @@ class RunSummary(Struct):
     period_end: date | None
     error: str
     created_at: datetime
+    read_at: datetime | None
+    """When the recipient first opened it (``GET …/inbox/{id}``); None: unread."""
 
 
 class RunOut(RunSummary):
@@ -713,7 +715,8 @@ def _run(row: Any) -> RunOut:
 async def list_inbox(
     *, report_id: int | None = None, limit: int = 50, cursor: str | None = None
 ) -> Page[RunSummary]:
-    """The caller's own runs, newest first (without their rows)."""
+    """The caller's own runs, newest first (without their rows); ``read_at`` None for the
+    unread ones."""
     after = decode_cursor(cursor, (int,))
     rows = await db.fetch(
         f"SELECT {RUN_SUMMARY} FROM {RUN} WHERE recipient = $1"
@@ -728,8 +731,18 @@ async def list_inbox(
     return Page(items, encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
 
-async def get_run(run_id: int) -> RunOut:
+async def get_run(run_id: int, *, opened: bool = False) -> RunOut:
+    """One run the caller may see; ``opened``: the recipient reads it, so it is no longer
+    unread (someone overseeing them leaves it unread)."""
     row = await db.fetchrow(f"SELECT {RUN_COLUMNS} FROM {RUN} WHERE id = $1", run_id)
     if row is None:
         raise not_found(f"report run {run_id}")
+    if opened and row["read_at"] is None and row["recipient"] == require_scope().user_id:
+        async with db.transaction():
+            read_at = await db.fetchval(
+                f"UPDATE {RUN} SET read_at = now() WHERE id = $1 AND read_at IS NULL"
+                " RETURNING read_at",
+                run_id,
+            )
+        row = {**dict(row), "read_at": read_at or row["read_at"]}
     return _run(row)

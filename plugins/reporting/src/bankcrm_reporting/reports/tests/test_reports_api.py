@@ -60,7 +60,11 @@ async def test_a_report_runs_under_the_runners_scope_into_their_inbox(
     inbox = (await rm.get(f"{BASE}/inbox")).json()["items"]
     assert [item["id"] for item in inbox] == [run["id"]]
     assert "rows" not in inbox[0]
-    assert (await rm.get(f"{BASE}/inbox/{run['id']}")).json()["rows"] == run["rows"]
+    assert inbox[0]["read_at"] is None  # unread until the recipient opens it
+    opened = (await rm.get(f"{BASE}/inbox/{run['id']}")).json()
+    assert opened["rows"] == run["rows"]
+    assert opened["read_at"] is not None
+    assert (await rm.get(f"{BASE}/inbox")).json()["items"][0]["read_at"] == opened["read_at"]
     # Notified through the kernel's notifications.
     notes = await kit.owner_fetch(
         "SELECT recipient, title_zh, source_id FROM bankcrm_notification"
