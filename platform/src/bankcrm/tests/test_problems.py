@@ -17,6 +17,14 @@ def test_a_restrict_refusal_is_a_409_naming_the_referring_table() -> None:
     assert problem.status == 409
     assert problem.errors[0].field == "path.holding_id"
     assert "customer_archive_balance_snapshot" in problem.detail
+    still = asyncpg.RestrictViolationError("violates RESTRICT setting of foreign key")
+    still.detail = 'Key (id)=(1) is still referenced from table "customer_archive_snapshot".'
+    named = reference_problem(still, "path.holding_id")
+    assert named is not None
+    assert "customer_archive_snapshot" in named.detail
+    bare = reference_problem(asyncpg.RestrictViolationError("refused"))
+    assert bare is not None
+    assert bare.status == 409
 
 
 def test_a_foreign_key_refusal_names_the_missing_record_or_the_dependents() -> None:

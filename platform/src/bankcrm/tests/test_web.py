@@ -50,20 +50,3 @@ async def test_health_ready_metrics_schema(world: World) -> None:
     assert "/api/v1/auth/login" in schema["paths"]
     page = (await client.get("/schema")).text
     assert "https://" not in page.split("<body")[0], "the API viewer must not load from a CDN"
-
-
-def test_a_restrict_refusal_is_a_409_naming_the_referring_table() -> None:
-    import asyncpg
-
-    from bankcrm.web.problems import reference_problem
-
-    exc = asyncpg.RestrictViolationError("violates RESTRICT setting of foreign key constraint")
-    exc.detail = 'Key (id)=(1) is still referenced from table "customer_archive_snapshot".'
-    problem = reference_problem(exc, "path.holding_id")
-    assert problem is not None
-    assert problem.status == 409
-    assert problem.errors[0].field == "path.holding_id"
-    assert "customer_archive_snapshot" in problem.detail
-    bare = reference_problem(asyncpg.RestrictViolationError("refused"))
-    assert bare is not None
-    assert bare.status == 409
