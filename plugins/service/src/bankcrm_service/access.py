@@ -14,6 +14,7 @@ SLA_READ = "service.sla.read"
 SLA_WRITE = "service.sla.write"
 FAQ_READ = "service.faq.read"
 FAQ_WRITE = "service.faq.write"
+VISIT_PLAN_WRITE = "service.visit_plan.write"
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(
@@ -45,6 +46,11 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
         FAQ_WRITE,
         "维护常见问题知识库",
         "Create, change, publish and delete FAQ articles and categories",
+    ),
+    PermissionSpec(
+        VISIT_PLAN_WRITE,
+        "维护客户走访计划",
+        "Create visit plans (care tasks themselves follow the ticket permissions)",
     ),
 )
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from bankcrm import jobs
 from bankcrm.plugin_api import ScheduleSpec
-from bankcrm_service import services, sla
+from bankcrm_service import care, services, sla
 
 CLOSE_RESOLVED = "service.close_resolved_tickets"
 SLA_SWEEP = "service.sla_sweep"
+CARE_TASKS = "service.generate_care_tasks"
 DAY = 24 * 3600
 SLA_EVERY = 300
 
@@ -30,7 +31,13 @@ async def sla_sweep() -> None:
     await sla.sweep()
 
 
-ACTORS = [close_resolved_tickets, sla_sweep]
+@jobs.actor(CARE_TASKS)
+async def generate_care_tasks() -> None:
+    """Create the birthday and visit care tasks due in scope, each once (:mod:`.care`)."""
+    await care.generate()
+
+
+ACTORS = [close_resolved_tickets, sla_sweep, generate_care_tasks]
 SCHEDULES = [
     ScheduleSpec(
         name=CLOSE_RESOLVED,
@@ -43,5 +50,11 @@ SCHEDULES = [
         actor_name=SLA_SWEEP,
         every_seconds=SLA_EVERY,
         description="Warn before SLA breaches and escalate at them, once each (idempotent).",
+    ),
+    ScheduleSpec(
+        name=CARE_TASKS,
+        actor_name=CARE_TASKS,
+        every_seconds=DAY,
+        description="Create birthday and visit-plan care tasks, each once (idempotent).",
     ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bankcrm.plugin_api import AdminScreen, Label
 from bankcrm_service.access import FAQ_READ, SLA_READ, TICKET_READ
 from bankcrm_service.tables import (
+    CareTask,
     FaqArticle,
     FaqCategory,
     FaqVersion,
@@ -14,6 +15,7 @@ from bankcrm_service.tables import (
     Ticket,
     TicketEvent,
     TriageRecord,
+    VisitPlan,
 )
 
 GROUP = Label(
@@ -139,6 +141,35 @@ TRIAGE_LABELS = {
     "created_at": Label("创建时间", "Created at"),
 }
 
+CARE_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构", "Branch"),
+    "customer": Label("客户编号", "Customer"),
+    "kind": Label("关怀类型", "Kind"),
+    "occasion_on": Label("事由日期（生日/到期日/走访周期）", "Occasion"),
+    "due_on": Label("应办日期（工作日）", "Due on (business day)"),
+    "occasion_key": Label("去重键", "Occasion key"),
+    "visit_plan": Label("走访计划", "Visit plan"),
+    "assignee": Label("负责人（用户编号）", "Assignee (user)"),
+    "status": Label("状态", "Status"),
+    "result": Label("处理结果", "Result"),
+    "done_by": Label("处理人", "Done by"),
+    "done_at": Label("处理时间", "Done at"),
+    "created_at": Label("创建时间", "Created at"),
+}
+
+PLAN_LABELS = {
+    "id": Label("编号", "ID"),
+    "branch_id": Label("机构（含下级机构）", "Branch (and below)"),
+    "name": Label("计划名称", "Name"),
+    "value_tier": Label("客户层级", "Customer tier"),
+    "every_months": Label("走访周期（月）", "Every (months)"),
+    "assignee": Label("负责人（用户编号）", "Assignee (user)"),
+    "active": Label("启用", "Active"),
+    "created_at": Label("创建时间", "Created at"),
+    "updated_at": Label("更新时间", "Updated at"),
+}
+
 SCREENS: tuple[AdminScreen, ...] = (
     AdminScreen(
         table=Ticket,
@@ -247,6 +278,36 @@ SCREENS: tuple[AdminScreen, ...] = (
         ),
         visible_filters=("state", "predicted_kind", "branch_id"),
         # Reviews change the ticket too: they go through the API.
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=CareTask,
+        title=Label("客户关怀任务", "Care tasks"),
+        permission=TICKET_READ,
+        columns=CARE_LABELS,
+        visible_columns=(
+            "customer",
+            "kind",
+            "occasion_on",
+            "due_on",
+            "assignee",
+            "status",
+            "result",
+            "branch_id",
+        ),
+        visible_filters=("kind", "status", "due_on", "branch_id"),
+        # Completing and skipping go through the API (audited, once each).
+        read_only=True,
+        menu_group=GROUP,
+    ),
+    AdminScreen(
+        table=VisitPlan,
+        title=Label("客户走访计划", "Visit plans"),
+        permission=TICKET_READ,
+        columns=PLAN_LABELS,
+        visible_columns=("name", "value_tier", "every_months", "active", "branch_id"),
+        visible_filters=("value_tier", "active", "branch_id"),
         read_only=True,
         menu_group=GROUP,
     ),

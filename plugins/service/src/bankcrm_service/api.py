@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from bankcrm.web.pagination import Page, check_limit
 from bankcrm.web.problems import Problem
-from bankcrm_service import access, faq, ratelimit, services, sla, triage_queue
+from bankcrm_service import access, care, faq, ratelimit, services, sla, triage_queue
 from bankcrm_service.settings import root_settings
 
 READ = {"permission": access.TICKET_READ}
@@ -24,6 +24,7 @@ SLA_READ = {"permission": access.SLA_READ}
 SLA_WRITE = {"permission": access.SLA_WRITE}
 FAQ_READ = {"permission": access.FAQ_READ}
 FAQ_WRITE = {"permission": access.FAQ_WRITE}
+PLAN_WRITE = {"permission": access.VISIT_PLAN_WRITE}
 
 StatusQuery = Annotated[
     services.Status | None,
@@ -339,7 +340,75 @@ async def self_service_ask(
     return await faq.ask(data)
 
 
+CareStatusQuery = Annotated[
+    care.Status | None, QueryParameter(description="Only the tasks with this status")
+]
+CareKindQuery = Annotated[care.Kind | None, QueryParameter(description="Only this kind")]
+DueBeforeQuery = Annotated[
+    date | None, QueryParameter(description="Only the tasks due on or before this day")
+]
+
+
+class CareTaskController(Controller):
+    path = "/care-tasks"
+    tags = ("service: care",)
+
+    @get("/", opt=READ)
+    async def list_care_tasks(
+        self,
+        status: CareStatusQuery = None,
+        kind: CareKindQuery = None,
+        customer_id: CustomerQuery = None,
+        branch_id: BranchQuery = None,
+        due_before: DueBeforeQuery = None,
+        limit: LimitQuery = 50,
+        cursor: CursorQuery = None,
+    ) -> Page[care.CareTaskOut]:
+        """Care tasks (birthday, maturity, visit) of the branches in your scope, by due
+        day; pass ``next_cursor`` back as ``cursor`` for the next page."""
+        check_limit(limit)
+        return await care.list_tasks(
+            status=status, kind=kind, customer_id=customer_id, branch_id=branch_id,
+            due_before=due_before, limit=limit, cursor=cursor,
+        )  # fmt: skip
+
+    @get("/{care_task_id:int}", opt=READ)
+    async def get_care_task(self, care_task_id: FromPath[int]) -> care.CareTaskOut:
+        return await care.get_task(care_task_id)
+
+    @post("/{care_task_id:int}/complete", opt=WRITE, status_code=200)
+    async def complete_care_task(
+        self, care_task_id: FromPath[int], data: JSONBody[care.CareResultIn]
+    ) -> care.CareTaskOut:
+        """Mark an open task done with its result; it then shows on the customer's
+        timeline."""
+        return await care.finish(care_task_id, "done", data.result)
+
+    @post("/{care_task_id:int}/skip", opt=WRITE, status_code=200)
+    async def skip_care_task(
+        self, care_task_id: FromPath[int], data: JSONBody[care.CareResultIn]
+    ) -> care.CareTaskOut:
+        """Skip an open task, saying why."""
+        return await care.finish(care_task_id, "skipped", data.result)
+
+
+class VisitPlanController(Controller):
+    path = "/visit-plans"
+    tags = ("service: care",)
+
+    @get("/", opt=READ)
+    async def list_visit_plans(self) -> list[care.VisitPlanOut]:
+        """The visit plans (走访计划) of the branches in your scope."""
+        return await care.list_plans()
+
+    @post("/", opt=PLAN_WRITE)
+    async def create_visit_plan(self, data: JSONBody[care.VisitPlanIn]) -> care.VisitPlanOut:
+        """A visit plan: every customer of the tier gets a visit task each period."""
+        return await care.create_plan(data)
+
+
 ROUTES: list[Any] = [
     TicketController, SlaPolicyController, SlaReportController, FaqCategoryController,
-    FaqArticleController, TriageQueueController, self_service_ask,
+    FaqArticleController, TriageQueueController, CareTaskController, VisitPlanController,
+    self_service_ask,
 ]  # fmt: skip

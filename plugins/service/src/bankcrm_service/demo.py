@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bankcrm import audit, branches, db
+from bankcrm import audit, branches, business_calendar, db
 from bankcrm.plugin_api import DemoContext
 from bankcrm_customer_archive import services as archive
-from bankcrm_service import faq, sla, triage_queue
+from bankcrm_service import care, faq, sla, triage_queue
 from bankcrm_service.services import ENTITY, EVENT, TABLE
 
 DEMO_BRANCHES = ("BJ", "BJ-HD", "SH", "SH-PD")
@@ -136,6 +136,50 @@ async def seed_demo(demo: DemoContext) -> None:
                 )
     # The SLA sweep over the demo: overdue tickets are escalated, their steps recorded.
     await sla.sweep(branch_ids=seeded)
+    await _seed_care(demo)
+
+
+VISIT_PLANS = (
+    ("BJ", "私行客户月度走访", "private", 1),
+    ("BJ", "财富客户季度走访", "wealth", 3),
+    ("SH", "私行客户月度走访", "private", 1),
+)  # fmt: skip
+CARE_BRANCHES = ("BJ", "SH")
+
+
+async def _seed_care(demo: DemoContext) -> None:
+    """Visit plans in Beijing and Shanghai, the care job run once, and in each of the two
+    branches one task done (on the customer's timeline) and one open."""
+    async with db.transaction():
+        for code, name, tier, months in VISIT_PLANS:
+            if code in demo.branches:
+                await db.fetch(
+                    f"INSERT INTO {care.PLAN} (branch_id, name, value_tier, every_months,"
+                    " active, created_at, updated_at) VALUES ($1, $2, $3, $4, true, now(), now())",
+                    demo.branches[code], name, tier, months,
+                )  # fmt: skip
+    await care.generate()
+    for code in CARE_BRANCHES:
+        branch_id = demo.branches.get(code)
+        if branch_id is None:
+            continue
+        facts = [f for f in await archive.customer_facts() if f.branch_id == branch_id][:2]
+        today = sla.utcnow().astimezone(business_calendar.DEFAULT_ZONE).date()
+        async with db.transaction():
+            for index, fact in enumerate(facts):
+                # A visit already made this week, and one the job planned (if any).
+                occasion = today - timedelta(days=7 * (index + 1))
+                await care.insert_task(branch_id, fact.customer_id, "visit", occasion, occasion)
+            done = await db.fetchval(
+                f"SELECT id FROM {care.TASK} WHERE status = 'open' AND branch_id = $1"
+                " ORDER BY due_on, id LIMIT 1",
+                branch_id,
+            )
+            await db.fetch(
+                f"UPDATE {care.TASK} SET status = 'done', result = $2, done_by = 'system:demo',"
+                " done_at = now() WHERE id = $1",
+                done, "已上门走访，客户对理财到期安排满意，约下月复访。",
+            )  # fmt: skip
 
 
 async def _seed_faq(demo: DemoContext) -> None:

@@ -101,13 +101,18 @@ async def customer_timeline_items(
 ) -> list[TimelineItem]:
     if not scope.has(TICKET_READ):
         return []
-    return await timeline.timeline_items(customer_id, before, limit)
+    tickets = await timeline.timeline_items(customer_id, before, limit)
+    cares = await timeline.care_items(customer_id, before, limit)
+    return sorted(tickets + cares, key=lambda item: item.at, reverse=True)[:limit]
 
 
 @hookimpl
 def customer_references() -> Sequence[CustomerReference]:
     """A merge moves the absorbed customer's tickets to the survivor (in their branch)."""
-    return [CustomerReference("service_ticket", moves_branch=False)]
+    return [
+        CustomerReference("service_ticket", moves_branch=False),
+        CustomerReference("service_care_task", moves_branch=False),
+    ]
 
 
 @hookimpl

@@ -16,6 +16,7 @@ from enum import StrEnum
 from piccolo.columns import (
     Array,
     Boolean,
+    Date,
     DoublePrecision,
     Integer,
     Text,
@@ -220,7 +221,53 @@ class TriageRecord(Table, tablename="service_triage"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class CareKind(StrEnum):
+    birthday = "birthday"
+    maturity = "maturity"
+    visit = "visit"
+
+
+class CareStatus(StrEnum):
+    open = "open"
+    done = "done"
+    skipped = "skipped"
+
+
+class VisitPlan(Table, tablename="service_visit_plan"):
+    """走访计划: every customer of a value tier in the branch (and its sub-branches) gets a
+    visit task once every ``every_months`` months."""
+
+    branch_id = branch_column()
+    name = Varchar(length=100)
+    value_tier = Varchar(length=16, choices=CustomerTier)
+    every_months = Integer(default=1)
+    assignee = Integer(null=True, default=None)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class CareTask(Table, tablename="service_care_task"):
+    """客户关怀任务: a birthday greeting, a maturity call or a planned visit, due on a
+    business day. ``occasion_key`` names what the task is for (kind, customer, day), so
+    the daily job creates each task once however often it runs."""
+
+    branch_id = branch_column()
+    customer = Integer(index=True)
+    kind = Varchar(length=16, choices=CareKind)
+    occasion_on = Date()
+    due_on = Date(index=True)
+    occasion_key = Varchar(length=100, unique=True)
+    visit_plan = Integer(null=True, default=None)
+    assignee = Integer(null=True, default=None)
+    status = Varchar(length=16, default=CareStatus.open, choices=CareStatus)
+    result = Varchar(length=1000, default="")
+    done_by = Varchar(length=100, null=True, default=None)
+    done_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES: list[type[Table]] = [
     Ticket, TicketEvent, SlaPolicy, SlaStep, FaqCategory, FaqArticle, FaqVersion,
-    TriageRecord,
+    TriageRecord, VisitPlan, CareTask,
 ]  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bankcrm_customer_archive.services import TimelineItem
-from bankcrm_service import services
+from bankcrm_service import care, services
 
 KINDS = {
     "complaint": ("投诉", "Complaint"), "inquiry": ("咨询", "Inquiry"),
@@ -32,6 +32,27 @@ async def timeline_items(customer_id: int, before: datetime, limit: int) -> list
                 source_table=services.TABLE,
                 source_id=str(ticket.id),
                 detail={"channel": ticket.channel, "priority": ticket.priority},
+            )
+        )
+    return items
+
+
+async def care_items(customer_id: int, before: datetime, limit: int) -> list[TimelineItem]:
+    """Finished care tasks (done or skipped), with their result."""
+    items = []
+    for task in await care.customer_done_tasks(customer_id, before, limit):
+        zh, en = care.KINDS[task.kind]
+        assert task.done_at is not None
+        items.append(
+            TimelineItem(
+                at=task.done_at,
+                plugin="service",
+                kind="service.care_task",
+                title=f"{zh}（{care.STATUSES[task.status]}）：{task.result}",
+                title_en=f"{en} care ({task.status}): {task.result}",
+                source_table=care.TASK,
+                source_id=str(task.id),
+                detail={"due_on": task.due_on.isoformat()},
             )
         )
     return items

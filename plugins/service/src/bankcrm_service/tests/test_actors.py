@@ -6,7 +6,12 @@ from typing import Any
 
 from bankcrm import db, jobs
 from bankcrm_sdk.world import World
-from bankcrm_service.actors import SCHEDULES, close_resolved_tickets, sla_sweep
+from bankcrm_service.actors import (
+    SCHEDULES,
+    close_resolved_tickets,
+    generate_care_tasks,
+    sla_sweep,
+)
 
 TABLE = "service_ticket"
 
@@ -39,4 +44,5 @@ def test_the_jobs_are_scheduled() -> None:
     assert [(s.actor_name, s.every_seconds) for s in SCHEDULES] == [
         (close_resolved_tickets.name, 24 * 3600),
         (sla_sweep.name, 300),
+        (generate_care_tasks.name, 24 * 3600),
     ]
