@@ -401,6 +401,10 @@ class VisitPlanController(Controller):
         """The visit plans (走访计划) of the branches in your scope."""
         return await care.list_plans()
 
+    @get("/{visit_plan_id:int}", opt=READ)
+    async def get_visit_plan(self, visit_plan_id: FromPath[int]) -> care.VisitPlanOut:
+        return await care.get_plan(visit_plan_id)
+
     @post("/", opt=PLAN_WRITE)
     async def create_visit_plan(self, data: JSONBody[care.VisitPlanIn]) -> care.VisitPlanOut:
         """A visit plan: every customer of the tier gets a visit task each period."""

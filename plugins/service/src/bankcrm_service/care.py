@@ -306,6 +306,13 @@ async def list_plans() -> list[VisitPlanOut]:
     return [_plan_out(r) for r in rows]
 
 
+async def get_plan(visit_plan_id: int) -> VisitPlanOut:
+    row = await db.fetchrow(f"SELECT {PLAN_COLUMNS} FROM {PLAN} WHERE id = $1", visit_plan_id)
+    if row is None:
+        raise not_found(f"visit plan {visit_plan_id}")
+    return _plan_out(row)
+
+
 async def create_plan(data: VisitPlanIn) -> VisitPlanOut:
     scope = require_scope()
     branch_id = data.branch_id if data.branch_id is not None else scope.home_branch_id
