@@ -74,20 +74,4 @@ ENUMERATIONS = [
         confirmed=("已确认", "Confirmed"),
         corrected=("已更正", "Corrected"),
     ),
-    enumeration(
-        "service.care_kind",
-        t.CareKind,
-        ("kind",),
-        birthday=("生日关怀", "Birthday"),
-        maturity=("到期关怀", "Maturity"),
-        visit=("客户走访", "Visit"),
-    ),
-    enumeration(
-        "service.care_status",
-        t.CareStatus,
-        ("status",),
-        open=("待处理", "Open"),
-        done=("已完成", "Done"),
-        skipped=("已跳过", "Skipped"),
-    ),
 ]
