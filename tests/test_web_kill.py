@@ -6,60 +6,23 @@ kills are tested beside the jobs and the import)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+from bankcrm_sdk.web_process import free_port, start_web, stop, wait_ready
 from bankcrm_sdk.world import PASSWORD, World
 
 WRITES = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start_web(world: World, port: int, log_file: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "BANKCRM_BROKER_URL"}
-    env.update({"BANKCRM_DATABASE_URL": world.kernel.owner_url, "BANKCRM_LOG_LEVEL": "WARNING"})
-    with log_file.open("ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bankcrm", "serve", "--no-worker", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def wait_ready(base: str, process: subprocess.Popen[bytes], log_file: Path) -> float:
-    started = asyncio.get_running_loop().time()
-    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise AssertionError(f"the web process exited; see {log_file}")
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return asyncio.get_running_loop().time() - started
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("the web process did not become ready in 60 s")
 
 
 async def test_sigkill_mid_writes_loses_no_acknowledged_write(world: World, tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_file = tmp_path / "web.log"
-    web = start_web(world, port, log_file)
+    web = start_web(world.kernel.owner_url, port, log_file)
     acknowledged: list[int] = []
     try:
         await wait_ready(base, web, log_file)
@@ -112,7 +75,7 @@ async def test_sigkill_mid_writes_loses_no_acknowledged_write(world: World, tmp_
     assert all(row["audited"] == 1 for row in stored), "a write without its audit row"
 
     # A new process serves at once: nothing to repair, no lock left behind.
-    again = start_web(world, port, log_file)
+    again = start_web(world.kernel.owner_url, port, log_file)
     try:
         recovery = await wait_ready(base, again, log_file)
         async with httpx.AsyncClient(base_url=base, timeout=10) as staff:
@@ -128,9 +91,4 @@ async def test_sigkill_mid_writes_loses_no_acknowledged_write(world: World, tmp_
         print(f"acknowledged {len(acknowledged)}/{WRITES}, stored {len(stored_ids)},"
               f" ready again in {recovery:.1f} s")  # fmt: skip
     finally:
-        again.send_signal(signal.SIGTERM)
-        try:
-            again.wait(20)
-        except subprocess.TimeoutExpired:
-            again.kill()
-            again.wait()
+        stop(again)
