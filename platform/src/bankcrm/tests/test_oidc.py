@@ -76,13 +76,13 @@ async def sign_on(world: World) -> AsyncIterator[SignOn]:
 async def test_a_staff_member_signs_in_through_the_banks_provider(
     sign_on: SignOn, world: World
 ) -> None:
-    login_page = await sign_on.browser.get("/app/login", params={"next": "/app/reporting/"})
+    login_page = await sign_on.browser.get("/app/login", params={"next": "/app/desk/"})
     assert "使用行内统一身份认证登录" in login_page.text
-    assert "/app/sso/login?next=/app/reporting/" in login_page.text
+    assert "/app/sso/login?next=/app/desk/" in login_page.text
 
-    done = await sign_on.sign_in("/app/reporting/")
+    done = await sign_on.sign_in("/app/desk/")
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/app/reporting/"
+    assert done.headers["location"] == "/app/desk/"
     cookies = done.headers.get_list("set-cookie")
     assert any(c.startswith("id=") and "HttpOnly" in c for c in cookies)
     me = await sign_on.browser.get("/api/v1/auth/me")

@@ -11,17 +11,17 @@ def test_a_restrict_refusal_is_a_409_naming_the_referring_table() -> None:
     # PostgreSQL's RESTRICT refusal carries the referring table in table_name, not in a
     # "still referenced" detail: the 500 the API fuzz found came from that shape.
     refusal = asyncpg.RestrictViolationError("violates RESTRICT setting of foreign key")
-    refusal.table_name = "customer_archive_balance_snapshot"
+    refusal.table_name = "loan_collateral_valuation"
     problem = reference_problem(refusal, "path.holding_id")
     assert problem is not None
     assert problem.status == 409
     assert problem.errors[0].field == "path.holding_id"
-    assert "customer_archive_balance_snapshot" in problem.detail
+    assert "loan_collateral_valuation" in problem.detail
     still = asyncpg.RestrictViolationError("violates RESTRICT setting of foreign key")
-    still.detail = 'Key (id)=(1) is still referenced from table "customer_archive_snapshot".'
+    still.detail = 'Key (id)=(1) is still referenced from table "loan_collateral_snapshot".'
     named = reference_problem(still, "path.holding_id")
     assert named is not None
-    assert "customer_archive_snapshot" in named.detail
+    assert "loan_collateral_snapshot" in named.detail
     bare = reference_problem(asyncpg.RestrictViolationError("refused"))
     assert bare is not None
     assert bare.status == 409
@@ -34,8 +34,8 @@ def test_a_foreign_key_refusal_names_the_missing_record_or_the_dependents() -> N
     assert problem is not None
     assert (problem.status, problem.errors[0].field) == (422, "body.branch")
     still = asyncpg.ForeignKeyViolationError("delete violates foreign key")
-    still.detail = 'Key (id)=(1) is still referenced from table "sales_lead".'
+    still.detail = 'Key (id)=(1) is still referenced from table "card_statement_line".'
     problem = reference_problem(still, "path.customer_id")
     assert problem is not None
     assert problem.status == 409
-    assert "sales_lead" in problem.detail
+    assert "card_statement_line" in problem.detail
